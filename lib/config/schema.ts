@@ -1,0 +1,228 @@
+// The per-environment settings read from cdk.json's context, as a zod schema.
+// Durations are whole seconds in JSON; limits are AWS's documented ones for an ALB target group.
+import { z } from 'zod';
+
+/** Seed 000's health check: a real readiness path, and patience before declaring an instance dead. */
+export const HEALTH_CHECK_DEFAULTS = {
+  path: '/health/',
+  interval: 15,
+  timeout: 5,
+  healthyThreshold: 2,
+  unhealthyThreshold: 10,
+  matcher: '200',
+} as const;
+
+export const GATE_DEFAULTS = {
+  consecutiveHealthyPolls: 3,
+  pollInterval: 15,
+  timeout: 900,
+  maxReplacedInstances: 2,
+} as const;
+
+export const LIMITS = {
+  interval: [5, 300],
+  timeout: [2, 120],
+  threshold: [2, 10],
+  matcherCode: [200, 499],
+  deregistrationDelay: [0, 3600],
+  healthCheckGracePeriod: [0, 7200],
+  maxAzs: [1, 6],
+  consecutiveHealthyPolls: [1, 20],
+  pollInterval: [5, 300],
+  // The Provider framework gives up after 2 hours; the gate must fail first, with its diagnosis.
+  gateTimeout: [60, 6600],
+  maxReplacedInstances: [0, 100],
+  capacity: [1, 1000],
+} as const;
+
+const describe = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+
+/** Whole seconds within [min, max]; the message echoes the value. */
+const seconds = ([min, max]: readonly [number, number]) =>
+  z.unknown().transform((value, ctx) => {
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      ctx.addIssue({ code: 'custom', message: `${describe(value)} must be a whole number of seconds (${min}–${max})` });
+      return z.NEVER;
+    }
+    if (value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `${value}s is out of range; allowed ${min}–${max}s` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+/** A whole count within [min, max]. */
+const count = ([min, max]: readonly [number, number]) =>
+  z.unknown().transform((value, ctx) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `${describe(value)} is out of range; allowed a whole number ${min}–${max}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+const text = (what: string, pattern: RegExp, allowed: string) =>
+  z.unknown().transform((value, ctx) => {
+    if (typeof value !== 'string' || !pattern.test(value)) {
+      ctx.addIssue({ code: 'custom', message: `${describe(value)} is not ${what}; expected ${allowed}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+/** "200", "200,202" or "200-299"; every code 200–499. */
+const matcher = z.unknown().transform((value, ctx) => {
+  const [lo, hi] = LIMITS.matcherCode;
+  const fail = () => {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${describe(value)} is not a valid matcher; expected HTTP codes ${lo}–${hi} as "200", "200,202" or "200-299"`,
+    });
+    return z.NEVER;
+  };
+  if (typeof value !== 'string' || !/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(value)) return fail();
+  for (const part of value.split(',')) {
+    const [from, to = from] = part.split('-').map(Number);
+    if (from < lo || to > hi || from > to) return fail();
+  }
+  return value;
+});
+
+const healthCheck = z
+  .strictObject({
+    path: text('a health-check path', /^\/[\x21-\x7e]{0,1023}$/, 'an absolute path such as "/health/"').default(
+      HEALTH_CHECK_DEFAULTS.path,
+    ),
+    interval: seconds(LIMITS.interval).default(HEALTH_CHECK_DEFAULTS.interval),
+    timeout: seconds(LIMITS.timeout).default(HEALTH_CHECK_DEFAULTS.timeout),
+    healthyThreshold: count(LIMITS.threshold).default(HEALTH_CHECK_DEFAULTS.healthyThreshold),
+    unhealthyThreshold: count(LIMITS.threshold).default(HEALTH_CHECK_DEFAULTS.unhealthyThreshold),
+    matcher: matcher.default(HEALTH_CHECK_DEFAULTS.matcher),
+  })
+  .superRefine((hc, ctx) => {
+    if (hc.timeout >= hc.interval) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeout'],
+        message: `${hc.timeout}s must be shorter than interval ${hc.interval}s`,
+      });
+    }
+  });
+
+const gate = z.strictObject({
+  consecutiveHealthyPolls: count(LIMITS.consecutiveHealthyPolls).default(GATE_DEFAULTS.consecutiveHealthyPolls),
+  pollInterval: seconds(LIMITS.pollInterval).default(GATE_DEFAULTS.pollInterval),
+  timeout: seconds(LIMITS.gateTimeout).default(GATE_DEFAULTS.timeout),
+  maxReplacedInstances: count(LIMITS.maxReplacedInstances).default(GATE_DEFAULTS.maxReplacedInstances),
+});
+
+const capacity = z
+  .strictObject({
+    min: count(LIMITS.capacity).default(1),
+    desired: count(LIMITS.capacity).default(2),
+    max: count(LIMITS.capacity).default(4),
+  })
+  .superRefine((c, ctx) => {
+    if (c.min > c.desired) {
+      ctx.addIssue({ code: 'custom', path: ['desired'], message: `${c.desired} must be at least min ${c.min}` });
+    }
+    if (c.desired > c.max) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `${c.max} must be at least desired ${c.desired}` });
+    }
+  });
+
+const subnetIds = z
+  .array(text('a subnet id', /^subnet-[0-9a-f]{8,17}$/, '"subnet-" and 8 or 17 hex digits'))
+  .min(1, { message: 'must list at least one subnet' });
+
+// Either create a VPC (maxAzs) or import one by id; importing needs no lookup, so synth stays offline.
+const vpc = z
+  .strictObject({
+    maxAzs: count(LIMITS.maxAzs).optional(),
+    vpcId: text('a VPC id', /^vpc-[0-9a-f]{8,17}$/, '"vpc-" and 8 or 17 hex digits').optional(),
+    availabilityZones: z
+      .array(text('an availability zone', /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'a zone such as "eu-west-1a"'))
+      .min(1, { message: 'must list at least one availability zone' })
+      .optional(),
+    publicSubnetIds: subnetIds.optional(),
+    privateSubnetIds: subnetIds.optional(),
+  })
+  .superRefine((v, ctx) => {
+    const imported = ['vpcId', 'availabilityZones', 'publicSubnetIds', 'privateSubnetIds'] as const;
+    if (v.maxAzs !== undefined) {
+      for (const key of imported) {
+        if (v[key] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'cannot be combined with maxAzs; either create a VPC (maxAzs) or import one (vpcId)' });
+        }
+      }
+      return;
+    }
+    for (const key of imported) {
+      if (v[key] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `is required to import a VPC (or set maxAzs to create one)` });
+      }
+    }
+  });
+
+const listener = z.discriminatedUnion(
+  'protocol',
+  [
+    z.strictObject({ protocol: z.literal('HTTP') }),
+    z.strictObject({
+      protocol: z.literal('HTTPS'),
+      certificateArn: text(
+        'an ACM certificate ARN',
+        /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/,
+        'arn:aws:acm:<region>:<account>:certificate/<uuid>',
+      ),
+    }),
+  ],
+  { error: (iss) => `${describe((iss.input as { protocol?: unknown })?.protocol)} is not a listener protocol; expected "HTTP" or "HTTPS"` },
+);
+
+const tags = z.record(
+  text('a tag key', /^[\p{L}\p{N}\s_.:/=+\-@]{1,128}$/u, '1–128 letters, digits, spaces or _.:/=+-@'),
+  text('a tag value', /^[\p{L}\p{N}\s_.:/=+\-@]{0,256}$/u, 'up to 256 letters, digits, spaces or _.:/=+-@'),
+);
+
+export const environmentSchema = z
+  .strictObject({
+    account: text('an AWS account id', /^\d{12}$/, '12 digits'),
+    region: text('an AWS region', /^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'a region such as "eu-west-1"'),
+    vpc: vpc.default({ maxAzs: 2 }),
+    instanceType: text('an instance type', /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'a type such as "t3.small"').default(
+      't3.small',
+    ),
+    capacity: capacity.default({ min: 1, desired: 2, max: 4 }),
+    healthCheck: healthCheck.default({ ...HEALTH_CHECK_DEFAULTS }),
+    deregistrationDelay: seconds(LIMITS.deregistrationDelay).default(300),
+    healthCheckGracePeriod: seconds(LIMITS.healthCheckGracePeriod).default(300),
+    gate: gate.default({ ...GATE_DEFAULTS }),
+    listener: listener.default({ protocol: 'HTTP' }),
+    tags: tags.default({}),
+  })
+  .superRefine((env, ctx) => {
+    // The gate cannot pass sooner than an instance can turn healthy and then stay healthy for K polls.
+    const hc = env.healthCheck;
+    const needed = hc.healthyThreshold * hc.interval + env.gate.consecutiveHealthyPolls * env.gate.pollInterval;
+    if (env.gate.timeout < needed) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gate', 'timeout'],
+        message:
+          `${env.gate.timeout}s is too short; the gate needs at least ${needed}s ` +
+          `(healthyThreshold ${hc.healthyThreshold} × interval ${hc.interval}s + ` +
+          `consecutiveHealthyPolls ${env.gate.consecutiveHealthyPolls} × pollInterval ${env.gate.pollInterval}s)`,
+      });
+    }
+  });
+
+export const configSchema = z.strictObject({
+  app: text('an app name', /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, '3–32 lowercase letters, digits or hyphens, starting with a letter'),
+  environments: z
+    .record(text('an environment name', /^[a-z][a-z0-9]{0,15}$/, 'up to 16 lowercase letters or digits'), environmentSchema)
+    .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' }),
+});
+
+export type EnvironmentSettings = z.output<typeof environmentSchema>;
+export type GreenlightSettings = z.output<typeof configSchema>;
