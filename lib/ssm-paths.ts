@@ -1,0 +1,20 @@
+// Every SSM parameter name greenlight reads or writes, in one place.
+
+/** Written by `greenlight publish-ami` after the bake; read by the stack at deploy time. */
+export const amiParameterName = (app: string, release: string): string => `/greenlight/${app}/releases/${release}/ami-id`;
+
+/** The release the environment serves; changed by CloudFormation only after the gate passes. */
+export const liveReleaseParameterName = (app: string, env: string): string => `/greenlight/${app}/${env}/live-release`;
+
+/** The gate's progress for one release, read by `greenlight watch`. */
+export const gateProgressParameterName = (app: string, env: string, release: string): string =>
+  `/greenlight/${app}/${env}/gate/${release}`;
+
+/** Prefix of the gate progress parameters of one environment (for IAM scoping). */
+export const gateProgressPrefix = (app: string, env: string): string => `/greenlight/${app}/${env}/gate/`;
+
+/** Prefix of the application's configuration, loaded into the env file at first boot. */
+export const configPrefix = (app: string, env: string): string => `/greenlight/${app}/${env}/config/`;
+
+/** The tag that marks an Auto Scaling group with the release it runs. */
+export const RELEASE_TAG = 'greenlight:release';
