@@ -200,6 +200,10 @@ export const environmentSchema = z
     gate: gate.default({ ...GATE_DEFAULTS }),
     listener: listener.default({ protocol: 'HTTP' }),
     tags: tags.default({}),
+    /** Defaults to true for an environment named "production". */
+    deletionProtection: z
+      .boolean({ error: (iss) => `${describe(iss.input)} must be true or false` })
+      .optional(),
   })
   .superRefine((env, ctx) => {
     // The gate cannot pass sooner than an instance can turn healthy and then stay healthy for K polls.

@@ -1,0 +1,58 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** An existing VPC, described fully so that synth needs no lookup. */
+export interface ImportedVpcAttributes {
+  readonly vpcId: string;
+  readonly availabilityZones: readonly string[];
+  readonly publicSubnetIds: readonly string[];
+  readonly privateSubnetIds: readonly string[];
+}
+
+export interface NetworkProps {
+  /**
+   * Availability zones of a VPC created for the environment.
+   * @default 2
+   */
+  readonly maxAzs?: number;
+  /**
+   * Import this VPC instead of creating one.
+   * @default - a VPC is created
+   */
+  readonly existingVpc?: ImportedVpcAttributes;
+}
+
+/** The environment's VPC: public subnets for the load balancer, private ones for the instances. */
+export class Network extends Construct {
+  readonly vpc: ec2.IVpc;
+
+  constructor(scope: Construct, id: string, props: NetworkProps = {}) {
+    super(scope, id);
+    if (props.existingVpc) {
+      const existing = props.existingVpc;
+      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: existing.vpcId,
+        availabilityZones: [...existing.availabilityZones],
+        publicSubnetIds: [...existing.publicSubnetIds],
+        privateSubnetIds: [...existing.privateSubnetIds],
+      });
+      return;
+    }
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: props.maxAzs ?? 2,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+    });
+    // Rejected and accepted flows both matter when a health check cannot reach an instance.
+    vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogGroup', { retention: logs.RetentionDays.THREE_MONTHS }),
+      ),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+    this.vpc = vpc;
+  }
+}
