@@ -19,6 +19,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => `${where ? `${where}.` : ''}${key}: unknown setting`).join('\n  ');
   }
+  if (issue.code === 'invalid_key') {
+    return `${where}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
+  }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return `${where}: is required`;
   }
@@ -27,7 +30,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 
 /** Parses the `app` and `environments` context values; throws ConfigError listing every problem. */
 export function loadSettings(context: { readonly app?: unknown; readonly environments?: unknown }): GreenlightSettings {
-  const result = configSchema.safeParse({ app: context.app, environments: context.environments });
+  const result = configSchema.safeParse(
+    { app: context.app, environments: context.environments },
+    { reportInput: true },
+  );
   if (!result.success) {
     throw new ConfigError(result.error.issues.map(describeIssue));
   }

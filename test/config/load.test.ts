@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadSettings, selectEnvironments } from '../../lib/config/load';
+import { GATE_DEFAULTS, HEALTH_CHECK_DEFAULTS } from '../../lib/config/schema';
+import { cdkContext, minimalEnvironment } from '../helpers/settings';
+
+/** Loads one environment named `production` built from the minimal one plus `patch`. */
+const loadProduction = (patch: Record<string, unknown>) =>
+  loadSettings({ app: 'shop', environments: { production: { ...minimalEnvironment(), ...patch } } });
+
+const problemsOf = (fn: () => unknown): readonly string[] => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadSettings', () => {
+  it('loads cdk.json as shipped', () => {
+    const settings = loadSettings(cdkContext());
+    expect(Object.keys(settings.environments)).toEqual(['staging', 'production']);
+    expect(settings.environments.production.listener.protocol).toBe('HTTPS');
+  });
+
+  it('fills seed 000 defaults for everything optional', () => {
+    const env = loadProduction({}).environments.production;
+    expect(env.healthCheck).toEqual(HEALTH_CHECK_DEFAULTS);
+    expect(env.healthCheck).toEqual({
+      path: '/health/',
+      interval: 15,
+      timeout: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 10,
+      matcher: '200',
+    });
+    expect(env.gate).toEqual(GATE_DEFAULTS);
+    expect(env.capacity).toEqual({ min: 1, desired: 2, max: 4 });
+    expect(env.vpc).toEqual({ maxAzs: 2 });
+    expect(env.listener).toEqual({ protocol: 'HTTP' });
+    expect(env.deregistrationDelay).toBe(300);
+  });
+
+  it('fills defaults inside a partly given health check', () => {
+    const env = loadProduction({ healthCheck: { interval: 30 } }).environments.production;
+    expect(env.healthCheck).toEqual({ ...HEALTH_CHECK_DEFAULTS, interval: 30 });
+  });
+
+  it('accepts an imported VPC described in full', () => {
+    const env = loadProduction({
+      vpc: {
+        vpcId: 'vpc-0123456789abcdef0',
+        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+        publicSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+        privateSubnetIds: ['subnet-0123456789abcdef2', 'subnet-0123456789abcdef3'],
+      },
+    }).environments.production;
+    expect(env.vpc.vpcId).toBe('vpc-0123456789abcdef0');
+  });
+
+  const cases: ReadonlyArray<readonly [string, Record<string, unknown>, string]> = [
+    ['timeout not below interval', { healthCheck: { interval: 15, timeout: 20 } }, 'environments.production.healthCheck.timeout: 20s must be shorter than interval 15s'],
+    ['timeout equal to interval', { healthCheck: { interval: 10, timeout: 10 } }, 'environments.production.healthCheck.timeout: 10s must be shorter than interval 10s'],
+    ['interval below 5 s', { healthCheck: { interval: 4, timeout: 2 } }, 'environments.production.healthCheck.interval: 4s is out of range; allowed 5–300s'],
+    ['interval above 300 s', { healthCheck: { interval: 301 } }, 'environments.production.healthCheck.interval: 301s is out of range; allowed 5–300s'],
+    ['timeout below 2 s', { healthCheck: { timeout: 1 } }, 'environments.production.healthCheck.timeout: 1s is out of range; allowed 2–120s'],
+    ['interval as a string', { healthCheck: { interval: '15s' } }, 'environments.production.healthCheck.interval: "15s" must be a whole number of seconds (5–300)'],
+    ['healthy threshold 1', { healthCheck: { healthyThreshold: 1 } }, 'environments.production.healthCheck.healthyThreshold: 1 is out of range; allowed a whole number 2–10'],
+    ['unhealthy threshold 11', { healthCheck: { unhealthyThreshold: 11 } }, 'environments.production.healthCheck.unhealthyThreshold: 11 is out of range; allowed a whole number 2–10'],
+    ['matcher code above 499', { healthCheck: { matcher: '200,500' } }, 'environments.production.healthCheck.matcher: "200,500" is not a valid matcher; expected HTTP codes 200–499 as "200", "200,202" or "200-299"'],
+    ['matcher code below 200', { healthCheck: { matcher: '100-299' } }, 'environments.production.healthCheck.matcher: "100-299" is not a valid matcher; expected HTTP codes 200–499 as "200", "200,202" or "200-299"'],
+    ['relative health path', { healthCheck: { path: 'health/' } }, 'environments.production.healthCheck.path: "health/" is not a health-check path; expected an absolute path such as "/health/"'],
+    ['deregistration delay above 3600 s', { deregistrationDelay: 3601 }, 'environments.production.deregistrationDelay: 3601s is out of range; allowed 0–3600s'],
+    ['negative deregistration delay', { deregistrationDelay: -1 }, 'environments.production.deregistrationDelay: -1s is out of range; allowed 0–3600s'],
+    ['min above desired', { capacity: { min: 3, desired: 2, max: 4 } }, 'environments.production.capacity.desired: 2 must be at least min 3'],
+    ['desired above max', { capacity: { min: 1, desired: 5, max: 4 } }, 'environments.production.capacity.max: 4 must be at least desired 5'],
+    ['zero instances', { capacity: { min: 0, desired: 0, max: 0 } }, 'environments.production.capacity.min: 0 is out of range; allowed a whole number 1–1000'],
+    ['unknown key at the top', { healthcheck: {} }, 'environments.production.healthcheck: unknown setting'],
+    ['unknown key in the health check', { healthCheck: { intervalSeconds: 15 } }, 'environments.production.healthCheck.intervalSeconds: unknown setting'],
+    ['short account id', { account: '12345' }, 'environments.production.account: "12345" is not an AWS account id; expected 12 digits'],
+    ['malformed region', { region: 'Europe' }, 'environments.production.region: "Europe" is not an AWS region; expected a region such as "eu-west-1"'],
+    ['HTTPS without a certificate', { listener: { protocol: 'HTTPS' } }, 'environments.production.listener.certificateArn: undefined is not an ACM certificate ARN; expected arn:aws:acm:<region>:<account>:certificate/<uuid>'],
+    ['unknown listener protocol', { listener: { protocol: 'TCP' } }, 'environments.production.listener.protocol: "TCP" is not a listener protocol; expected "HTTP" or "HTTPS"'],
+    ['too many availability zones', { vpc: { maxAzs: 7 } }, 'environments.production.vpc.maxAzs: 7 is out of range; allowed a whole number 1–6'],
+    ['VPC id without subnets', { vpc: { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a'] } }, 'environments.production.vpc.publicSubnetIds: is required to import a VPC (or set maxAzs to create one)'],
+    ['gate timeout above the provider limit', { gate: { timeout: 7200 } }, 'environments.production.gate.timeout: 7200s is out of range; allowed 60–6600s'],
+    ['gate timeout shorter than the time to turn healthy', { gate: { timeout: 60, consecutiveHealthyPolls: 3, pollInterval: 15 } }, 'environments.production.gate.timeout: 60s is too short; the gate needs at least 75s (healthyThreshold 2 × interval 15s + consecutiveHealthyPolls 3 × pollInterval 15s)'],
+    ['zero consecutive polls', { gate: { consecutiveHealthyPolls: 0 } }, 'environments.production.gate.consecutiveHealthyPolls: 0 is out of range; allowed a whole number 1–20'],
+    ['deletion protection as a string', { deletionProtection: 'yes' }, 'environments.production.deletionProtection: "yes" must be true or false'],
+  ];
+
+  it.each(cases)('rejects %s', (_name, patch, message) => {
+    expect(problemsOf(() => loadProduction(patch))).toContain(message);
+  });
+
+  it('reports every problem at once, one line each', () => {
+    const problems = problemsOf(() => loadProduction({ account: 'x', deregistrationDelay: 9999 }));
+    expect(problems).toHaveLength(2);
+    const err = (() => {
+      try {
+        loadProduction({ account: 'x', deregistrationDelay: 9999 });
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toBe(
+      'invalid configuration in cdk.json:\n' +
+        '  environments.production.account: "x" is not an AWS account id; expected 12 digits\n' +
+        '  environments.production.deregistrationDelay: 9999s is out of range; allowed 0–3600s',
+    );
+  });
+
+  it('requires app and at least one environment', () => {
+    expect(problemsOf(() => loadSettings({ environments: {} }))).toEqual([
+      'app: undefined is not an app name; expected 3–32 lowercase letters, digits or hyphens, starting with a letter',
+      'environments: must define at least one environment',
+    ]);
+    expect(problemsOf(() => loadSettings({ app: 'shop' }))).toEqual(['environments: is required']);
+  });
+
+  it('rejects an environment name that cannot be part of a stack name', () => {
+    expect(problemsOf(() => loadSettings({ app: 'shop', environments: { Prod_1: minimalEnvironment() } }))).toContain(
+      'environments.Prod_1: "Prod_1" is not an environment name; expected up to 16 lowercase letters or digits',
+    );
+  });
+});
+
+describe('selectEnvironments', () => {
+  const settings = loadSettings(cdkContext());
+
+  it('selects every environment by default', () => {
+    expect(selectEnvironments(settings, undefined).map(([name]) => name)).toEqual(['staging', 'production']);
+  });
+
+  it('selects one environment by name', () => {
+    expect(selectEnvironments(settings, 'production').map(([name]) => name)).toEqual(['production']);
+  });
+
+  it('names the environments that exist when the one asked for does not', () => {
+    expect(() => selectEnvironments(settings, 'qa')).toThrow(
+      '-c env=qa: unknown environment; defined in cdk.json: staging, production',
+    );
+  });
+});
