@@ -1,0 +1,239 @@
+// The gate's decision as a pure function: (observation, policy, progress) -> verdict.
+// No clock, no I/O: the poll's time comes in the observation, so a test or the local rehearsal
+// can replay any timeline. The rules are DESIGN.md's "The gate's decision".
+import { diagnose, responseCodes } from './diagnose';
+import type {
+  Evaluate,
+  GateDecision,
+  GatePolicy,
+  GateProgress,
+  InstanceObservation,
+  TargetHealthObservation,
+} from './types';
+
+/** Instances named in a progress line; the rest are counted as "+N more". */
+const LISTED_INSTANCES = 5;
+
+/** Throws when a policy value is out of range; the message names the field and echoes the value. */
+export function validatePolicy(policy: GatePolicy): void {
+  const check = (field: keyof GatePolicy, min: number, integer: boolean) => {
+    const value = policy[field];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+      throw new Error(`gate policy ${field}: ${String(value)} must be a ${integer ? 'whole number' : 'number'} of at least ${min}`);
+    }
+  };
+  check('expectedInstances', 1, true);
+  check('consecutiveHealthyPolls', 1, true);
+  check('pollIntervalMs', 1, false);
+  check('timeoutMs', 1, false);
+  check('maxReplacedInstances', 0, true);
+}
+
+/** `arn:...:targetgroup/web/0123abcd` -> `web`; anything else is kept. */
+export const targetGroupLabel = (targetGroup: string): string =>
+  targetGroup.match(/targetgroup\/([^/]+)\//)?.[1] ?? targetGroup;
+
+/** `Target.ResponseCodeMismatch [301]`, or the state when the load balancer gives no reason code. */
+export function targetReason(health: Pick<TargetHealthObservation, 'state' | 'reasonCode' | 'description'>): string {
+  const codes = responseCodes(health.description);
+  const base = health.reasonCode ?? health.state;
+  if (codes.length > 0) return `${base} [${codes.join(',')}]`;
+  // A local load balancer has no reason codes; its own words are the reason.
+  if (!health.reasonCode && health.description) return `${base} (${health.description})`;
+  return base;
+}
+
+/**
+ * Why one instance is not healthy, or undefined when it is InService, Healthy and `healthy` in
+ * every target group. With more than one target group, each failing one is named.
+ */
+export function instanceReason(
+  instance: InstanceObservation,
+  targetGroups: readonly string[],
+  healthByGroup: ReadonlyMap<string, TargetHealthObservation>,
+): string | undefined {
+  if (instance.lifecycleState !== 'InService') return instance.lifecycleState;
+  if (instance.healthStatus !== 'Healthy') return 'AutoScaling.Unhealthy';
+  const failing: string[] = [];
+  for (const group of targetGroups) {
+    const health = healthByGroup.get(group);
+    const reason = !health ? 'Target.NotRegistered' : health.state === 'healthy' ? undefined : targetReason(health);
+    if (reason) failing.push(targetGroups.length > 1 ? `${targetGroupLabel(group)}: ${reason}` : reason);
+  }
+  return failing.length > 0 ? failing.join(', ') : undefined;
+}
+
+/** The hint for a reason produced by instanceReason/targetReason (possibly prefixed with a target group). */
+export function hintForReason(reason: string): string | undefined {
+  const code = reason.match(/(?:^|: )([A-Za-z]+\.[A-Za-z]+)/)?.[1];
+  return diagnose(code, reason);
+}
+
+/** 900000 -> `15m`, 95000 -> `1m35s`. */
+export function formatDuration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  if (minutes === 0) return `${seconds}s`;
+  return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
+}
+
+const TERMINATION = /Terminating EC2 instance:\s*(i-[0-9a-zA-Z]+)/;
+const isLeaving = (state: string) => state.startsWith('Terminating') || state === 'Terminated' || state.startsWith('Detach');
+
+const HEALTHY_NOW = /^healthy now, last /;
+
+function listReasons(entries: ReadonlyArray<readonly [string, string]>): string {
+  const shown = entries.slice(0, LISTED_INSTANCES).map(([id, reason]) => `${id}: ${reason}`);
+  if (entries.length > LISTED_INSTANCES) shown.push(`+${entries.length - LISTED_INSTANCES} more`);
+  return shown.join('; ');
+}
+
+/** `i-1: A; i-2: B. Hint for A: ...` — every instance named, each distinct hint once. */
+function diagnosis(entries: ReadonlyArray<readonly [string, string]>): string {
+  const named = entries.map(([id, reason]) => `${id}: ${reason}`).join('; ');
+  const hints = new Map<string, string>();
+  for (const [, reason] of entries) {
+    const hint = hintForReason(reason);
+    if (hint && ![...hints.values()].includes(hint)) hints.set(reason.replace(HEALTHY_NOW, ''), hint);
+  }
+  const hintText = [...hints].map(([reason, hint]) => ` Hint for ${reason}: ${hint}.`).join('');
+  return `${named}.${hintText}`;
+}
+
+const decide = (verdict: GateDecision['verdict'], message: string, progress: GateProgress): GateDecision => ({
+  verdict,
+  message,
+  progress: { ...progress, verdict, lastMessage: message },
+});
+
+export const evaluate: Evaluate = (observation, policy, previous) => {
+  validatePolicy(policy);
+  // A finished gate stays finished: a retried invocation must not turn a verdict around.
+  if (previous && previous.verdict !== 'wait') {
+    return { verdict: previous.verdict, message: previous.lastMessage, progress: previous };
+  }
+  // Sooner than half an interval after the last counted poll: a retried invocation, not a new poll.
+  if (previous && observation.at - previous.lastPollAt < policy.pollIntervalMs / 2) {
+    return { verdict: 'wait', message: previous.lastMessage, progress: previous };
+  }
+
+  const base: GateProgress = previous ?? {
+    startedAt: observation.at,
+    lastPollAt: observation.at,
+    polls: 0,
+    consecutiveHealthy: 0,
+    seenInstances: [],
+    replacedInstances: [],
+    lastReasons: {},
+    lastMessage: '',
+    verdict: 'wait',
+  };
+  const elapsed = observation.at - base.startedAt;
+  const timedOut = elapsed >= policy.timeoutMs;
+  const expected = policy.expectedInstances;
+
+  if (observation.transientError) {
+    // Throttling says nothing about the fleet: neither count nor break the healthy streak.
+    if (timedOut) {
+      const last = Object.entries(base.lastReasons);
+      const detail = last.length > 0 ? ` Last seen: ${diagnosis(last)}` : '';
+      return decide(
+        'fail',
+        `Gate timed out after ${formatDuration(elapsed)}; the last poll failed with ${observation.transientError}.${detail}`,
+        base,
+      );
+    }
+    return decide('wait', `AWS API error, retrying: ${observation.transientError}`, base);
+  }
+
+  const currentIds = observation.instances.map((i) => i.instanceId);
+  const current = new Set(currentIds);
+  const replaced = new Set(base.replacedInstances);
+  for (const id of base.seenInstances) if (!current.has(id)) replaced.add(id);
+  for (const i of observation.instances) if (isLeaving(i.lifecycleState)) replaced.add(i.instanceId);
+  for (const a of observation.activities) {
+    const id = a.description?.match(TERMINATION)?.[1];
+    if (id) replaced.add(id);
+  }
+
+  const health = new Map<string, Map<string, TargetHealthObservation>>();
+  for (const th of observation.targetHealth) {
+    const byGroup = health.get(th.instanceId) ?? new Map<string, TargetHealthObservation>();
+    byGroup.set(th.targetGroup, th);
+    health.set(th.instanceId, byGroup);
+  }
+
+  const reasons: Array<[string, string]> = [];
+  let inService = 0;
+  let healthy = 0;
+  for (const instance of observation.instances) {
+    if (instance.lifecycleState === 'InService' && instance.healthStatus === 'Healthy') inService++;
+    const reason = instanceReason(instance, observation.targetGroups, health.get(instance.instanceId) ?? new Map());
+    if (reason) reasons.push([instance.instanceId, reason]);
+    else healthy++;
+  }
+  // At least the expected number InService and Healthy, and every one of those healthy everywhere.
+  const healthyPoll = inService >= expected && healthy === inService;
+  const consecutiveHealthy = healthyPoll ? base.consecutiveHealthy + 1 : 0;
+
+  const lastReasons: Record<string, string> = { ...base.lastReasons };
+  for (const [id, reason] of reasons) lastReasons[id] = reason;
+
+  const progress: GateProgress = {
+    ...base,
+    lastPollAt: observation.at,
+    polls: base.polls + 1,
+    consecutiveHealthy,
+    seenInstances: [...new Set([...base.seenInstances, ...currentIds])],
+    replacedInstances: [...replaced],
+    lastReasons,
+  };
+
+  const failed = observation.activities.find((a) => a.statusCode === 'Failed');
+  if (failed) {
+    const what = failed.description ? `${failed.description}: ` : '';
+    return decide('fail', `Scaling activity failed: ${what}${failed.statusMessage ?? 'no status message'}`, progress);
+  }
+  if (replaced.size > policy.maxReplacedInstances) {
+    const gone = [...replaced].map((id): [string, string] => [id, lastReasons[id] ?? 'no health reason recorded']);
+    return decide(
+      'fail',
+      `${replaced.size} instances replaced, more than maxReplacedInstances ${policy.maxReplacedInstances}: ` +
+        `a crash loop. ${diagnosis(gone)}`,
+      progress,
+    );
+  }
+
+  const summary = `${healthy}/${expected} healthy`;
+  if (consecutiveHealthy >= policy.consecutiveHealthyPolls) {
+    return decide(
+      'pass',
+      `${summary} in every target group for ${consecutiveHealthy} consecutive polls after ${formatDuration(elapsed)}`,
+      progress,
+    );
+  }
+
+  const missing = Math.max(0, expected - observation.instances.length);
+  if (timedOut) {
+    const named: Array<readonly [string, string]> = [...reasons];
+    if (named.length === 0) {
+      // All healthy now but not for long enough: name what each one last failed with.
+      for (const id of currentIds) if (lastReasons[id]) named.push([id, `healthy now, last ${lastReasons[id]}`]);
+    }
+    const streak = healthyPoll ? ` for ${consecutiveHealthy} of ${policy.consecutiveHealthyPolls} consecutive polls` : '';
+    const launch = missing > 0 ? ` ${missing} of ${expected} instances never launched; check the group's scaling activities.` : '';
+    const detail = named.length > 0 ? ` ${diagnosis(named)}` : '';
+    return decide(
+      'fail',
+      `Gate timed out after ${formatDuration(elapsed)} with ${summary}${streak}.${launch}${detail}`,
+      progress,
+    );
+  }
+
+  const parts = [healthyPoll ? `${summary} (${consecutiveHealthy}/${policy.consecutiveHealthyPolls} consecutive polls)` : summary];
+  if (reasons.length > 0) parts.push(listReasons(reasons));
+  if (missing > 0) parts.push(`${missing} not launched yet`);
+  if (replaced.size > 0) parts.push(`replaced ${replaced.size}/${policy.maxReplacedInstances} allowed`);
+  return decide('wait', parts.join('; '), progress);
+};
