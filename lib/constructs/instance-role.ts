@@ -26,13 +26,16 @@ export class InstanceRole extends Construct {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
     const stack = Stack.of(this);
-    const path = props.configPrefix.slice(1, -1);
-    const configKeys = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${path}/*` });
+    // GetParametersByPath is authorised on the path itself, so no wildcard is needed; bootstrap
+    // reads the whole prefix in one recursive call.
+    const path = props.configPrefix.slice(1);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadOwnConfiguration',
-        actions: ['ssm:GetParametersByPath', 'ssm:GetParameters', 'ssm:GetParameter'],
-        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: path }), configKeys],
+        actions: ['ssm:GetParametersByPath'],
+        resources: [path.slice(0, -1), path].map((name) =>
+          stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name }),
+        ),
       }),
     );
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.role });
@@ -40,10 +43,6 @@ export class InstanceRole extends Construct {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
       reason: 'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager; it replaces SSH.',
-    });
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${configKeys}]`,
-      reason: 'The wildcard is the tail of the environment config path: instances read every key under their own prefix and nothing else.',
     });
   }
 }

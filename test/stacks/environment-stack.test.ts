@@ -180,9 +180,10 @@ describe('EnvironmentStack', () => {
     expect(policies).toHaveLength(1);
     const statements = policies[0].Properties.PolicyDocument.Statement as { Resource: unknown }[];
     expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'ssm:GetParametersByPath' });
     expect(statements[0].Resource).toEqual([
       'arn:aws:ssm:eu-west-1:111111111111:parameter/greenlight/greenlight-demo/staging/config',
-      'arn:aws:ssm:eu-west-1:111111111111:parameter/greenlight/greenlight-demo/staging/config/*',
+      'arn:aws:ssm:eu-west-1:111111111111:parameter/greenlight/greenlight-demo/staging/config/',
     ]);
   });
 });

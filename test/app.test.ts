@@ -1,0 +1,46 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../lib/app';
+import { UserError } from '../lib/errors';
+import { cdkContext } from './helpers/settings';
+
+describe('buildApp', () => {
+  it('fails the synth on an unacknowledged cdk-nag finding', () => {
+    const app = new App();
+    const [stack] = buildApp(app, { ...cdkContext(), env: 'staging', release: 'r1' });
+    // A bucket without server access logs or TLS enforcement breaks AwsSolutions-S1 and S10.
+    new s3.Bucket(stack, 'Unreviewed');
+    expect(() => app.synth()).toThrow(/greenlight-demo-staging\/Unreviewed\/Resource[\s\S]*AwsSolutions-S1/);
+  });
+
+  it('builds nothing when the release is missing', () => {
+    const app = new App();
+    expect(() => buildApp(app, { ...cdkContext() })).toThrow(UserError);
+    expect(app.node.children).toHaveLength(0);
+  });
+
+  it('builds nothing when one environment is invalid, even if another is fine', () => {
+    const context = cdkContext();
+    const app = new App();
+    const broken = { ...context.environments.production, deregistrationDelay: 4000 };
+    expect(() =>
+      buildApp(app, { ...context, release: 'r1', environments: { ...context.environments, production: broken } }),
+    ).toThrow('environments.production.deregistrationDelay: 4000s is out of range; allowed 0–3600s');
+    expect(app.node.children).toHaveLength(0);
+  });
+
+  it('tags every stack with the app, the environment and the configured tags', () => {
+    const app = new App();
+    const [staging] = buildApp(app, { ...cdkContext(), env: 'staging', release: 'r1' });
+    const alb = Object.values(Template.fromStack(staging).findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0];
+    expect(alb.Properties.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'greenlight:app', Value: 'greenlight-demo' },
+        { Key: 'greenlight:environment', Value: 'staging' },
+        { Key: 'team', Value: 'platform' },
+      ]),
+    );
+  });
+});
