@@ -1,0 +1,160 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  GetParameterCommand,
+  ParameterAlreadyExists,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { publishAmi, resolveApp } from '../../lib/ami/publish';
+import { parseManifest } from '../../lib/ami/manifest';
+import { UserError } from '../../lib/errors';
+
+const NAME = '/greenlight/greenlight-demo/releases/2026.11.22-3f9c2ab/ami-id';
+const AMI = 'ami-0123456789abcdef0';
+
+const dir = mkdtempSync(join(tmpdir(), 'greenlight-ami-'));
+function manifestFile(builds: unknown[], name = 'manifest.json'): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify({ builds, last_run_uuid: 'x' }));
+  return file;
+}
+const build = (artifact_id: string, release = '2026.11.22-3f9c2ab') => ({
+  name: 'debian',
+  builder_type: 'amazon-ebs',
+  artifact_id,
+  custom_data: { app: 'greenlight-demo', release },
+});
+
+const ssm = mockClient(SSMClient);
+const client = new SSMClient({ region: 'eu-west-1' });
+beforeEach(() => ssm.reset());
+afterEach(() => ssm.reset());
+
+const notFound = () => new ParameterNotFound({ message: 'not found', $metadata: {} });
+const publish = (manifest: string, release = '2026.11.22-3f9c2ab') =>
+  publishAmi({ manifest, release, app: 'greenlight-demo', client });
+
+describe('publishAmi', () => {
+  it("records the last build's AMI under the release, never overwriting", async () => {
+    ssm.on(GetParameterCommand).rejects(notFound());
+    ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    const file = manifestFile([build('eu-west-1:ami-0aaaaaaaaaaaaaaaa'), build(`eu-west-1:${AMI}`)]);
+
+    const result = await publish(file);
+
+    expect(result).toEqual({ parameterName: NAME, amiId: AMI, region: 'eu-west-1', action: 'created' });
+    const puts = ssm.commandCalls(PutParameterCommand);
+    expect(puts).toHaveLength(1);
+    expect(puts[0].args[0].input).toMatchObject({
+      Name: NAME,
+      Value: AMI,
+      Type: 'String',
+      DataType: 'aws:ec2:image',
+      Overwrite: false,
+    });
+  });
+
+  it('is a no-op success when the release already points at the same AMI', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: NAME, Value: AMI } });
+    const result = await publish(manifestFile([build(`eu-west-1:${AMI}`)]));
+    expect(result.action).toBe('unchanged');
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('refuses a release that points at a different AMI', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: NAME, Value: 'ami-0bbbbbbbbbbbbbbbb' } });
+    const run = publish(manifestFile([build(`eu-west-1:${AMI}`)]));
+    await expect(run).rejects.toThrow(UserError);
+    await expect(run).rejects.toThrow(`${NAME} points at ami-0bbbbbbbbbbbbbbbb, not ${AMI}`);
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it('re-checks when another writer published the release first', async () => {
+    ssm
+      .on(GetParameterCommand)
+      .rejectsOnce(notFound())
+      .resolves({ Parameter: { Name: NAME, Value: 'ami-0cccccccccccccccc' } });
+    ssm.on(PutParameterCommand).rejects(new ParameterAlreadyExists({ message: 'exists', $metadata: {} }));
+    await expect(publish(manifestFile([build(`eu-west-1:${AMI}`)]))).rejects.toThrow('points at ami-0cccccccccccccccc');
+  });
+
+  it('validates the release id, naming the field and echoing the value', async () => {
+    await expect(publish(manifestFile([build(`eu-west-1:${AMI}`)]), 'bad/release')).rejects.toThrow(
+      '--release "bad/release": not a valid release id',
+    );
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  it('refuses a manifest baked for another release', async () => {
+    await expect(publish(manifestFile([build(`eu-west-1:${AMI}`, 'other-release')]))).rejects.toThrow(
+      'baked as release "other-release"',
+    );
+  });
+
+  it('propagates AWS errors other than not-found', async () => {
+    ssm.on(GetParameterCommand).rejects(new Error('AccessDeniedException'));
+    await expect(publish(manifestFile([build(`eu-west-1:${AMI}`)]))).rejects.toThrow('AccessDeniedException');
+  });
+});
+
+describe('parseManifest', () => {
+  const parse = (builds: unknown[], region?: string) => parseManifest(JSON.stringify({ builds }), 'm.json', region);
+
+  it('validates the AMI id, echoing it', () => {
+    expect(() => parse([build('eu-west-1:ami-12345')])).toThrow('AMI id "ami-12345" is not valid');
+    expect(() => parse([build('eu-west-1:ami-XYZ45678')])).toThrow('AMI id "ami-XYZ45678"');
+  });
+
+  it('rejects artifacts that are not region:ami', () => {
+    expect(() => parse([build(AMI)])).toThrow(`artifact_id "${AMI}" is not "region:ami-…"`);
+    expect(() => parse([{ name: 'x' }])).toThrow('the last build has no artifact_id');
+    expect(() => parse([])).toThrow('no "builds" recorded');
+    expect(() => parseManifest('{nope', 'm.json')).toThrow('--manifest m.json: not valid JSON');
+  });
+
+  it('picks the AWS_REGION copy when the image was copied to several regions', () => {
+    const builds = [build(`eu-west-1:${AMI},us-east-1:ami-0ddddddddddddddd1`)];
+    expect(parse(builds, 'us-east-1')).toMatchObject({ region: 'us-east-1', amiId: 'ami-0ddddddddddddddd1' });
+    expect(() => parse(builds)).toThrow('set AWS_REGION to choose one');
+    expect(() => parse(builds, 'ap-south-1')).toThrow('no AMI for AWS_REGION=ap-south-1');
+  });
+
+  it('accepts 8-digit AMI ids', () => {
+    expect(parse([build('eu-west-1:ami-0123abcd')]).amiId).toBe('ami-0123abcd');
+  });
+});
+
+describe('resolveApp', () => {
+  it("defaults to cdk.json's context.app", () => {
+    const cdkJson = join(dir, 'cdk.json');
+    writeFileSync(cdkJson, JSON.stringify({ context: { app: 'greenlight-demo' } }));
+    expect(resolveApp(undefined, cdkJson)).toBe('greenlight-demo');
+    expect(resolveApp('shop', cdkJson)).toBe('shop');
+  });
+
+  it('names the field and the value when the app name is invalid', () => {
+    expect(() => resolveApp('Bad_App', join(dir, 'none.json'))).toThrow(/^--app: .*"Bad_App"/);
+    expect(() => resolveApp(undefined, join(dir, 'none.json'))).toThrow('--app is required');
+  });
+});
+
+describe('greenlight publish-ami (CLI)', () => {
+  it('reports a user mistake on one line with exit code 2, before any AWS call', () => {
+    const file = manifestFile([build(`eu-west-1:${AMI}`)], 'cli.json');
+    const out = spawnSync('node_modules/.bin/tsx', ['bin/greenlight.ts', 'publish-ami', '--manifest', file, '--release', '-bad'], {
+      encoding: 'utf8',
+      env: { ...process.env, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+      timeout: 30_000,
+    });
+    expect(out.status).toBe(2);
+    expect(out.stderr.trim()).toBe(
+      'greenlight: --release "-bad": not a valid release id; expected 1–63 letters, digits, dots or hyphens, starting with a letter or digit',
+    );
+  });
+});
