@@ -1,0 +1,72 @@
+// The AMI's template and shell scripts, checked with the real tools: shellcheck and Debian's Packer 1.6.6.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '..', '..');
+const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+
+describe('shell scripts', () => {
+  it('are clean under shellcheck', () => {
+    const scripts = readdirSync(join(ROOT, 'packer/scripts'))
+      .filter((f) => f.endsWith('.sh'))
+      .map((f) => `packer/scripts/${f}`);
+    expect(scripts.length).toBeGreaterThanOrEqual(4);
+    const out = run('shellcheck', ['--external-sources', ...scripts, 'userdata/bootstrap.sh']);
+    expect(out.stdout + out.stderr).toBe('');
+    expect(out.status).toBe(0);
+  });
+
+  it('bootstrap carries the parameters marker right after set -euo pipefail', () => {
+    const lines = readFileSync(join(ROOT, 'userdata/bootstrap.sh'), 'utf8').split('\n');
+    const strict = lines.findIndex((l) => /^set -E?euo pipefail$/.test(l));
+    expect(strict).toBeGreaterThan(0);
+    expect(lines.indexOf('# @greenlight-parameters@')).toBe(strict + 1);
+  });
+});
+
+describe('Packer template', () => {
+  const vars = ['-var', 'app=greenlight-demo', '-var', 'release=2026.11.22-3f9c2ab'];
+
+  it('passes packer validate with Debian’s Packer 1.6.6', () => {
+    expect(execFileSync('packer', ['version'], { encoding: 'utf8' })).toMatch(/^Packer v1\.6\.6/);
+    const out = run('packer', ['validate', ...vars, 'packer/']);
+    expect(out.stderr + out.stdout).not.toMatch(/Error/);
+    expect(out.status).toBe(0);
+  });
+
+  it('is rejected without the app and release variables', () => {
+    const out = run('packer', ['validate', 'packer/']);
+    expect(out.status).not.toBe(0);
+    expect(out.stdout + out.stderr).toMatch(/Unset variable "app"/);
+  });
+
+  it('is formatted (packer fmt -check), plugins included', () => {
+    for (const dir of ['packer/', 'packer/plugins/']) {
+      const out = run('packer', ['fmt', '-check', dir]);
+      expect(out.stdout, `packer fmt would change ${out.stdout}`).toBe('');
+      expect(out.status).toBe(0);
+    }
+  });
+
+  it('keeps required_plugins out of the build template, for 1.6.6', () => {
+    const template = readFileSync(join(ROOT, 'packer/greenlight.pkr.hcl'), 'utf8');
+    expect(template).not.toMatch(/^\s*required_plugins\s*{/m);
+    expect(readFileSync(join(ROOT, 'packer/plugins/plugins.pkr.hcl'), 'utf8')).toMatch(
+      /source\s*=\s*"github.com\/hashicorp\/amazon"/,
+    );
+  });
+
+  it('bakes an encrypted, tagged image from the official Debian 12 AMI and records its id', () => {
+    const template = readFileSync(join(ROOT, 'packer/greenlight.pkr.hcl'), 'utf8');
+    expect(template).toMatch(/encrypt_boot\s*=\s*true/);
+    expect(template).toMatch(/encrypted\s*=\s*true/);
+    expect(template).toMatch(/default\s*=\s*"debian-12-amd64-\*"/);
+    expect(template).toMatch(/default\s*=\s*"136693071363"/);
+    for (const tag of ['greenlight:app', 'greenlight:release', 'greenlight:git-sha', 'greenlight:built']) {
+      expect(template).toContain(`"${tag}"`);
+    }
+    expect(template).toMatch(/post-processor "manifest"/);
+  });
+});
