@@ -1,0 +1,181 @@
+// The only module that calls AWS. The gate, the capacity probe and the CLI go through it, and tests
+// replace the SDK underneath with aws-sdk-client-mock. Clients are built with the SDK's defaults, so
+// AWS_ENDPOINT_URL, AWS_REGION, AWS_MAX_ATTEMPTS and AWS_RETRY_MODE work as everywhere else.
+import {
+  AutoScalingClient,
+  type AutoScalingGroup,
+  DescribeScalingActivitiesCommand,
+  paginateDescribeAutoScalingGroups,
+  type Filter,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { RELEASE_TAG } from '../ssm-paths';
+import type { Observation, ScalingActivityObservation, TargetHealthObservation } from './types';
+
+export interface AwsClients {
+  readonly autoScaling: AutoScalingClient;
+  readonly elb: ElasticLoadBalancingV2Client;
+  readonly ssm: SSMClient;
+}
+
+/** Clients with the SDK's standard configuration; `region` only when the caller knows better than the environment. */
+export function createClients(region?: string): AwsClients {
+  const config = region ? { region } : {};
+  return {
+    autoScaling: new AutoScalingClient(config),
+    elb: new ElasticLoadBalancingV2Client(config),
+    ssm: new SSMClient(config),
+  };
+}
+
+const TRANSIENT_NAMES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalError',
+  'InternalServerError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ResourceContention',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** Throttling, a 5xx or a network error: worth another poll, never a verdict. */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (TRANSIENT_NAMES.has(e.name) || (e.code !== undefined && TRANSIENT_NAMES.has(e.code))) return true;
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  return status !== undefined && (status === 429 || status >= 500);
+}
+
+const errorText = (err: unknown): string =>
+  err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 300) : String(err).slice(0, 300);
+
+/** Every page of DescribeAutoScalingGroups, by names or filters. */
+export async function describeGroups(
+  clients: AwsClients,
+  query: { readonly names?: readonly string[]; readonly filters?: readonly Filter[] },
+): Promise<AutoScalingGroup[]> {
+  const groups: AutoScalingGroup[] = [];
+  const pages = paginateDescribeAutoScalingGroups(
+    { client: clients.autoScaling },
+    { AutoScalingGroupNames: query.names ? [...query.names] : undefined, Filters: query.filters ? [...query.filters] : undefined },
+  );
+  for await (const page of pages) groups.push(...(page.AutoScalingGroups ?? []));
+  return groups;
+}
+
+/**
+ * Health of every target in one target group. DescribeTargetHealth has no pagination: one call
+ * returns every registered target, so it is filtered to the instances asked about.
+ */
+export async function describeTargetHealth(
+  clients: AwsClients,
+  targetGroup: string,
+  instanceIds: ReadonlySet<string>,
+): Promise<TargetHealthObservation[]> {
+  const out = await clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroup }));
+  const result: TargetHealthObservation[] = [];
+  for (const d of out.TargetHealthDescriptions ?? []) {
+    const instanceId = d.Target?.Id;
+    if (!instanceId || !instanceIds.has(instanceId)) continue;
+    result.push({
+      targetGroup,
+      instanceId,
+      state: d.TargetHealth?.State ?? 'unavailable',
+      reasonCode: d.TargetHealth?.Reason,
+      description: d.TargetHealth?.Description,
+    });
+  }
+  return result;
+}
+
+/**
+ * One poll of the new group, at a constant cost however large the fleet: one
+ * DescribeAutoScalingGroups, one DescribeTargetHealth per target group and one
+ * DescribeScalingActivities (the newest 100). A transient error becomes `transientError`.
+ */
+export async function observeGroup(clients: AwsClients, groupName: string, at: number): Promise<Observation> {
+  const empty = { at, instances: [], targetGroups: [], targetHealth: [], activities: [] };
+  try {
+    const [group] = await describeGroups(clients, { names: [groupName] });
+    if (!group) return { ...empty, transientError: `Auto Scaling group ${groupName} not found` };
+    const instances = (group.Instances ?? []).map((i) => ({
+      instanceId: i.InstanceId ?? '',
+      lifecycleState: i.LifecycleState ?? 'Unknown',
+      healthStatus: i.HealthStatus ?? 'Unknown',
+    }));
+    const targetGroups = group.TargetGroupARNs ?? [];
+    const ids = new Set(instances.map((i) => i.instanceId));
+    const [health, activities] = await Promise.all([
+      Promise.all(targetGroups.map((tg) => describeTargetHealth(clients, tg, ids))),
+      clients.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 100 })),
+    ]);
+    return {
+      at,
+      instances,
+      targetGroups,
+      targetHealth: health.flat(),
+      activities: (activities.Activities ?? []).map(
+        (a): ScalingActivityObservation => ({
+          activityId: a.ActivityId ?? '',
+          statusCode: a.StatusCode ?? 'Unknown',
+          statusMessage: a.StatusMessage,
+          description: a.Description,
+        }),
+      ),
+    };
+  } catch (err) {
+    if (isTransient(err)) return { ...empty, transientError: errorText(err) };
+    throw err;
+  }
+}
+
+/** The value of a String parameter, or undefined when it does not exist. */
+export async function readParameter(clients: AwsClients, name: string): Promise<string | undefined> {
+  try {
+    const out = await clients.ssm.send(new GetParameterCommand({ Name: name }));
+    return out.Parameter?.Value;
+  } catch (err) {
+    if (err instanceof ParameterNotFound || (err as Error).name === 'ParameterNotFound') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Overwrites a String parameter. Intelligent-Tiering keeps it Standard (free, 4 KB) and moves it
+ * to Advanced (8 KB) only when a large fleet's progress needs the room.
+ */
+export async function writeParameter(clients: AwsClients, name: string, value: string): Promise<void> {
+  await clients.ssm.send(
+    new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true, Tier: 'Intelligent-Tiering' }),
+  );
+}
+
+/** The desired capacity of the environment's groups tagged with `release` (the largest; 0 when none). */
+export async function liveDesiredCapacity(clients: AwsClients, stackName: string, release: string): Promise<number> {
+  const groups = await describeGroups(clients, {
+    filters: [
+      { Name: `tag:${RELEASE_TAG}`, Values: [release] },
+      { Name: 'tag:aws:cloudformation:stack-name', Values: [stackName] },
+    ],
+  });
+  return Math.max(0, ...groups.map((g) => g.DesiredCapacity ?? 0));
+}
