@@ -1,0 +1,60 @@
+// The CapacityProbe custom resource's Lambda (onEvent only): reads the live fleet's desired
+// capacity and answers with the new fleet's size. Delete succeeds at once, touching nothing.
+import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
+import { type AwsClients, createClients, liveDesiredCapacity, readParameter } from './aws';
+import { sizeFleet } from './capacity';
+
+export interface ProbeResourceProperties {
+  /** `/greenlight/<app>/<env>/live-release` */
+  readonly LiveReleaseParameter: string;
+  /** The environment's stack, whose groups carry `aws:cloudformation:stack-name`. */
+  readonly StackName: string;
+  readonly MinCapacity: string | number;
+  readonly DesiredCapacity: string | number;
+  readonly MaxCapacity: string | number;
+}
+
+function whole(props: Record<string, unknown>, key: keyof ProbeResourceProperties): number {
+  const raw = props[key];
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new Error(`capacity probe property ${key}: ${JSON.stringify(raw)} must be a whole number of at least 1`);
+  }
+  return value;
+}
+
+function text(props: Record<string, unknown>, key: keyof ProbeResourceProperties): string {
+  const value = props[key];
+  if (typeof value !== 'string' || value === '') {
+    throw new Error(`capacity probe property ${key}: ${JSON.stringify(value)} must be a non-empty string`);
+  }
+  return value;
+}
+
+export function probeHandler(deps: { readonly clients: () => AwsClients; readonly log: (line: string) => void }) {
+  return async (event: CdkCustomResourceEvent): Promise<CdkCustomResourceResponse> => {
+    const log = (fields: Record<string, unknown>) =>
+      deps.log(JSON.stringify({ source: 'greenlight-capacity-probe', requestType: event.RequestType, ...fields }));
+    if (event.RequestType === 'Delete') {
+      log({ action: 'none' });
+      return { PhysicalResourceId: event.PhysicalResourceId };
+    }
+    const props = event.ResourceProperties as Record<string, unknown>;
+    const parameter = text(props, 'LiveReleaseParameter');
+    const stackName = text(props, 'StackName');
+    const range = { min: whole(props, 'MinCapacity'), desired: whole(props, 'DesiredCapacity'), max: whole(props, 'MaxCapacity') };
+
+    const clients = deps.clients();
+    const liveRelease = await readParameter(clients, parameter);
+    const live = liveRelease ? await liveDesiredCapacity(clients, stackName, liveRelease) : undefined;
+    const desired = sizeFleet(range, live || undefined);
+    log({ liveRelease: liveRelease ?? null, liveDesired: live ?? null, ...range, result: desired });
+    return {
+      PhysicalResourceId: event.RequestType === 'Create' ? `${stackName}/capacity` : event.PhysicalResourceId,
+      Data: { DesiredCapacity: String(desired), LiveRelease: liveRelease ?? '' },
+    };
+  };
+}
+
+let clients: AwsClients | undefined;
+export const onEvent = probeHandler({ clients: () => (clients ??= createClients()), log: (line) => console.log(line) });
