@@ -2,12 +2,15 @@ import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import type { EnvironmentSettings } from '../config/schema';
+import { CapacityProbe } from '../constructs/capacity-probe';
+import { HealthGate } from '../constructs/health-gate';
 import { InstanceRole } from '../constructs/instance-role';
+import { LiveReleasePointer } from '../constructs/live-release';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Network } from '../constructs/network';
 import { ReleaseFleet } from '../constructs/release-fleet';
 import { releaseScopedId } from '../constructs/release-id';
-import { amiParameterName, configPrefix } from '../ssm-paths';
+import { amiParameterName, configPrefix, gateProgressParameterName, liveReleaseParameterName } from '../ssm-paths';
 import { renderBootstrapFile } from '../userdata/render';
 
 export interface EnvironmentStackProps extends StackProps {
@@ -34,6 +37,9 @@ export interface EnvironmentStackProps extends StackProps {
 export class EnvironmentStack extends Stack {
   readonly loadBalancer: LoadBalancer;
   readonly fleet: ReleaseFleet;
+  readonly capacity: CapacityProbe;
+  readonly gate: HealthGate;
+  readonly liveRelease: LiveReleasePointer;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id, props);
@@ -79,6 +85,15 @@ export class EnvironmentStack extends Stack {
       }, props.bootstrapScript),
     );
 
+    // Per-release ids: each deploy Creates probe, fleet and gate; a rollback only Deletes them.
+    this.capacity = new CapacityProbe(this, releaseScopedId('Capacity', release), {
+      release,
+      liveReleaseParameterName: liveReleaseParameterName(app, envName),
+      minCapacity: settings.capacity.min,
+      desiredCapacity: settings.capacity.desired,
+      maxCapacity: settings.capacity.max,
+    });
+
     this.fleet = new ReleaseFleet(this, releaseScopedId('Fleet', release), {
       vpc,
       release,
@@ -88,12 +103,29 @@ export class EnvironmentStack extends Stack {
       instanceType: new ec2.InstanceType(settings.instanceType),
       minCapacity: settings.capacity.min,
       maxCapacity: settings.capacity.max,
-      desiredCapacity: settings.capacity.desired,
+      desiredCapacity: this.capacity.desiredCapacity,
       securityGroup: this.loadBalancer.instanceSecurityGroup,
       instanceProfile: identity.instanceProfile,
       targetGroup: this.loadBalancer.targetGroup,
       userData,
       healthCheckGracePeriod: Duration.seconds(settings.healthCheckGracePeriod),
+    });
+
+    this.gate = new HealthGate(this, releaseScopedId('Gate', release), {
+      group: this.fleet.group,
+      release,
+      progressParameterName: gateProgressParameterName(app, envName, release),
+      expectedInstances: this.capacity.desiredCapacity,
+      consecutiveHealthyPolls: settings.gate.consecutiveHealthyPolls,
+      pollInterval: Duration.seconds(settings.gate.pollInterval),
+      timeout: Duration.seconds(settings.gate.timeout),
+      maxReplacedInstances: settings.gate.maxReplacedInstances,
+    });
+
+    this.liveRelease = new LiveReleasePointer(this, 'LiveRelease', {
+      parameterName: liveReleaseParameterName(app, envName),
+      release,
+      after: this.gate,
     });
   }
 }

@@ -1,0 +1,116 @@
+import * as path from 'node:path';
+import { CustomResource, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { ProbeResourceProperties } from '../health-gate/capacity-probe';
+import { customResourceRole, GateFunction } from './gate-function';
+import { acknowledgeProviderFramework } from './provider-framework';
+
+export interface CapacityProbeProps {
+  /** The release being deployed; the probe's construct id should derive from it. */
+  readonly release: string;
+  /** `/greenlight/<app>/<env>/live-release`: names the release whose group is live. */
+  readonly liveReleaseParameterName: string;
+  readonly minCapacity: number;
+  /** The configured desired capacity, the floor for a new fleet. */
+  readonly desiredCapacity: number;
+  readonly maxCapacity: number;
+}
+
+/**
+ * Sizes a new release's fleet at deploy time: clamp(max(configured desired, the live group's
+ * desired), min, max), so a deploy never shrinks a fleet that scaled out. The first deploy, with
+ * no live release, gets the configured desired capacity.
+ *
+ * Give it a construct id derived from the release: every deploy then probes afresh, and a
+ * rollback only Deletes the new probe (a no-op).
+ */
+export class CapacityProbe extends Construct {
+  /** The new fleet's desired capacity (a token resolved at deploy time). */
+  readonly desiredCapacity: number;
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: CapacityProbeProps) {
+    super(scope, id);
+    validate(props);
+    const provider = CapacityProbeProvider.of(this, props.liveReleaseParameterName);
+    const properties: ProbeResourceProperties & { readonly Release: string } = {
+      LiveReleaseParameter: props.liveReleaseParameterName,
+      StackName: Stack.of(this).stackName,
+      MinCapacity: props.minCapacity,
+      DesiredCapacity: props.desiredCapacity,
+      MaxCapacity: props.maxCapacity,
+      Release: props.release,
+    };
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.provider.serviceToken,
+      resourceType: 'Custom::CapacityProbe',
+      properties: { ...properties },
+    });
+    this.desiredCapacity = Token.asNumber(this.resource.getAtt('DesiredCapacity'));
+  }
+}
+
+function validate(props: CapacityProbeProps): void {
+  const { minCapacity: min, desiredCapacity: desired, maxCapacity: max } = props;
+  for (const [field, value] of [['minCapacity', min], ['desiredCapacity', desired], ['maxCapacity', max]] as const) {
+    if (!Token.isUnresolved(value) && (!Number.isInteger(value) || value < 1)) {
+      throw new Error(`${field}: ${value} must be a whole number of at least 1`);
+    }
+  }
+  if ([min, desired, max].every((n) => !Token.isUnresolved(n)) && !(min <= desired && desired <= max)) {
+    throw new Error(`desiredCapacity: ${desired} must lie between minCapacity ${min} and maxCapacity ${max}`);
+  }
+}
+
+/** The stack's one probe Provider, shared by every release's probe. */
+class CapacityProbeProvider extends Construct {
+  static of(scope: Construct, parameterName: string): CapacityProbeProvider {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild('CapacityProbeProvider') as CapacityProbeProvider | undefined;
+    if (!existing) return new CapacityProbeProvider(stack, 'CapacityProbeProvider', parameterName);
+    if (existing.parameterName !== parameterName) {
+      throw new Error(
+        `CapacityProbe: liveReleaseParameterName "${parameterName}" differs from "${existing.parameterName}" ` +
+          `used by another probe of stack ${stack.stackName}; one stack has one live release`,
+      );
+    }
+    return existing;
+  }
+
+  readonly provider: cr.Provider;
+
+  private constructor(
+    scope: Construct,
+    id: string,
+    private readonly parameterName: string,
+  ) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { role, logGroup } = customResourceRole(this, 'Probe', 'greenlight capacity probe: reads the live fleet size');
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadLiveRelease',
+        actions: ['ssm:GetParameter'],
+        resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: parameterName.slice(1) })],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'DescribeGroups', actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'DescribeAutoScalingGroups supports no resource-level permissions; it is read-only.',
+    });
+    const onEvent = new GateFunction(this, 'OnEvent', {
+      entry: path.join(__dirname, '..', 'health-gate', 'capacity-probe.ts'),
+      handler: 'onEvent',
+      description: 'greenlight capacity probe: sizes a new release from the live fleet',
+      role,
+      logGroup,
+    });
+    this.provider = new cr.Provider(this, 'Provider', { onEventHandler: onEvent.function });
+    acknowledgeProviderFramework(this.provider, [onEvent.function]);
+  }
+}

@@ -1,0 +1,68 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface GateFunctionProps {
+  /** The TypeScript module under lib/health-gate/ that exports the handler. */
+  readonly entry: string;
+  /** The exported function's name. */
+  readonly handler: string;
+  /** What it does, for the console. */
+  readonly description: string;
+  /** The role the function runs as; it is granted its own log group and nothing else here. */
+  readonly role: iam.IRole;
+  /** The log group the function writes its JSON lines to. */
+  readonly logGroup: logs.ILogGroup;
+  /**
+   * @default Duration.minutes(1)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * A custom-resource Lambda of greenlight, bundled by the local esbuild (never Docker). The AWS SDK
+ * v3 clients come from the Lambda runtime, which keeps the bundle small and the synth fast.
+ */
+export class GateFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: GateFunctionProps) {
+    super(scope, id);
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: props.handler,
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: props.timeout ?? Duration.minutes(1),
+      role: props.role,
+      logGroup: props.logGroup,
+      loggingFormat: lambda.LoggingFormat.TEXT,
+      bundling: { forceDockerBundling: false, minify: true, sourceMap: false, target: 'node22' },
+    });
+  }
+}
+
+/** A role for greenlight's custom-resource functions: it can write its own log group, nothing more yet. */
+export function customResourceRole(scope: Construct, id: string, description: string): { role: iam.Role; logGroup: logs.LogGroup } {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+    retention: logs.RetentionDays.THREE_MONTHS,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const role = new iam.Role(scope, `${id}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description,
+  });
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+  return { role, logGroup };
+}

@@ -1,0 +1,212 @@
+import * as path from 'node:path';
+import { CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import type { GateResourceProperties } from '../health-gate/properties';
+import { customResourceRole, GateFunction } from './gate-function';
+import { acknowledgeProviderFramework } from './provider-framework';
+
+/** A string as cdk-nag prints it in a finding id: pseudo parameters as `<AWS::Region>`, literals as they are. */
+export function nagText(stack: Stack, value: string): string {
+  const resolved: unknown = stack.resolve(value);
+  if (typeof resolved === 'string') return resolved;
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (!join) throw new Error(`cannot render ${JSON.stringify(resolved)} for a cdk-nag acknowledgement`);
+  return join[1].map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join(join[0]);
+}
+
+/** The Provider framework gives up after two hours; the gate must report first. */
+const PROVIDER_LIMIT = Duration.hours(2);
+
+export interface HealthGateProps {
+  /** The new release's group. The gate depends on it and polls it. */
+  readonly group: autoscaling.IAutoScalingGroup;
+  /** The release the group runs. */
+  readonly release: string;
+  /** Where the gate keeps its progress, `/greenlight/<app>/<env>/gate/<release>`. */
+  readonly progressParameterName: string;
+  /** Instances that must be healthy; may be a token (the capacity probe's answer). */
+  readonly expectedInstances: number;
+  /**
+   * K: consecutive all-healthy polls before the gate passes.
+   * @default 3
+   */
+  readonly consecutiveHealthyPolls?: number;
+  /**
+   * Time between polls; also the Provider's query interval.
+   * @default Duration.seconds(15)
+   */
+  readonly pollInterval?: Duration;
+  /**
+   * Time from the gate's start until it fails with its diagnosis.
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+  /**
+   * More replaced instances than this is a crash loop.
+   * @default 2
+   */
+  readonly maxReplacedInstances?: number;
+}
+
+/**
+ * Waits until every expected instance of a new group is InService, Healthy and `healthy` in each of
+ * its target groups for K consecutive polls, or fails the deploy with a diagnosis.
+ *
+ * Give it a construct id derived from the release, like the fleet's: each deploy then Creates a
+ * gate, and a rollback only Deletes it (a no-op), never re-running a gate against the old fleet.
+ * The Lambda functions and the Provider are shared by the stack's gates and outlive releases, so a
+ * failed gate's logs survive the rollback.
+ */
+export class HealthGate extends Construct {
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: HealthGateProps) {
+    super(scope, id);
+    const pollInterval = props.pollInterval ?? Duration.seconds(15);
+    const timeout = props.timeout ?? Duration.minutes(15);
+    const consecutive = props.consecutiveHealthyPolls ?? 3;
+    const maxReplaced = props.maxReplacedInstances ?? 2;
+    validate(props, pollInterval, timeout, consecutive, maxReplaced);
+
+    const prefix = props.progressParameterName.slice(0, props.progressParameterName.lastIndexOf('/') + 1);
+    const provider = HealthGateProvider.of(this, { progressPrefix: prefix, pollInterval, timeout });
+
+    const properties: GateResourceProperties = {
+      GroupName: props.group.autoScalingGroupName,
+      Release: props.release,
+      ProgressParameter: props.progressParameterName,
+      ExpectedInstances: props.expectedInstances,
+      ConsecutiveHealthyPolls: consecutive,
+      PollIntervalSeconds: pollInterval.toSeconds(),
+      TimeoutSeconds: timeout.toSeconds(),
+      MaxReplacedInstances: maxReplaced,
+    };
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.provider.serviceToken,
+      resourceType: 'Custom::HealthGate',
+      properties: { ...properties },
+    });
+    this.resource.node.addDependency(props.group);
+  }
+}
+
+function validate(props: HealthGateProps, pollInterval: Duration, timeout: Duration, consecutive: number, maxReplaced: number): void {
+  const known = (n: number) => !Token.isUnresolved(n);
+  if (known(props.expectedInstances) && (!Number.isInteger(props.expectedInstances) || props.expectedInstances < 1)) {
+    throw new Error(`expectedInstances: ${props.expectedInstances} must be a whole number of at least 1`);
+  }
+  if (known(consecutive) && (!Number.isInteger(consecutive) || consecutive < 1)) {
+    throw new Error(`consecutiveHealthyPolls: ${consecutive} must be a whole number of at least 1`);
+  }
+  if (known(maxReplaced) && (!Number.isInteger(maxReplaced) || maxReplaced < 0)) {
+    throw new Error(`maxReplacedInstances: ${maxReplaced} must be a whole number of at least 0`);
+  }
+  if (!pollInterval.isUnresolved() && (pollInterval.toSeconds() < 1 || pollInterval.toSeconds() > 300)) {
+    throw new Error(`pollInterval: ${pollInterval.toHumanString()} must be between 1 second and 5 minutes`);
+  }
+  if (!timeout.isUnresolved() && !pollInterval.isUnresolved()) {
+    const room = PROVIDER_LIMIT.toSeconds() - timeout.toSeconds();
+    if (timeout.toSeconds() < pollInterval.toSeconds() || room < pollInterval.toSeconds()) {
+      throw new Error(
+        `timeout: ${timeout.toHumanString()} must be at least pollInterval (${pollInterval.toHumanString()}) and leave ` +
+          `one poll interval before the Provider's 2-hour limit, so the gate and not the framework reports the failure`,
+      );
+    }
+  }
+  if (!props.progressParameterName.startsWith('/') || props.progressParameterName.endsWith('/')) {
+    throw new Error(`progressParameterName: "${props.progressParameterName}" must be an absolute SSM parameter name`);
+  }
+}
+
+interface HealthGateProviderProps {
+  readonly progressPrefix: string;
+  readonly pollInterval: Duration;
+  readonly timeout: Duration;
+}
+
+/** The stack's one gate Provider: functions, role and log group shared by every release's gate. */
+class HealthGateProvider extends Construct {
+  static of(scope: Construct, props: HealthGateProviderProps): HealthGateProvider {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild('HealthGateProvider') as HealthGateProvider | undefined;
+    if (!existing) return new HealthGateProvider(stack, 'HealthGateProvider', props);
+    const same =
+      existing.props.progressPrefix === props.progressPrefix &&
+      existing.props.pollInterval.toSeconds() === props.pollInterval.toSeconds() &&
+      existing.props.timeout.toSeconds() === props.timeout.toSeconds();
+    if (!same) {
+      throw new Error(
+        `HealthGate: every gate of stack ${stack.stackName} shares one Provider, so pollInterval, timeout and the ` +
+          `progress path must match; got ${props.pollInterval.toHumanString()}, ${props.timeout.toHumanString()}, ` +
+          `${props.progressPrefix} after ${existing.props.pollInterval.toHumanString()}, ` +
+          `${existing.props.timeout.toHumanString()}, ${existing.props.progressPrefix}`,
+      );
+    }
+    return existing;
+  }
+
+  readonly provider: cr.Provider;
+
+  private constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: HealthGateProviderProps,
+  ) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { role, logGroup } = customResourceRole(this, 'Gate', 'greenlight health gate: describes the new fleet, keeps its progress');
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeFleet',
+        actions: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeScalingActivities',
+          'elasticloadbalancing:DescribeTargetHealth',
+        ],
+        resources: ['*'],
+      }),
+    );
+    const progressArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${props.progressPrefix.slice(1)}*` });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'KeepGateProgress', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [progressArn] }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'DescribeAutoScalingGroups, DescribeScalingActivities and DescribeTargetHealth support no resource-level ' +
+        'permissions; they are read-only.',
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagText(stack, progressArn)}]`,
+      reason: "One progress parameter per release under the environment's own gate path; release ids are not known when the role is created.",
+    });
+
+    const entry = path.join(__dirname, '..', 'health-gate', 'handler.ts');
+    const onEvent = new GateFunction(this, 'OnEvent', {
+      entry,
+      handler: 'onEvent',
+      description: 'greenlight health gate: checks the gate properties',
+      role,
+      logGroup,
+    });
+    const isComplete = new GateFunction(this, 'IsComplete', {
+      entry,
+      handler: 'isComplete',
+      description: 'greenlight health gate: one poll of the new fleet',
+      role,
+      logGroup,
+    });
+    // The gate times out first; the framework's limit is only a backstop.
+    const totalTimeout = Duration.seconds(Math.min(PROVIDER_LIMIT.toSeconds(), props.timeout.toSeconds() + 600));
+    this.provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent.function,
+      isCompleteHandler: isComplete.function,
+      queryInterval: props.pollInterval,
+      totalTimeout,
+    });
+    acknowledgeProviderFramework(this.provider, [onEvent.function, isComplete.function]);
+  }
+}
