@@ -105,13 +105,13 @@ function validate(props: HealthGateProps, pollInterval: Duration, timeout: Durat
     throw new Error(`maxReplacedInstances: ${maxReplaced} must be a whole number of at least 0`);
   }
   if (!pollInterval.isUnresolved() && (pollInterval.toSeconds() < 1 || pollInterval.toSeconds() > 300)) {
-    throw new Error(`pollInterval: ${pollInterval.toHumanString()} must be between 1 second and 5 minutes`);
+    throw new Error(`pollInterval: ${pollInterval.toSeconds()}s must be between 1 and 300 seconds`);
   }
   if (!timeout.isUnresolved() && !pollInterval.isUnresolved()) {
     const room = PROVIDER_LIMIT.toSeconds() - timeout.toSeconds();
     if (timeout.toSeconds() < pollInterval.toSeconds() || room < pollInterval.toSeconds()) {
       throw new Error(
-        `timeout: ${timeout.toHumanString()} must be at least pollInterval (${pollInterval.toHumanString()}) and leave ` +
+        `timeout: ${timeout.toSeconds()}s must be at least pollInterval (${pollInterval.toSeconds()}s) and leave ` +
           `one poll interval before the Provider's 2-hour limit, so the gate and not the framework reports the failure`,
       );
     }

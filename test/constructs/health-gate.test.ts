@@ -1,0 +1,159 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { CfnParameter, Duration, Token, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { addGate, gateStack } from './gate-stack';
+
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+const REPO = path.join(__dirname, '..', '..');
+
+describe('HealthGate', () => {
+  it('is a Custom::HealthGate that depends on the new group and carries the policy', () => {
+    const { stack, group } = gateStack();
+    addGate(stack, group);
+    const template = Template.fromStack(stack);
+    const groupId = stack.getLogicalId(group.node.defaultChild as never);
+    template.hasResource('Custom::HealthGate', {
+      DependsOn: Match.arrayWith([groupId]),
+      Properties: {
+        GroupName: { Ref: groupId },
+        Release: 'r1',
+        ProgressParameter: '/greenlight/shop/staging/gate/r1',
+        ExpectedInstances: 2,
+        ConsecutiveHealthyPolls: 3,
+        PollIntervalSeconds: 15,
+        TimeoutSeconds: 900,
+        MaxReplacedInstances: 2,
+      },
+    });
+  });
+
+  it('polls at the gate interval and lets the gate time out before the framework does', () => {
+    const { stack, group } = gateStack();
+    addGate(stack, group, { pollInterval: Duration.seconds(20), timeout: Duration.minutes(30) });
+    const machine = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'))[0];
+    const definition = JSON.stringify(machine.Properties.DefinitionString);
+    // totalTimeout = 30 min + 10 min margin = 2400 s = 120 attempts of 20 s.
+    expect(definition).toContain('\\"IntervalSeconds\\":20');
+    expect(definition).toContain('\\"MaxAttempts\\":120');
+  });
+
+  it('caps the framework timeout at its 2-hour limit', () => {
+    const { stack, group } = gateStack();
+    addGate(stack, group, { pollInterval: Duration.seconds(15), timeout: Duration.seconds(6600) });
+    const machine = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'))[0];
+    expect(JSON.stringify(machine.Properties.DefinitionString)).toContain('\\"MaxAttempts\\":480');
+  });
+
+  it("grants describe calls and its own environment's gate path, nothing else", () => {
+    const { stack, group } = gateStack();
+    addGate(stack, group);
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+      Properties: { PolicyName: Match.stringLikeRegexp('^HealthGateProviderGateRole') },
+    });
+    const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^HealthGateProviderGateLogs/), 'Arn'] },
+      },
+      {
+        Sid: 'DescribeFleet',
+        Effect: 'Allow',
+        Action: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'elasticloadbalancing:DescribeTargetHealth'],
+        Resource: '*',
+      },
+      {
+        Sid: 'KeepGateProgress',
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:111111111111:parameter/greenlight/shop/staging/gate/*']] },
+      },
+    ]);
+    const role = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role')).find((r) =>
+      String(r.Properties.Description).startsWith('greenlight health gate'),
+    );
+    expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('shares one Provider between the gates of a stack', () => {
+    const { stack, group } = gateStack();
+    addGate(stack, group, { release: 'r1' });
+    addGate(stack, group, { release: 'r2', progressParameterName: '/greenlight/shop/staging/gate/r2' });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::HealthGate', 2);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+  });
+
+  it('accepts a token for the expected instances', () => {
+    const { stack, group } = gateStack();
+    new CfnParameter(stack, 'Desired', { type: 'Number', default: 2 });
+    addGate(stack, group, { expectedInstances: Token.asNumber({ Ref: 'Desired' }) });
+    Template.fromStack(stack).hasResourceProperties('Custom::HealthGate', { ExpectedInstances: { Ref: 'Desired' } });
+  });
+
+  it.each([
+    [{ expectedInstances: 0 }, 'expectedInstances: 0 must be a whole number of at least 1'],
+    [{ consecutiveHealthyPolls: 0 }, 'consecutiveHealthyPolls: 0 must be a whole number of at least 1'],
+    [{ maxReplacedInstances: -1 }, 'maxReplacedInstances: -1 must be a whole number of at least 0'],
+    [{ pollInterval: Duration.minutes(6) }, 'pollInterval: 360s must be between 1 and 300 seconds'],
+    [
+      { pollInterval: Duration.minutes(1), timeout: Duration.seconds(7170) },
+      "timeout: 7170s must be at least pollInterval (60s) and leave one poll interval before the Provider's 2-hour limit, so the gate and not the framework reports the failure",
+    ],
+    [{ progressParameterName: 'greenlight/x' }, 'progressParameterName: "greenlight/x" must be an absolute SSM parameter name'],
+  ] as const)('rejects %j', (overrides, message) => {
+    const { stack, group } = gateStack();
+    expect(() => addGate(stack, group, overrides)).toThrow(message);
+  });
+
+  it('refuses two gates in one stack that disagree on the shared Provider settings', () => {
+    const { stack, group } = gateStack();
+    addGate(stack, group, { release: 'r1' });
+    expect(() => addGate(stack, group, { release: 'r2', timeout: Duration.minutes(20) })).toThrow(
+      /every gate of stack shop-staging shares one Provider.*got 15 seconds, 20 minutes, \/greenlight\/shop\/staging\/gate\/ after 15 seconds, 15 minutes/,
+    );
+  });
+
+  it('leaves no unacknowledged cdk-nag finding on its own resources', () => {
+    const { app, stack, group } = gateStack();
+    addGate(stack, group);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const report = (() => {
+      try {
+        app.synth();
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    // The bare test VPC and group are not the gate's; every finding must be theirs.
+    const offenders = report.split('\n').filter((line) => /^\s+shop-staging\//.test(line) && !/shop-staging\/(Vpc|Group)\//.test(line));
+    expect(offenders).toEqual([]);
+  });
+
+  it('bundles the handler with the local esbuild into an asset that loads and exports both entry points', () => {
+    const { app, stack, group } = gateStack({});
+    addGate(stack, group);
+    const assembly = app.synth();
+    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+      Properties: { Handler: 'index.isComplete' },
+    }))[0];
+    expect(fn.Properties.Runtime).toBe('nodejs24.x');
+    const key = String(fn.Properties.Code.S3Key);
+    const bundle = path.join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`, 'index.js');
+    expect(existsSync(bundle)).toBe(true);
+    expect(readFileSync(bundle, 'utf8')).not.toContain('aws-sdk-client-mock');
+    // The Lambda runtime provides the SDK; here the repository's copy stands in for it.
+    const exported = execFileSync(process.execPath, ['-e', `console.log(Object.keys(require(${JSON.stringify(bundle)})).sort().join(','))`], {
+      env: { ...process.env, NODE_PATH: path.join(REPO, 'node_modules') },
+      encoding: 'utf8',
+    });
+    expect(exported.trim()).toBe('gateHandlers,isComplete,onEvent');
+  });
+});

@@ -1,0 +1,81 @@
+// The gate's place in a real environment stack: capacity probe -> new group -> gate -> live pointer.
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { idsOfType, synthesize } from '../helpers/synth';
+
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+
+const only = (template: Template, type: string): [string, { Properties: Record<string, any>; DependsOn?: string[] }] => {
+  const found = Object.entries(template.findResources(type));
+  expect(found, type).toHaveLength(1);
+  return found[0] as never;
+};
+
+const staging = (release: string) => synthesize({ env: 'staging', release }).templates['greenlight-demo-staging'];
+
+describe('release chain in the environment stack', () => {
+  it('sizes the new group with the capacity probe', () => {
+    const template = staging('2026.11.22-3f9c2ab');
+    const [probeId, probe] = only(template, 'Custom::CapacityProbe');
+    const [, group] = only(template, 'AWS::AutoScaling::AutoScalingGroup');
+    expect(probe.Properties).toMatchObject({
+      LiveReleaseParameter: '/greenlight/greenlight-demo/staging/live-release',
+      StackName: 'greenlight-demo-staging',
+      MinCapacity: 1,
+      DesiredCapacity: 2,
+      MaxCapacity: 4,
+    });
+    expect(group.Properties.DesiredCapacity).toEqual({ 'Fn::GetAtt': [probeId, 'DesiredCapacity'] });
+    expect(group.Properties.MinSize).toBe('1');
+    expect(group.Properties.MaxSize).toBe('4');
+  });
+
+  it('makes the gate depend on the new group and expect the probed capacity', () => {
+    const template = staging('2026.11.22-3f9c2ab');
+    const [groupId] = only(template, 'AWS::AutoScaling::AutoScalingGroup');
+    const [probeId] = only(template, 'Custom::CapacityProbe');
+    const [, gate] = only(template, 'Custom::HealthGate');
+    expect(gate.DependsOn).toContain(groupId);
+    expect(gate.Properties).toMatchObject({
+      GroupName: { Ref: groupId },
+      Release: '2026.11.22-3f9c2ab',
+      ProgressParameter: '/greenlight/greenlight-demo/staging/gate/2026.11.22-3f9c2ab',
+      ExpectedInstances: { 'Fn::GetAtt': [probeId, 'DesiredCapacity'] },
+      ConsecutiveHealthyPolls: 3,
+      PollIntervalSeconds: 15,
+      TimeoutSeconds: 900,
+      MaxReplacedInstances: 2,
+    });
+  });
+
+  it('changes the live pointer only after the gate', () => {
+    const template = staging('2026.11.22-3f9c2ab');
+    const [gateId] = only(template, 'Custom::HealthGate');
+    const [, pointer] = only(template, 'AWS::SSM::Parameter');
+    expect(pointer.DependsOn).toContain(gateId);
+    expect(pointer.Properties).toMatchObject({ Name: '/greenlight/greenlight-demo/staging/live-release', Value: '2026.11.22-3f9c2ab', Type: 'String' });
+  });
+
+  it('gives a new release new probe, group and gate ids, keeps the pointer and the providers, and drops the old group', () => {
+    const first = staging('2026.11.22-3f9c2ab');
+    const second = staging('2026.11.23-0d1e2f3');
+    for (const type of ['Custom::CapacityProbe', 'AWS::AutoScaling::AutoScalingGroup', 'Custom::HealthGate']) {
+      const [before] = idsOfType(first, type);
+      const [after] = idsOfType(second, type);
+      expect(before).toMatch(/^[A-Za-z]+202611223f9c2ab/);
+      expect(after).toMatch(/^[A-Za-z]+202611230d1e2f3/);
+      expect(idsOfType(second, type)).not.toContain(before);
+    }
+    expect(idsOfType(second, 'AWS::SSM::Parameter')).toEqual(idsOfType(first, 'AWS::SSM::Parameter'));
+    expect(idsOfType(second, 'AWS::StepFunctions::StateMachine')).toEqual(idsOfType(first, 'AWS::StepFunctions::StateMachine'));
+    expect(idsOfType(second, 'AWS::Lambda::Function')).toEqual(idsOfType(first, 'AWS::Lambda::Function'));
+  });
+
+  it("takes each environment's own gate policy", () => {
+    const production = synthesize({ env: 'production', release: 'r1' }).templates['greenlight-demo-production'];
+    const [, gate] = only(production, 'Custom::HealthGate');
+    const [, probe] = only(production, 'Custom::CapacityProbe');
+    expect(gate.Properties).toMatchObject({ ConsecutiveHealthyPolls: 4, TimeoutSeconds: 1200, PollIntervalSeconds: 15 });
+    expect(probe.Properties).toMatchObject({ MinCapacity: 2, DesiredCapacity: 3, MaxCapacity: 12 });
+  });
+});
