@@ -1,0 +1,56 @@
+// The environment a CLI command is about: cdk.json's settings for `--env`, checked like the synth does.
+import { readFileSync } from 'node:fs';
+import { loadSettings } from '../config/load';
+import type { EnvironmentSettings } from '../config/schema';
+import { UserError } from '../errors';
+
+export interface CliEnvironment {
+  readonly app: string;
+  readonly envName: string;
+  readonly settings: EnvironmentSettings;
+  /** The environment's stack, `<app>-<env>`. */
+  readonly stackName: string;
+}
+
+export function loadEnvironment(envName: string | undefined, cdkJsonPath = 'cdk.json'): CliEnvironment {
+  if (!envName) throw new UserError('--env <name> is required: the environment in cdk.json, e.g. --env staging');
+  let context: Record<string, unknown>;
+  try {
+    context = (JSON.parse(readFileSync(cdkJsonPath, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
+  } catch (err) {
+    throw new UserError(`cannot read ${cdkJsonPath}: ${(err as Error).message}; run greenlight from the project directory`);
+  }
+  const config = loadSettings(context);
+  const settings = config.environments[envName];
+  if (!settings) {
+    throw new UserError(
+      `--env ${JSON.stringify(envName)}: unknown environment; defined in ${cdkJsonPath}: ${Object.keys(config.environments).join(', ')}`,
+    );
+  }
+  return { app: config.app, envName, settings, stackName: `${config.app}-${envName}` };
+}
+
+/** A whole-number option within [min, max]; the error names the flag, echoes the value and gives the range. */
+export function wholeOption(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    throw new UserError(`${flag} ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** AWS errors that are the caller's setup (no credentials, no permission) become one-line user errors. */
+export function explainAwsError(err: unknown, doing: string): never {
+  const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+  const setup =
+    e?.name === 'CredentialsProviderError' ||
+    e?.name === 'AccessDeniedException' ||
+    e?.name === 'AccessDenied' ||
+    e?.name === 'UnrecognizedClientException' ||
+    e?.name === 'InvalidClientTokenId' ||
+    e?.name === 'ExpiredTokenException' ||
+    e?.$metadata?.httpStatusCode === 403;
+  if (setup) throw new UserError(`${doing}: ${e.name}: ${e.message.split('\n')[0]}`);
+  throw err;
+}

@@ -1,0 +1,114 @@
+// `greenlight status --env <env>`: the live release, the environment's fleets with their capacity,
+// and every instance's target health, as tables.
+import { type AwsClients, createClients, describeGroups, describeTargetHealth, readParameter } from '../health-gate/aws';
+import { targetGroupLabel, targetReason } from '../health-gate/evaluate';
+import { liveReleaseParameterName, RELEASE_TAG } from '../ssm-paths';
+import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
+import { renderTable } from './table';
+
+export interface FleetStatus {
+  readonly name: string;
+  readonly release: string;
+  readonly min: number;
+  readonly desired: number;
+  readonly max: number;
+  readonly inService: number;
+  readonly instances: number;
+  readonly live: boolean;
+}
+
+export interface TargetStatus {
+  readonly instanceId: string;
+  readonly release: string;
+  readonly lifecycle: string;
+  readonly health: string;
+  readonly targetGroup: string;
+  readonly state: string;
+  readonly reason: string;
+}
+
+export interface EnvironmentStatus {
+  readonly stackName: string;
+  readonly liveRelease?: string;
+  readonly fleets: readonly FleetStatus[];
+  readonly targets: readonly TargetStatus[];
+}
+
+/** One DescribeAutoScalingGroups (paginated), one DescribeTargetHealth per target group, one GetParameter. */
+export async function collectStatus(clients: AwsClients, env: CliEnvironment): Promise<EnvironmentStatus> {
+  const liveRelease = await readParameter(clients, liveReleaseParameterName(env.app, env.envName));
+  const groups = await describeGroups(clients, { filters: [{ Name: 'tag:aws:cloudformation:stack-name', Values: [env.stackName] }] });
+  const releaseOf = new Map<string, string>();
+  const instanceRows = new Map<string, { release: string; lifecycle: string; health: string }>();
+  const fleets = groups.map((g): FleetStatus => {
+    const release = g.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value ?? '-';
+    for (const i of g.Instances ?? []) {
+      releaseOf.set(i.InstanceId ?? '', release);
+      instanceRows.set(i.InstanceId ?? '', { release, lifecycle: i.LifecycleState ?? '-', health: i.HealthStatus ?? '-' });
+    }
+    return {
+      name: g.AutoScalingGroupName ?? '-',
+      release,
+      min: g.MinSize ?? 0,
+      desired: g.DesiredCapacity ?? 0,
+      max: g.MaxSize ?? 0,
+      inService: (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length,
+      instances: (g.Instances ?? []).length,
+      live: release === liveRelease,
+    };
+  });
+  const targetGroups = [...new Set(groups.flatMap((g) => g.TargetGroupARNs ?? []))];
+  const ids = new Set(instanceRows.keys());
+  const health = (await Promise.all(targetGroups.map((tg) => describeTargetHealth(clients, tg, ids)))).flat();
+  const targets = [...instanceRows].flatMap(([instanceId, row]) => {
+    const own = health.filter((h) => h.instanceId === instanceId);
+    if (own.length === 0) return [{ instanceId, ...row, targetGroup: '-', state: 'not registered', reason: '' }];
+    return own.map((h) => ({
+      instanceId,
+      ...row,
+      targetGroup: targetGroupLabel(h.targetGroup),
+      state: h.state,
+      reason: h.state === 'healthy' ? '' : targetReason(h),
+    }));
+  });
+  return { stackName: env.stackName, liveRelease, fleets, targets };
+}
+
+export function renderStatus(status: EnvironmentStatus): string {
+  const parts = [`${status.stackName}: live release ${status.liveRelease ?? '(none yet)'}`];
+  if (status.fleets.length === 0) {
+    parts.push('no Auto Scaling groups in this stack');
+    return parts.join('\n');
+  }
+  parts.push(
+    '',
+    renderTable(
+      ['GROUP', 'RELEASE', 'LIVE', 'MIN', 'DESIRED', 'MAX', 'IN SERVICE'],
+      status.fleets.map((f) => [f.name, f.release, f.live ? 'yes' : '', String(f.min), String(f.desired), String(f.max), `${f.inService}/${f.instances}`]),
+    ),
+  );
+  if (status.targets.length > 0) {
+    parts.push(
+      '',
+      renderTable(
+        ['INSTANCE', 'RELEASE', 'LIFECYCLE', 'ASG HEALTH', 'TARGET GROUP', 'TARGET STATE', 'REASON'],
+        status.targets.map((t) => [t.instanceId, t.release, t.lifecycle, t.health, t.targetGroup, t.state, t.reason]),
+      ),
+    );
+  }
+  return parts.join('\n');
+}
+
+export interface StatusCommandOptions {
+  readonly env?: string;
+}
+
+export async function statusCommand(opts: StatusCommandOptions, cdkJsonPath = 'cdk.json', clients?: AwsClients): Promise<string> {
+  const env = loadEnvironment(opts.env, cdkJsonPath);
+  const aws = clients ?? createClients(process.env.AWS_REGION || env.settings.region);
+  try {
+    return renderStatus(await collectStatus(aws, env));
+  } catch (err) {
+    return explainAwsError(err, `reading the state of ${env.stackName}`);
+  }
+}

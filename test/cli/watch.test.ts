@@ -1,0 +1,136 @@
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { watchCommand, watchGate, type WatchOptions } from '../../lib/cli/watch';
+import { UserError } from '../../lib/errors';
+import { createClients } from '../../lib/health-gate/aws';
+import type { ProgressRecord } from '../../lib/health-gate/progress-record';
+import type { GateProgress } from '../../lib/health-gate/types';
+
+const ssm = mockClient(SSMClient);
+const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
+const PARAM = '/greenlight/shop/staging/gate/r1';
+
+const record = (progress: Partial<GateProgress>): string =>
+  JSON.stringify({
+    runId: 'req-1',
+    release: 'r1',
+    groupName: 'g',
+    expectedInstances: 2,
+    timeoutMs: 900_000,
+    observed: { instances: 2, inService: 2, targetGroups: 1, activities: 0 },
+    progress: {
+      startedAt: T0,
+      lastPollAt: T0,
+      polls: 1,
+      consecutiveHealthy: 0,
+      seenInstances: [],
+      replacedInstances: [],
+      lastReasons: {},
+      lastMessage: '',
+      verdict: 'wait',
+      ...progress,
+    },
+  } satisfies ProgressRecord);
+
+function harness(values: Array<string | Error | undefined>) {
+  let now = T0;
+  let reads = 0;
+  const lines: string[] = [];
+  ssm.on(GetParameterCommand).callsFake(() => {
+    const value = values[Math.min(reads++, values.length - 1)];
+    if (value instanceof Error) throw value;
+    if (value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+    return { Parameter: { Name: PARAM, Value: value } };
+  });
+  const options: WatchOptions = {
+    parameterName: PARAM,
+    intervalMs: 5000,
+    deadlineMs: 60_000,
+    staleMs: 600_000,
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+    },
+    print: (l) => lines.push(l),
+  };
+  return { options, lines, reads: () => reads };
+}
+
+beforeEach(() => ssm.reset());
+
+describe('watchGate', () => {
+  it('prints each change once and ends on pass', async () => {
+    const { options, lines } = harness([
+      undefined,
+      record({ polls: 1, lastMessage: '0/2 healthy; i-a: Pending; i-b: Pending' }),
+      record({ polls: 1, lastMessage: '0/2 healthy; i-a: Pending; i-b: Pending' }),
+      record({ polls: 2, lastPollAt: T0 + 15_000, lastMessage: '2/2 healthy (1/3 consecutive polls)' }),
+      record({ polls: 4, lastPollAt: T0 + 45_000, verdict: 'pass', lastMessage: '2/2 healthy in every target group for 3 consecutive polls after 45s' }),
+    ]);
+    await expect(watchGate(createClients('eu-west-1'), options)).resolves.toBe('pass');
+    expect(lines).toEqual([
+      `waiting for the gate to start (${PARAM})`,
+      '[poll 1, 0s] 0/2 healthy; i-a: Pending; i-b: Pending',
+      '[poll 2, 15s] 2/2 healthy (1/3 consecutive polls)',
+      'PASS: 2/2 healthy in every target group for 3 consecutive polls after 45s',
+    ]);
+  });
+
+  it('ends on fail with the diagnosis', async () => {
+    const { options, lines } = harness([record({ polls: 61, lastPollAt: T0, verdict: 'fail', lastMessage: 'Gate timed out after 15m with 0/2 healthy.' })]);
+    await expect(watchGate(createClients('eu-west-1'), options)).resolves.toBe('fail');
+    expect(lines).toEqual(['FAIL: Gate timed out after 15m with 0/2 healthy.']);
+  });
+
+  it("ignores an earlier deploy's verdict and gives up at the deadline", async () => {
+    const old = record({ lastPollAt: T0 - 3_600_000, verdict: 'fail', lastMessage: 'old failure' });
+    const { options, lines, reads } = harness([old]);
+    await expect(watchGate(createClients('eu-west-1'), options)).resolves.toBe('gave-up');
+    expect(lines).toEqual([
+      'ignoring a fail from an earlier deploy (2026-11-22T11:00:00.000Z); waiting for this one',
+      'gave up after 1m: the gate has not finished',
+    ]);
+    expect(reads()).toBe(13);
+  });
+
+  it('rides out throttling', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    const { options } = harness([throttled, record({ verdict: 'pass', lastMessage: 'ok' })]);
+    await expect(watchGate(createClients('eu-west-1'), options)).resolves.toBe('pass');
+  });
+
+  it('turns missing permissions into a one-line user error', async () => {
+    const denied = Object.assign(new Error('User: x is not authorized to perform: ssm:GetParameter'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+    const { options } = harness([denied]);
+    const err = await watchGate(createClients('eu-west-1'), options).then(() => undefined, (e: Error) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err?.message).toBe(`reading ${PARAM}: AccessDeniedException: User: x is not authorized to perform: ssm:GetParameter`);
+  });
+});
+
+describe('watchCommand arguments', () => {
+  it.each([
+    [{ release: 'r1' }, '--env <name> is required: the environment in cdk.json, e.g. --env staging'],
+    [{ env: 'qa', release: 'r1' }, '--env "qa": unknown environment; defined in cdk.json: staging, production'],
+    [{ env: 'staging' }, '--release <id> is required: the release whose gate to follow'],
+    [{ env: 'staging', release: 'bad/id' }, '--release "bad/id": not a valid release id; expected 1–63 letters, digits, dots or hyphens, starting with a letter or digit'],
+    [{ env: 'staging', release: 'r1', interval: '0' }, '--interval "0": expected a whole number from 1 to 300'],
+    [{ env: 'staging', release: 'r1', timeout: 'soon' }, '--timeout "soon": expected a whole number from 10 to 86400'],
+  ])('%j', async (opts, message) => {
+    const err = await watchCommand(opts, 'cdk.json', createClients('eu-west-1')).then(() => undefined, (e: Error) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err?.message).toBe(message);
+    expect(ssm.calls()).toHaveLength(0);
+  });
+
+  it('exits 1 when the gate fails and 0 when it passes', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: record({ lastPollAt: Date.now(), verdict: 'fail', lastMessage: 'nope' }) } });
+    const lines: string[] = [];
+    await expect(watchCommand({ env: 'staging', release: 'r1' }, 'cdk.json', createClients('eu-west-1'), (l) => lines.push(l))).resolves.toBe(1);
+    expect(lines).toEqual(['FAIL: nope']);
+    expect(ssm.commandCalls(GetParameterCommand)[0].args[0].input).toEqual({ Name: '/greenlight/greenlight-demo/staging/gate/r1' });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: record({ lastPollAt: Date.now(), verdict: 'pass', lastMessage: 'yes' }) } });
+    await expect(watchCommand({ env: 'staging', release: 'r1' }, 'cdk.json', createClients('eu-west-1'), () => undefined)).resolves.toBe(0);
+  });
+});
