@@ -5,6 +5,7 @@ import { UserError, USER_ERROR_EXIT_CODE } from '../lib/errors';
 import { statusCommand, type StatusCommandOptions } from '../lib/cli/status';
 import { watchCommand, type WatchCommandOptions } from '../lib/cli/watch';
 import { publishAmi, resolveApp } from '../lib/ami/publish';
+import { rehearseCommand, type RehearseCommandOptions } from '../lib/rehearsal/command';
 
 const program = new Command()
   .name('greenlight')
@@ -27,6 +28,23 @@ program
     });
     const verb = result.action === 'created' ? 'recorded' : 'already recorded';
     console.log(`${verb}: ${result.parameterName} = ${result.amiId} (${result.region})`);
+  });
+
+program
+  .command('rehearse')
+  .description('play a whole blue/green release on this machine under load: HAProxy, nginx, gunicorn, Django')
+  .option('--env <name>', 'environment in cdk.json whose health-check and gate settings to use', 'staging')
+  .option('--scenario <name>', 'healthy, redirect-301, bad-host, missing-config, db-down or flapping', 'healthy')
+  .option('--time-scale <factor>', 'multiply every health-check and gate duration (1 = as configured)', '1')
+  .option('--instances <n>', "instances per release (default: the environment's desired capacity)")
+  .option('--workers <n>', 'gunicorn workers per instance (WEB_CONCURRENCY)', '2')
+  .option('--rate <n>', 'load: requests per second', '100')
+  .option('--concurrency <n>', 'load: concurrent keep-alive clients', '8')
+  .option('--port <n>', 'port every instance listens on (default: 80 when free, else a free port)')
+  .option('--work-dir <dir>', "this run's files and logs (default: .rehearsal/<time>-<pid>)")
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: RehearseCommandOptions) => {
+    process.exitCode = await rehearseCommand(opts);
   });
 
 program

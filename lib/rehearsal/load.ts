@@ -1,0 +1,196 @@
+// A bounded load generator: a fixed number of concurrent keep-alive HTTP clients, paced to a target
+// rate, stopping at a request count or a deadline, whichever comes first. Every answer is counted:
+// 2xx, other statuses, connection errors, latency, and which backend/server answered.
+import * as http from 'node:http';
+
+export interface LoadOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  /** Host header: the site's public name, which the app allows. */
+  readonly hostHeader: string;
+  /** Concurrent clients, each with its own keep-alive connection. @default 8 */
+  readonly concurrency?: number;
+  /** Target requests per second across all clients. @default 100 */
+  readonly ratePerSecond?: number;
+  /** Hard bound on requests sent. @default 200000 */
+  readonly maxRequests?: number;
+  /** Hard bound on running time. @default 15 minutes */
+  readonly maxDurationMs?: number;
+  /** A request without an answer by then is a failure. @default 10 s */
+  readonly requestTimeoutMs?: number;
+  /** Response header naming who answered. @default x-greenlight-served-by */
+  readonly servedByHeader?: string;
+}
+
+export interface LoadResult {
+  readonly sent: number;
+  readonly ok: number;
+  /** Non-2xx answers by status code. */
+  readonly non2xx: Readonly<Record<string, number>>;
+  /** Requests with no HTTP answer, by error code (ECONNRESET, ECONNREFUSED, timeout). */
+  readonly connectionErrors: Readonly<Record<string, number>>;
+  /** Non-2xx plus connection errors. */
+  readonly failed: number;
+  /** Distinct seconds (since the start) in which at least one request failed. */
+  readonly errorSeconds: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Answers by the backend that served them (`release-A`), from the served-by header. */
+  readonly servedBy: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+  /** The first failure, for the report: when (ms since start) and what. */
+  readonly firstFailure?: { readonly atMs: number; readonly what: string };
+}
+
+/** The value at quantile q of sorted numbers (nearest rank). */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class LoadGenerator {
+  private readonly options: Required<LoadOptions>;
+  private readonly agent: http.Agent;
+  private readonly latencies: number[] = [];
+  private readonly non2xx: Record<string, number> = {};
+  private readonly connectionErrors: Record<string, number> = {};
+  private readonly servedBy: Record<string, number> = {};
+  private readonly failedSeconds = new Set<number>();
+  private firstFailure?: { atMs: number; what: string };
+  private sent = 0;
+  private ok = 0;
+  private startedAt = 0;
+  private stoppedAt = 0;
+  private stopping = false;
+  private workers: Promise<void>[] = [];
+
+  constructor(options: LoadOptions) {
+    this.options = {
+      concurrency: 8,
+      ratePerSecond: 100,
+      maxRequests: 200_000,
+      maxDurationMs: 15 * 60_000,
+      requestTimeoutMs: 10_000,
+      servedByHeader: 'x-greenlight-served-by',
+      ...options,
+    };
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: this.options.concurrency });
+  }
+
+  start(): void {
+    this.startedAt = Date.now();
+    const periodMs = (1000 * this.options.concurrency) / this.options.ratePerSecond;
+    this.workers = Array.from({ length: this.options.concurrency }, (_, i) => this.worker(periodMs, (i * periodMs) / this.options.concurrency));
+  }
+
+  /** Answers counted so far (for progress lines). */
+  get counts(): { sent: number; failed: number } {
+    return { sent: this.sent, failed: this.failedCount() };
+  }
+
+  /** Stops sending, waits for requests in flight, and returns the totals. */
+  async stop(): Promise<LoadResult> {
+    this.stopping = true;
+    await Promise.all(this.workers);
+    this.stoppedAt = this.stoppedAt || Date.now();
+    this.agent.destroy();
+    return this.result();
+  }
+
+  private failedCount(): number {
+    const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    return sum(this.non2xx) + sum(this.connectionErrors);
+  }
+
+  private async worker(periodMs: number, offsetMs: number): Promise<void> {
+    await sleep(offsetMs);
+    const deadline = this.startedAt + this.options.maxDurationMs;
+    while (!this.stopping && this.sent < this.options.maxRequests && Date.now() < deadline) {
+      const began = Date.now();
+      this.sent += 1;
+      await this.request();
+      const wait = periodMs - (Date.now() - began);
+      if (wait > 0) await sleep(wait);
+    }
+    if (!this.stopping) this.stoppedAt = Date.now();
+  }
+
+  private failure(at: number, bucket: Record<string, number>, key: string): void {
+    bucket[key] = (bucket[key] ?? 0) + 1;
+    const atMs = at - this.startedAt;
+    this.failedSeconds.add(Math.floor(atMs / 1000));
+    this.firstFailure ??= { atMs, what: key };
+  }
+
+  private request(): Promise<void> {
+    const began = performance.now();
+    const at = Date.now();
+    return new Promise((done) => {
+      let settled = false;
+      // An aborted answer can raise errors on both the request and the response: count it once.
+      const resolve = () => {
+        settled = true;
+        done();
+      };
+      const req = http.request(
+        {
+          host: this.options.host,
+          port: this.options.port,
+          path: this.options.path,
+          agent: this.agent,
+          headers: { host: this.options.hostHeader },
+          timeout: this.options.requestTimeoutMs,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (settled) return;
+            this.latencies.push(performance.now() - began);
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) this.ok += 1;
+            else this.failure(at, this.non2xx, String(status));
+            const served = res.headers[this.options.servedByHeader];
+            if (typeof served === 'string') {
+              const backend = served.split('/')[0];
+              this.servedBy[backend] = (this.servedBy[backend] ?? 0) + 1;
+            }
+            resolve();
+          });
+          res.on('error', (err: NodeJS.ErrnoException) => {
+            if (settled) return;
+            this.failure(at, this.connectionErrors, err.code ?? err.message);
+            resolve();
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (settled) return;
+        this.latencies.push(performance.now() - began);
+        this.failure(at, this.connectionErrors, err.code ?? err.message);
+        resolve();
+      });
+      req.end();
+    });
+  }
+
+  private result(): LoadResult {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const round = (n: number) => Math.round(n * 10) / 10;
+    return {
+      sent: this.sent,
+      ok: this.ok,
+      non2xx: { ...this.non2xx },
+      connectionErrors: { ...this.connectionErrors },
+      failed: this.failedCount(),
+      errorSeconds: this.failedSeconds.size,
+      latencyMs: { p50: round(percentile(sorted, 0.5)), p99: round(percentile(sorted, 0.99)), max: round(sorted.at(-1) ?? 0) },
+      servedBy: { ...this.servedBy },
+      durationMs: (this.stoppedAt || Date.now()) - this.startedAt,
+      ...(this.firstFailure ? { firstFailure: { ...this.firstFailure } } : {}),
+    };
+  }
+}

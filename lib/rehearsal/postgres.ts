@@ -1,0 +1,101 @@
+// A throwaway PostgreSQL cluster for the db-down scenario: Debian's server binaries on the
+// rehearsal's own data directory and port, loopback only, stopped on purpose during green's boot.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { ManagedProcess, ProcessSupervisor } from './processes';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The newest /usr/lib/postgresql/<major>/bin, or undefined when the server is not installed. */
+export function postgresBinDir(): string | undefined {
+  const base = '/usr/lib/postgresql';
+  if (!fs.existsSync(base)) return undefined;
+  const majors = fs
+    .readdirSync(base)
+    .filter((d) => fs.existsSync(path.join(base, d, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return majors.length > 0 ? path.join(base, majors[0], 'bin') : undefined;
+}
+
+/** The postgres system user's uid/gid when running as root (initdb refuses to run as root). */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+export class Postgres {
+  private proc?: ManagedProcess;
+
+  constructor(
+    private readonly dir: string,
+    readonly port: number,
+    private readonly supervisor: ProcessSupervisor,
+  ) {}
+
+  /** `postgres://postgres@127.0.0.1:<port>/<db>`: trust authentication on loopback only. */
+  url(database: string): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  /** initdb, start, wait for connections, create the database. */
+  async start(database: string): Promise<void> {
+    const bin = postgresBinDir();
+    if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql; install the postgresql package');
+    const user = serverUser();
+    const data = path.join(this.dir, 'data');
+    const sockets = path.join(this.dir, 'sockets');
+    fs.mkdirSync(sockets, { recursive: true });
+    if (user) {
+      fs.chownSync(this.dir, user.uid, user.gid);
+      fs.chownSync(sockets, user.uid, user.gid);
+    }
+    const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+    const init = spawnSync(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8'], {
+      encoding: 'utf8',
+      env,
+      ...user,
+    });
+    if (init.status !== 0) throw new Error(`initdb failed: ${(init.stderr || init.error?.message || '').trim()}`);
+    const log = path.join(this.dir, 'postgres.log');
+    fs.writeFileSync(log, '');
+    if (user) fs.chownSync(log, user.uid, user.gid);
+    this.proc = this.supervisor.start(
+      'postgres',
+      path.join(bin, 'postgres'),
+      ['-D', data, '-p', String(this.port), '-k', sockets, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+      { logPath: log, env, ...(user ? { uid: user.uid, gid: user.gid } : {}) },
+    );
+    const deadline = Date.now() + 30_000;
+    while (!(await this.accepting())) {
+      if (this.proc.exitReason() !== undefined || Date.now() > deadline) {
+        throw new Error(`PostgreSQL did not start (${this.proc.exitReason() ?? 'timeout'}); see ${log}`);
+      }
+      await sleep(100);
+    }
+    const create = spawnSync(path.join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', database], {
+      encoding: 'utf8',
+      env,
+    });
+    if (create.status !== 0) throw new Error(`createdb ${database} failed: ${create.stderr.trim()}`);
+  }
+
+  private accepting(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = net.createConnection({ host: '127.0.0.1', port: this.port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  }
+
+  /** Fast shutdown (SIGINT): open connections are cut, as in an outage. */
+  async stop(): Promise<void> {
+    if (this.proc) await this.supervisor.stop(this.proc, 'SIGINT', 10_000);
+  }
+}

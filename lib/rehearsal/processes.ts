@@ -1,0 +1,155 @@
+// Every process the rehearsal starts is registered here and stopped on every exit path (normal end,
+// error, Ctrl-C), by its PID and the process group it leads; nothing is ever stopped by name.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly logPath: string;
+  /** Resolves when the process has exited, with its code or signal. */
+  readonly exited: Promise<string>;
+  /** Undefined while running; `code 1`, `signal SIGTERM` or a spawn error once exited. */
+  exitReason(): string | undefined;
+}
+
+export interface StartOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** stdout and stderr are appended here. */
+  readonly logPath: string;
+  /** Run as this user (a server that refuses root, such as PostgreSQL). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** The process's exit reason, or undefined if it still runs after `ms` (the timer never holds Node open). */
+export function waitExit(proc: ManagedProcess, ms: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+    void proc.exited.then((reason) => {
+      clearTimeout(timer);
+      resolve(reason);
+    });
+  });
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    // Each child leads its own process group (spawned detached), so this reaches its workers too.
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+export class ProcessSupervisor {
+  private readonly running = new Map<number, { proc: ManagedProcess; child: ChildProcess }>();
+  private removeHandlers?: () => void;
+
+  start(name: string, command: string, args: readonly string[], options: StartOptions): ManagedProcess {
+    const out = fs.openSync(options.logPath, 'a');
+    let reason: string | undefined;
+    let child: ChildProcess;
+    try {
+      child = spawn(command, [...args], {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['ignore', out, out],
+        detached: true,
+        ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
+      });
+    } finally {
+      fs.closeSync(out);
+    }
+    const exited = new Promise<string>((resolve) => {
+      child.once('error', (err) => {
+        reason = `could not start ${command}: ${err.message}`;
+        resolve(reason);
+      });
+      child.once('exit', (code, signal) => {
+        reason = signal ? `signal ${signal}` : `code ${code}`;
+        resolve(reason);
+      });
+    });
+    const proc: ManagedProcess = { name, pid: child.pid ?? -1, logPath: options.logPath, exited, exitReason: () => reason };
+    if (child.pid !== undefined) {
+      this.running.set(child.pid, { proc, child });
+      void exited.then(() => this.running.delete(child.pid as number));
+    }
+    return proc;
+  }
+
+  /** Sends a signal to the process alone (its master logic decides what the workers do). */
+  signal(proc: ManagedProcess, signal: NodeJS.Signals): void {
+    if (proc.exitReason() === undefined && proc.pid > 0) {
+      try {
+        process.kill(proc.pid, signal);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  /** Pauses or resumes the process and its workers (SIGSTOP / SIGCONT to its group). */
+  pause(proc: ManagedProcess, paused: boolean): void {
+    if (proc.exitReason() === undefined && proc.pid > 0) signalGroup(proc.pid, paused ? 'SIGSTOP' : 'SIGCONT');
+  }
+
+  /**
+   * Stops a process: `signal` to it (graceful for nginx with SIGQUIT, for gunicorn with SIGTERM),
+   * then SIGKILL to its whole group after `graceMs`.
+   */
+  async stop(proc: ManagedProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<void> {
+    if (proc.pid <= 0) return;
+    if (proc.exitReason() === undefined) {
+      signalGroup(proc.pid, 'SIGCONT');
+      this.signal(proc, signal);
+      await waitExit(proc, graceMs);
+    }
+    // Workers left behind by a master that died go with the group.
+    signalGroup(proc.pid, 'SIGKILL');
+    await waitExit(proc, 1_000);
+  }
+
+  /** Stops everything still running, newest first. */
+  async stopAll(graceMs = 3_000): Promise<void> {
+    const procs = [...this.running.values()].map((r) => r.proc).reverse();
+    await Promise.all(procs.map((p) => this.stop(p, 'SIGTERM', graceMs)));
+  }
+
+  /** PIDs still running. */
+  pids(): number[] {
+    return [...this.running.keys()];
+  }
+
+  /**
+   * Ctrl-C and SIGTERM stop every process before the rehearsal exits; if Node exits any other
+   * way, the groups still get SIGKILL synchronously.
+   */
+  installExitHandlers(onSignal: (signal: NodeJS.Signals) => Promise<void>): void {
+    const handler = (signal: NodeJS.Signals) => {
+      void onSignal(signal).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    };
+    const onExit = () => {
+      for (const pid of this.running.keys()) {
+        signalGroup(pid, 'SIGCONT');
+        signalGroup(pid, 'SIGKILL');
+      }
+    };
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+    process.once('exit', onExit);
+    this.removeHandlers = () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+      process.off('exit', onExit);
+    };
+  }
+
+  uninstallExitHandlers(): void {
+    this.removeHandlers?.();
+    this.removeHandlers = undefined;
+  }
+}

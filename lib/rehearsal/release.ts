@@ -1,0 +1,444 @@
+// One blue/green release played on this machine: blue (release A) serves under load; green (release B)
+// boots and registers with the load balancer; the gate polls; on pass the listener moves to green, blue
+// drains and stops; on fail green is deregistered and stopped, and blue is never touched.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EnvironmentSettings } from '../config/schema';
+import type { GatePolicy } from '../health-gate/types';
+import { runGate, type GateRun } from './gate';
+import {
+  addServerCommand,
+  checkSettingsFrom,
+  cutoverCommand,
+  enableServerCommands,
+  renderHaproxyConfig,
+  renderLiveMap,
+  type CheckSettings,
+} from './haproxy-config';
+import type { InstanceProcessState, ServerStatus } from './haproxy-state';
+import { bakeImage, Instance, type ReleaseImage } from './instance';
+import { LoadGenerator } from './load';
+import { ephemeralPort, instancePort, probe } from './net';
+import { Postgres } from './postgres';
+import { ProcessSupervisor, type ManagedProcess } from './processes';
+import type { RehearsalReport, TimelineEntry } from './report';
+import { RuntimeApi } from './runtime-api';
+import type { Scenario } from './scenarios';
+
+export interface RehearsalOptions {
+  readonly app: string;
+  readonly environment: string;
+  readonly settings: EnvironmentSettings;
+  readonly scenario: Scenario;
+  /** Multiplies every health-check and gate duration. 1 = the configuration as is. */
+  readonly timeScale: number;
+  /** Instances per release. @default the environment's desired capacity */
+  readonly instances?: number;
+  /** gunicorn workers per instance (WEB_CONCURRENCY). @default 2 */
+  readonly workers?: number;
+  /** Load: concurrent keep-alive clients and total requests per second. @default 8 clients, 100/s */
+  readonly concurrency?: number;
+  readonly ratePerSecond?: number;
+  /** Port every instance listens on. @default 80 when free, else a free port */
+  readonly port?: number;
+  /** Directory for this run's files and logs (created). */
+  readonly workDir: string;
+  /** The repository: examples/django-app and packer/files come from here. */
+  readonly repoRoot: string;
+  readonly blueRelease?: string;
+  readonly greenRelease?: string;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+  /** Called while everything still runs, after the release and before cleanup (tests look around here). */
+  readonly onFinished?: (live: LiveRehearsal) => Promise<void>;
+}
+
+/** The running rehearsal, handed to onFinished. */
+export interface LiveRehearsal {
+  readonly frontend: { readonly address: string; readonly port: number };
+  readonly blue: readonly Instance[];
+  readonly green: readonly Instance[];
+  readonly servingRelease: string;
+  readonly api: RuntimeApi;
+  readonly hostHeader: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const HOST_HEADER = 'localhost';
+
+/** The gate policy for a release of `instances`, with durations scaled. */
+export function gatePolicyFrom(settings: EnvironmentSettings, instances: number, timeScale: number): GatePolicy {
+  return {
+    expectedInstances: instances,
+    consecutiveHealthyPolls: settings.gate.consecutiveHealthyPolls,
+    pollIntervalMs: Math.max(1, Math.round(settings.gate.pollInterval * 1000 * timeScale)),
+    timeoutMs: Math.max(1, Math.round(settings.gate.timeout * 1000 * timeScale)),
+    maxReplacedInstances: settings.gate.maxReplacedInstances,
+  };
+}
+
+/** Plays the release and returns the report; every process it started is stopped before it returns. */
+export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
+  const supervisor = new ProcessSupervisor();
+  const log = options.log ?? (() => undefined);
+  supervisor.installExitHandlers(async (signal) => {
+    log(`${signal}: stopping the rehearsal's processes`);
+    await supervisor.stopAll();
+  });
+  try {
+    return await new Release(options, supervisor, log).play();
+  } finally {
+    await supervisor.stopAll();
+    supervisor.uninstallExitHandlers();
+  }
+}
+
+class Release {
+  private readonly started = Date.now();
+  private readonly timeline: TimelineEntry[] = [];
+  private readonly n: number;
+  private readonly check: CheckSettings;
+  private readonly greenCheck: CheckSettings;
+  private readonly policy: GatePolicy;
+  private readonly blueRelease: string;
+  private readonly greenRelease: string;
+  private readonly blueBackend: string;
+  private readonly greenBackend: string;
+  private api!: RuntimeApi;
+
+  constructor(
+    private readonly o: RehearsalOptions,
+    private readonly supervisor: ProcessSupervisor,
+    private readonly log: (line: string) => void,
+  ) {
+    this.n = o.instances ?? o.settings.capacity.desired;
+    this.check = checkSettingsFrom(o.settings.healthCheck, o.timeScale);
+    this.greenCheck = o.scenario.greenCheck?.(this.check) ?? this.check;
+    this.policy = gatePolicyFrom(o.settings, this.n, o.timeScale);
+    this.blueRelease = o.blueRelease ?? 'rehearsal-a';
+    this.greenRelease = o.greenRelease ?? 'rehearsal-b';
+    this.blueBackend = `release-${this.blueRelease}`;
+    this.greenBackend = `release-${this.greenRelease}`;
+  }
+
+  private mark(phase: string, detail?: string): void {
+    const atMs = Date.now() - this.started;
+    this.timeline.push({ atMs, phase, ...(detail ? { detail } : {}) });
+    this.log(`[${(atMs / 1000).toFixed(1).padStart(6)} s] ${phase}${detail ? `: ${detail}` : ''}`);
+  }
+
+  private dir(...parts: string[]): string {
+    const dir = path.join(this.o.workDir, ...parts);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  private instances(color: 'blue' | 'green', image: ReleaseImage, port: number, config: Record<string, string>): Instance[] {
+    const offset = color === 'blue' ? 0 : this.n;
+    const green = color === 'green';
+    return Array.from({ length: this.n }, (_, i) => {
+      const name = `${color}-${i + 1}`;
+      const own: Record<string, string> = { ...config, GREENLIGHT_INSTANCE_ID: name };
+      for (const missing of green ? (this.o.scenario.greenMissingConfig ?? []) : []) delete own[missing];
+      return new Instance(
+        {
+          name,
+          address: `127.0.1.${offset + i + 1}`,
+          port,
+          image,
+          root: this.dir(name),
+          config: own,
+          writeIpv4: !(green && this.o.scenario.greenWithoutIpv4),
+          tls: this.o.settings.listener.protocol === 'HTTPS',
+        },
+        this.supervisor,
+      );
+    });
+  }
+
+  async play(): Promise<RehearsalReport> {
+    const o = this.o;
+    const { scenario } = o;
+    this.mark('start', `scenario ${scenario.name}: ${scenario.summary}`);
+    const bake = (release: string) =>
+      bakeImage({
+        dir: this.dir(`image-${release}`),
+        app: o.app,
+        release,
+        appSource: path.join(o.repoRoot, 'examples', 'django-app'),
+        packerFiles: path.join(o.repoRoot, 'packer', 'files'),
+      });
+    const blueImage = bake(this.blueRelease);
+    const greenImage = bake(this.greenRelease);
+    const addresses = Array.from({ length: 2 * this.n }, (_, i) => `127.0.1.${i + 1}`);
+    const port = o.port ?? (await instancePort(addresses));
+    const config = {
+      SECRET_KEY: randomBytes(32).toString('base64url'),
+      DATABASE_URL: `sqlite://${this.dir('db')}/app.sqlite3`,
+      ALLOWED_HOSTS: HOST_HEADER,
+      GREENLIGHT_APP: o.app,
+      GREENLIGHT_ENV: o.environment,
+      WEB_CONCURRENCY: String(o.workers ?? 2),
+    };
+    const blue = this.instances('blue', blueImage, port, { ...config, GREENLIGHT_RELEASE: this.blueRelease });
+
+    this.mark('blue booting', `${this.n} instances of ${this.blueRelease} on ${addresses.slice(0, this.n).join(', ')} port ${port}`);
+    const blueBoots = await Promise.all(blue.map((i) => i.start()));
+    const broken = blue.map((b, i) => [b.name, blueBoots[i]] as const).filter(([, r]) => !r.ok);
+    if (broken.length > 0) {
+      throw new Error(`blue (the live release) did not boot: ${broken.map(([n, r]) => `${n}: ${r.ok ? '' : `${r.step}: ${r.detail}`}`).join('; ')}`);
+    }
+    await Promise.all(blue.map((b) => this.waitHealthy(b)));
+    this.mark('blue serving', 'every blue instance answers its health check');
+
+    const frontend = { address: '127.0.0.1', port: await ephemeralPort() };
+    const haproxy = await this.startHaproxy(frontend, blue);
+    this.mark('load balancer up', `HAProxy on ${frontend.address}:${frontend.port}, live backend ${this.blueBackend}`);
+
+    const load = new LoadGenerator({
+      host: frontend.address,
+      port: frontend.port,
+      path: '/',
+      hostHeader: HOST_HEADER,
+      concurrency: o.concurrency ?? 8,
+      ratePerSecond: o.ratePerSecond ?? 100,
+      maxDurationMs: Math.max(10 * 60_000, 4 * this.policy.timeoutMs),
+    });
+    load.start();
+    this.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to /`);
+    await sleep(Math.min(2_000, Math.max(500, this.check.intervalMs)));
+
+    // Green: its own database when the scenario takes it down.
+    let postgres: Postgres | undefined;
+    let greenConfig: Record<string, string> = { ...config, GREENLIGHT_RELEASE: this.greenRelease };
+    if (scenario.greenDatabaseDown) {
+      postgres = new Postgres(this.dir('postgres'), await ephemeralPort(), this.supervisor);
+      await postgres.start('app');
+      greenConfig = { ...greenConfig, DATABASE_URL: postgres.url('app') };
+      this.mark('green database up', `PostgreSQL on 127.0.0.1:${postgres.port}`);
+    }
+    const green = this.instances('green', greenImage, port, greenConfig);
+    const terminated = new Set<string>();
+    const greenStates = (): InstanceProcessState[] =>
+      green.map((g) => ({ name: g.name, lifecycleState: terminated.has(g.name) ? 'Terminated' : 'InService' }));
+
+    // Like an Auto Scaling group: launch, register with the target group, then first boot runs.
+    for (const g of green) {
+      await this.api.run([
+        addServerCommand(this.greenBackend, { name: g.name, address: g.address, port }, this.greenCheck),
+        ...enableServerCommands(this.greenBackend, g.name),
+      ]);
+    }
+    this.mark('green launched', `${this.n} instances of ${this.greenRelease} registered in ${this.greenBackend}`);
+    const greenBoots = Promise.all(
+      green.map(async (g) => {
+        const result = await g.start();
+        this.mark(`${g.name} ${result.ok ? 'booted' : 'boot failed'}`, result.ok ? undefined : `step ${result.step}: ${result.detail}`);
+        return result;
+      }),
+    );
+    const afterBoot = greenBoots.then(async () => {
+      if (postgres) {
+        await postgres.stop();
+        this.mark('green database stopped', 'PostgreSQL is down while green waits for its health checks');
+      }
+    });
+
+    const flapping = { stop: false, done: Promise.resolve() };
+    if (scenario.greenFlaps) flapping.done = this.flap(green[0], () => flapping.stop);
+
+    this.mark('gate polling', `${this.policy.consecutiveHealthyPolls} consecutive healthy polls needed`);
+    const gate = await runGate({ api: this.api, backend: this.greenBackend, instances: greenStates, policy: this.policy, log: this.log });
+    flapping.stop = true;
+    await flapping.done;
+    await afterBoot;
+    this.mark(`gate ${gate.decision.verdict}`, gate.decision.message);
+
+    let serving: Instance[];
+    let servingRelease: string;
+    if (gate.decision.verdict === 'pass') {
+      await this.cutOver(blue);
+      serving = green;
+      servingRelease = this.greenRelease;
+    } else {
+      await this.rollBack(green, terminated);
+      serving = blue;
+      servingRelease = this.blueRelease;
+    }
+
+    // Keep the load on a little longer: the serving release must go on answering.
+    await sleep(Math.min(3_000, Math.max(1_000, this.check.intervalMs)));
+    const servingAfter = await Promise.all(
+      serving.map(async (s) => ({ name: s.name, running: s.running(), health: await probe(s.address, s.port, this.check.path, s.address) })),
+    );
+    const result = await load.stop();
+    this.mark('load stopped', `${result.sent} requests, ${result.failed} failed`);
+
+    await o.onFinished?.({ frontend, blue, green, servingRelease, api: this.api, hostHeader: HOST_HEADER });
+    await this.supervisor.stop(haproxy);
+
+    const boots = await greenBoots;
+    const describeBoot = (r: (typeof boots)[number] | undefined) => (!r ? 'not booted' : r.ok ? 'started' : `failed in step ${r.step}: ${r.detail}`);
+    const mismatch = scenario.check({
+      verdict: gate.decision.verdict === 'pass' ? 'pass' : 'fail',
+      reason: gate.decision.message,
+      maxConsecutiveHealthy: gate.maxConsecutiveHealthy,
+      consecutiveHealthyPolls: this.policy.consecutiveHealthyPolls,
+      greenBoots: boots.map(describeBoot),
+      greenEverHealthy: gate.everHealthy.size > 0,
+    });
+    const stillServing = servingAfter.every((s) => s.running && s.health === 200);
+    return this.report(gate, result, [...blue.map((b, i) => [b, blueBoots[i]] as const), ...green.map((g, i) => [g, boots[i]] as const)].map(([inst, boot]) => ({
+      name: inst.name,
+      address: inst.address,
+      release: inst.name.startsWith('blue') ? this.blueRelease : this.greenRelease,
+      boot: describeBoot(boot),
+    })), { release: servingRelease, instances: servingAfter }, mismatch, mismatch === undefined && result.failed === 0 && stillServing);
+  }
+
+  private report(
+    gate: GateRun,
+    load: RehearsalReport['load'],
+    instances: RehearsalReport['instances'],
+    servingAfter: RehearsalReport['servingAfter'],
+    mismatch: string | undefined,
+    ok: boolean,
+  ): RehearsalReport {
+    const { o, check } = this;
+    return {
+      scenario: o.scenario.name,
+      summary: o.scenario.summary,
+      environment: o.environment,
+      timeScale: o.timeScale,
+      releases: { blue: this.blueRelease, green: this.greenRelease },
+      instancesPerRelease: this.n,
+      healthCheck: {
+        path: check.path,
+        greenPath: this.greenCheck.path,
+        intervalMs: check.intervalMs,
+        timeoutMs: check.timeoutMs,
+        healthyThreshold: check.rise,
+        unhealthyThreshold: this.greenCheck.fall,
+        matcher: check.matcher,
+      },
+      gatePolicy: {
+        consecutiveHealthyPolls: this.policy.consecutiveHealthyPolls,
+        pollIntervalMs: this.policy.pollIntervalMs,
+        timeoutMs: this.policy.timeoutMs,
+      },
+      expected: o.scenario.expected,
+      expectedVerdict: o.scenario.expectedVerdict,
+      gate: {
+        verdict: gate.decision.verdict === 'pass' ? 'pass' : 'fail',
+        reason: gate.decision.message,
+        polls: gate.polls,
+        maxConsecutiveHealthy: gate.maxConsecutiveHealthy,
+      },
+      ...(gate.firstAllHealthyAt !== undefined ? { greenHealthyAfterMs: gate.firstAllHealthyAt - this.started } : {}),
+      load,
+      instances,
+      servingAfter,
+      timeline: this.timeline,
+      ...(mismatch ? { mismatch } : {}),
+      ok,
+      workDir: o.workDir,
+      durationMs: Date.now() - this.started,
+    };
+  }
+
+  /** Blue's instances answer their health check directly, before the load balancer sends them traffic. */
+  private async waitHealthy(instance: Instance): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    let last: number | string = '';
+    while (Date.now() < deadline) {
+      last = await probe(instance.address, instance.port, this.check.path, instance.address, 5_000);
+      if (last === 200) return;
+      await sleep(100);
+    }
+    throw new Error(`${instance.name} did not answer GET ${this.check.path} with 200 within 60 s (last: ${last}); see ${instance.paths.root}/var/log`);
+  }
+
+  private async startHaproxy(frontend: { address: string; port: number }, blue: readonly Instance[]): Promise<ManagedProcess> {
+    const dir = this.dir('haproxy');
+    const socketPath = path.join(dir, 'admin.sock');
+    const liveMapPath = path.join(dir, 'live.map');
+    fs.writeFileSync(liveMapPath, renderLiveMap(this.blueBackend));
+    const configPath = path.join(dir, 'haproxy.cfg');
+    fs.writeFileSync(
+      configPath,
+      renderHaproxyConfig({
+        frontend,
+        socketPath,
+        liveMapPath,
+        liveBackend: this.blueBackend,
+        listenerProtocol: this.o.settings.listener.protocol,
+        backends: [
+          { name: this.blueBackend, check: this.check, servers: blue.map((b) => ({ name: b.name, address: b.address, port: b.port })) },
+          { name: this.greenBackend, check: this.greenCheck, servers: [] },
+        ],
+      }),
+    );
+    const proc = this.supervisor.start('haproxy', 'haproxy', ['-f', configPath, '-db'], { logPath: path.join(dir, 'haproxy.log') });
+    this.api = new RuntimeApi(socketPath);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      if (proc.exitReason() !== undefined) {
+        throw new Error(`HAProxy exited (${proc.exitReason()}): ${fs.readFileSync(proc.logPath, 'utf8').trim().split('\n').slice(-3).join(' ')}`);
+      }
+      const servers = await this.api.servers().catch(() => [] as ServerStatus[]);
+      const up = servers.filter((s) => s.backend === this.blueBackend && s.opState === 2);
+      if (up.length === blue.length) return proc;
+      if (Date.now() > deadline) throw new Error(`HAProxy did not report blue up within 15 s; see ${proc.logPath}`);
+      await sleep(50);
+    }
+  }
+
+  /** Waits until a backend's servers hold no sessions, bounded by the deregistration delay. */
+  private async drain(backend: string): Promise<number> {
+    const bound = Math.max(1_000, this.o.settings.deregistrationDelay * 1000 * this.o.timeScale);
+    const deadline = Date.now() + bound;
+    for (;;) {
+      const sessions = (await this.api.servers()).filter((s) => s.backend === backend).reduce((sum, s) => sum + s.currentSessions, 0);
+      if (sessions === 0 || Date.now() > deadline) return sessions;
+      await sleep(20);
+    }
+  }
+
+  private async cutOver(blue: readonly Instance[]): Promise<void> {
+    await this.api.run([cutoverCommand(path.join(this.o.workDir, 'haproxy', 'live.map'), this.greenBackend)]);
+    this.mark('cutover', `the listener sends every new request to ${this.greenBackend}`);
+    await this.api.run(blue.map((b) => `set server ${this.blueBackend}/${b.name} state drain`));
+    const left = await this.drain(this.blueBackend);
+    this.mark('blue drained', left === 0 ? 'no sessions left on blue' : `${left} sessions cut at the deregistration delay`);
+    await Promise.all(blue.map((b) => b.stop()));
+    await this.api.run(blue.flatMap((b) => [`set server ${this.blueBackend}/${b.name} state maint`, `del server ${this.blueBackend}/${b.name}`]));
+    this.mark('blue stopped', `${blue.length} instances of ${this.blueRelease} stopped and deregistered`);
+  }
+
+  /** A failed gate: green leaves the load balancer and stops; blue's processes and servers are untouched. */
+  private async rollBack(green: readonly Instance[], terminated: Set<string>): Promise<void> {
+    await this.api.run(green.map((g) => `set server ${this.greenBackend}/${g.name} state maint`));
+    await this.drain(this.greenBackend);
+    await this.api.run(green.map((g) => `del server ${this.greenBackend}/${g.name}`));
+    await Promise.all(green.map((g) => g.stop()));
+    for (const g of green) terminated.add(g.name);
+    this.mark('rollback', `${green.length} instances of ${this.greenRelease} deregistered and stopped; ${this.blueBackend} untouched`);
+  }
+
+  /** The flapping scenario: the instance's app dies as soon as it turns healthy; systemd restarts it. */
+  private async flap(instance: Instance, stopped: () => boolean): Promise<void> {
+    const watchMs = Math.max(10, Math.round(this.check.intervalMs / 50));
+    const restartMs = Math.max(100, Math.round(2_000 * this.o.timeScale));
+    while (!stopped()) {
+      const server = (await this.api.servers().catch(() => [] as ServerStatus[])).find((s) => s.backend === this.greenBackend && s.name === instance.name);
+      if (server && server.opState === 2 && instance.gunicorn && instance.gunicorn.exitReason() === undefined) {
+        await instance.stopApp();
+        this.mark(`${instance.name} app died`, `restarting in ${restartMs} ms (Restart=on-failure)`);
+        await sleep(restartMs);
+        if (!stopped()) await instance.startApp().catch((err: Error) => this.mark(`${instance.name} restart failed`, err.message));
+      }
+      await sleep(watchMs);
+    }
+  }
+}

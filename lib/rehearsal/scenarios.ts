@@ -1,0 +1,118 @@
+// The rehearsal's scenarios: what goes wrong with the green release, and the outcome the gate must
+// reach. Each failure comes from a seed: a 301 on the health path (003), a Host the app does not
+// allow (000), configuration missing at boot (000), a database down during boot (001), a flapping
+// instance (the K-consecutive rule). Pure data plus a pure outcome check.
+import { UserError } from '../errors';
+import type { CheckSettings } from './haproxy-config';
+
+export const SCENARIO_NAMES = ['healthy', 'redirect-301', 'bad-host', 'missing-config', 'db-down', 'flapping'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** What a finished rehearsal looked like, as far as the expected outcome is concerned. */
+export interface OutcomeFacts {
+  readonly verdict: 'pass' | 'fail';
+  /** The gate's final message (reason and hints). */
+  readonly reason: string;
+  /** Most consecutive healthy polls the gate counted. */
+  readonly maxConsecutiveHealthy: number;
+  readonly consecutiveHealthyPolls: number;
+  /** How each green instance's first boot ended: `started`, or `failed in step <step>: <detail>`. */
+  readonly greenBoots: readonly string[];
+  /** Whether any green instance was ever healthy in the load balancer. */
+  readonly greenEverHealthy: boolean;
+}
+
+export interface Scenario {
+  readonly name: ScenarioName;
+  readonly summary: string;
+  /** One line for the report: what the gate must conclude. */
+  readonly expected: string;
+  readonly expectedVerdict: 'pass' | 'fail';
+  /** Why the outcome differs from the expected one, or undefined when it matches. */
+  check(facts: OutcomeFacts): string | undefined;
+  /** Green's target group health check, when the release changes it. */
+  greenCheck?(check: CheckSettings): CheckSettings;
+  /** Configuration names the green release lacks. */
+  readonly greenMissingConfig?: readonly string[];
+  /** Green's first boot does not write the instance IP, so the app does not allow it as Host. */
+  readonly greenWithoutIpv4?: boolean;
+  /** Green uses its own PostgreSQL, stopped once green's app has started. */
+  readonly greenDatabaseDown?: boolean;
+  /** The first green instance's app dies whenever it turns healthy and is restarted. */
+  readonly greenFlaps?: boolean;
+}
+
+const gateFailedWith =
+  (...patterns: RegExp[]) =>
+  (facts: OutcomeFacts): string | undefined => {
+    if (facts.verdict !== 'fail') return `the gate passed; expected it to fail`;
+    const missing = patterns.filter((p) => !p.test(facts.reason));
+    return missing.length > 0 ? `the gate failed, but its reason does not match ${missing.join(', ')}` : undefined;
+  };
+
+const SCENARIOS: Record<ScenarioName, Scenario> = {
+  healthy: {
+    name: 'healthy',
+    summary: 'green is a good release',
+    expected: 'the gate passes, traffic moves to green, blue drains and stops',
+    expectedVerdict: 'pass',
+    check: (facts) => (facts.verdict === 'pass' ? undefined : 'the gate failed; expected it to pass'),
+  },
+  'redirect-301': {
+    name: 'redirect-301',
+    summary: "green's health-check path lacks the trailing slash, so Django answers 301 (seed 003)",
+    expected: 'the gate fails on Target.ResponseCodeMismatch [301] with the trailing-slash hint; blue keeps serving',
+    expectedVerdict: 'fail',
+    check: gateFailedWith(/ResponseCodeMismatch \[301\]/, /trailing slash/),
+    greenCheck: (check) => ({ ...check, path: check.path.length > 1 ? check.path.replace(/\/+$/, '') : check.path }),
+  },
+  'bad-host': {
+    name: 'bad-host',
+    summary: "green's first boot does not write the instance IP, so it is not in ALLOWED_HOSTS",
+    expected: 'the gate fails on Target.ResponseCodeMismatch [400] with the ALLOWED_HOSTS hint; blue keeps serving',
+    expectedVerdict: 'fail',
+    check: gateFailedWith(/ResponseCodeMismatch \[400\]/, /ALLOWED_HOSTS/),
+    greenWithoutIpv4: true,
+  },
+  'missing-config': {
+    name: 'missing-config',
+    summary: 'green has no SECRET_KEY, so the app refuses to start',
+    expected: "the gate fails because green's app never started (nginx answers 502); blue keeps serving",
+    expectedVerdict: 'fail',
+    check: (facts) =>
+      gateFailedWith(/\[502\]/)(facts) ??
+      (facts.greenBoots.every((b) => /SECRET_KEY is not set/.test(b)) ? undefined : `green booted: ${facts.greenBoots.join('; ')}`),
+    greenMissingConfig: ['SECRET_KEY'],
+  },
+  'db-down': {
+    name: 'db-down',
+    summary: "green's PostgreSQL stops during green's boot",
+    expected: 'the gate fails on readiness 503 (Target.ResponseCodeMismatch [503]) with the database hint; blue keeps serving',
+    expectedVerdict: 'fail',
+    check: gateFailedWith(/ResponseCodeMismatch \[503\]/, /SELECT 1/),
+    greenDatabaseDown: true,
+  },
+  flapping: {
+    name: 'flapping',
+    summary: "one green instance's app dies each time it turns healthy and is restarted",
+    expected: 'the load balancer marks it healthy now and then, but never for K consecutive polls: the gate times out',
+    expectedVerdict: 'fail',
+    check: (facts) => {
+      if (facts.verdict !== 'fail') return 'the gate passed; expected the flapping instance to hold it';
+      if (!facts.greenEverHealthy) return 'no green instance was ever healthy, so nothing flapped';
+      if (facts.maxConsecutiveHealthy >= facts.consecutiveHealthyPolls) return 'the gate counted K consecutive healthy polls';
+      return /timed out/.test(facts.reason) ? undefined : `the gate failed for another reason: ${facts.reason}`;
+    },
+    // The target group's minimum unhealthy threshold, so that each flap shows within two checks.
+    greenCheck: (check) => ({ ...check, fall: 2 }),
+    greenFlaps: true,
+  },
+};
+
+/** The scenario named by `--scenario`. */
+export function scenarioNamed(name: string): Scenario {
+  if (!(SCENARIO_NAMES as readonly string[]).includes(name)) {
+    throw new UserError(`--scenario ${JSON.stringify(name)}: unknown scenario; expected one of ${SCENARIO_NAMES.join(', ')}`);
+  }
+  return SCENARIOS[name as ScenarioName];
+}
