@@ -1,0 +1,118 @@
+// The real CLI process: help and error paths offline, and `watch` against a stand-in SSM endpoint
+// on loopback, reached through the SDK's standard AWS_ENDPOINT_URL.
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = path.join(__dirname, '..', '..');
+const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  new Promise((resolve) => {
+    execFile(
+      TSX,
+      ['bin/greenlight.ts', ...args],
+      {
+        cwd: REPO,
+        timeout: 60_000,
+        env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', ...env },
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+
+describe('greenlight status and watch, as processes', () => {
+  it.each([['status'], ['watch']])('%s --help works offline', async (command) => {
+    const run = await cli([command, '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Usage: greenlight ${command} [options]`);
+    expect(run.stdout).toContain('--env <name>');
+  });
+
+  it.each([
+    [['status'], 'greenlight: --env <name> is required: the environment in cdk.json, e.g. --env staging'],
+    [['status', '--env', 'qa'], 'greenlight: --env "qa": unknown environment; defined in cdk.json: staging, production'],
+    [['watch', '--env', 'staging'], 'greenlight: --release <id> is required: the release whose gate to follow'],
+    [['watch', '--env', 'staging', '--release', 'x', '--interval', '-1'], 'greenlight: --interval "-1": expected a whole number from 1 to 300'],
+  ])('%j fails in one line with exit code 2', async (args, message) => {
+    const run = await cli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n').filter((l) => l && !l.startsWith('npm warn'))).toEqual([message]);
+    expect(run.stdout).toBe('');
+  });
+
+  describe('watch against a loopback SSM endpoint', () => {
+    let server: Server;
+    let endpoint: string;
+    const names: string[] = [];
+    const progress = (verdict: string, polls: number, message: string) =>
+      JSON.stringify({
+        runId: 'req-1',
+        release: '2026.11.22-3f9c2ab',
+        groupName: 'g',
+        expectedInstances: 2,
+        timeoutMs: 120_000,
+        observed: { instances: 2, inService: 2, targetGroups: 1, activities: 0 },
+        progress: {
+          startedAt: Date.now() - 120_000,
+          lastPollAt: Date.now(),
+          polls,
+          consecutiveHealthy: 0,
+          seenInstances: ['i-1', 'i-2'],
+          replacedInstances: [],
+          lastReasons: {},
+          lastMessage: message,
+          verdict,
+        },
+      });
+    const answers: Array<string | undefined> = [];
+
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk) => (body += chunk));
+        req.on('end', () => {
+          expect(req.headers['x-amz-target']).toBe('AmazonSSM.GetParameter');
+          const { Name } = JSON.parse(body) as { Name: string };
+          names.push(Name);
+          const value = answers.length > 1 ? answers.shift() : answers[0];
+          res.setHeader('content-type', 'application/x-amz-json-1.1');
+          if (value === undefined) {
+            res.statusCode = 400;
+            res.end(JSON.stringify({ __type: 'ParameterNotFound', message: 'not found' }));
+            return;
+          }
+          res.end(JSON.stringify({ Parameter: { Name, Value: value, Type: 'String', Version: 1 } }));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('follows the gate to its failure and exits 1', async () => {
+      answers.splice(0, answers.length, undefined, progress('wait', 3, '0/2 healthy; i-1: Target.ResponseCodeMismatch [301]'), progress('fail', 9, 'Gate timed out after 2m with 0/2 healthy.'));
+      const run = await cli(['watch', '--env', 'staging', '--release', '2026.11.22-3f9c2ab', '--interval', '1', '--timeout', '30'], {
+        AWS_ENDPOINT_URL: endpoint,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'example',
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout.trim().split('\n')).toEqual([
+        'waiting for the gate to start (/greenlight/greenlight-demo/staging/gate/2026.11.22-3f9c2ab)',
+        '[poll 3, 2m] 0/2 healthy; i-1: Target.ResponseCodeMismatch [301]',
+        'FAIL: Gate timed out after 2m with 0/2 healthy.',
+      ]);
+      expect(new Set(names)).toEqual(new Set(['/greenlight/greenlight-demo/staging/gate/2026.11.22-3f9c2ab']));
+    });
+  });
+});
