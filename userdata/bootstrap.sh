@@ -2,7 +2,7 @@
 # First-boot userdata for a greenlight instance: instance metadata, configuration, migrations, services.
 # Any failure exits non-zero before the app starts, so the instance never turns healthy and the
 # health gate reports it. Every step is logged to the console and the journal (tag greenlight-bootstrap).
-set -Eeuo pipefail
+set -euo pipefail
 # @greenlight-parameters@
 
 # The stack replaces the line above with GREENLIGHT_APP, GREENLIGHT_ENV, GREENLIGHT_RELEASE,
@@ -48,7 +48,7 @@ require() {
 
 step "parameters"
 require GREENLIGHT_APP '^[a-z][a-z0-9-]{1,30}[a-z0-9]$' '3-32 lowercase letters, digits or hyphens'
-require GREENLIGHT_ENV '^[A-Za-z0-9][A-Za-z0-9-]{0,62}$' 'an environment name from cdk.json'
+require GREENLIGHT_ENV '^[a-z][a-z0-9]{0,15}$' 'an environment name from cdk.json (up to 16 lowercase letters or digits)'
 require GREENLIGHT_RELEASE '^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$' '1-63 letters, digits, dots or hyphens'
 require AWS_REGION '^[a-z]{2}(-[a-z]+)+-[0-9]+$' 'an AWS region such as eu-west-1'
 require GREENLIGHT_TLS '^(true|false)$' 'true or false'
