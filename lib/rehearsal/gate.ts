@@ -2,7 +2,7 @@
 // fed from HAProxy's runtime API instead of Auto Scaling and ELB. Only the source of observations differs.
 import { evaluate } from '../health-gate/evaluate';
 import type { GateDecision, GatePolicy, GateProgress, Observation } from '../health-gate/types';
-import { carryCheckCodes, observationFrom, type InstanceProcessState } from './haproxy-state';
+import { newCheckHistory, observationFrom, withCheckHistory, type CheckHistory, type InstanceProcessState } from './haproxy-state';
 import type { RuntimeApi } from './runtime-api';
 
 export interface GateRunProps {
@@ -36,11 +36,11 @@ export async function observe(
   backend: string,
   instances: readonly InstanceProcessState[],
   seenHealthy: ReadonlySet<string>,
-  lastCodes: Map<string, number> = new Map(),
+  history: CheckHistory = newCheckHistory(),
 ): Promise<Observation> {
   const at = Date.now();
   try {
-    const servers = carryCheckCodes(await api.servers(), lastCodes);
+    const servers = withCheckHistory(await api.servers(), history);
     return observationFrom({ at, backend, instances, servers, seenHealthy });
   } catch (err) {
     return { at, instances: [], targetGroups: [backend], targetHealth: [], activities: [], transientError: (err as Error).message };
@@ -53,10 +53,10 @@ export async function runGate(props: GateRunProps): Promise<GateRun> {
   let firstAllHealthyAt: number | undefined;
   let lastLine = '';
   const everHealthy = new Set<string>();
-  const lastCodes = new Map<string, number>();
+  const history = newCheckHistory();
   for (;;) {
     const began = Date.now();
-    const observation = await observe(props.api, props.backend, props.instances(), everHealthy, lastCodes);
+    const observation = await observe(props.api, props.backend, props.instances(), everHealthy, history);
     for (const th of observation.targetHealth) if (th.state === 'healthy') everHealthy.add(th.instanceId);
     const decision = evaluate(observation, props.policy, progress);
     progress = decision.progress;

@@ -19,7 +19,7 @@ export interface ServerStatus {
   readonly checkStatus: string;
   /** HTTP status of the last check, when it got one. */
   readonly checkCode?: number;
-  /** `Connection refused`, `Layer7 wrong status`, ... */
+  /** The last check's detail when HAProxy gives one (`Connection refused`), else its kind (`Layer7 timeout`). */
   readonly checkDesc: string;
   /** HAProxy's health counter: 0..rise-1 is down, rise..rise+fall-1 is up. */
   readonly checkHealth: number;
@@ -27,6 +27,8 @@ export interface ServerStatus {
   readonly fall: number;
   /** Current sessions: the drain is over when it reaches 0. */
   readonly currentSessions: number;
+  /** The last failed check, when the poller remembers one (see withCheckHistory). */
+  readonly lastFailure?: { readonly checkStatus: string; readonly checkCode?: number; readonly checkDesc: string };
 }
 
 /** Parses `show stat` CSV into one record per row, keyed by its header's column names. */
@@ -84,7 +86,7 @@ export function serverStatuses(showStat: string, serversState: string): ServerSt
         status: r.status,
         checkStatus: r.check_status.replace(/^\*\s*/, ''),
         ...(Number.isNaN(code) ? {} : { checkCode: code }),
-        checkDesc: r.check_desc,
+        checkDesc: r.last_chk || r.check_desc,
         checkHealth: int(r.check_health),
         rise: int(r.check_rise, 1),
         fall: int(r.check_fall, 1),
@@ -100,8 +102,8 @@ const DRAIN_FLAGS = 0x08 | 0x10;
 const PASSING_CHECKS = new Set(['L4OK', 'L6OK', 'L7OK', 'L7OKC']);
 const TIMEOUT_CHECKS = new Set(['L4TOUT', 'L6TOUT', 'L7TOUT']);
 
-/** Why the last check failed, in the ALB's words. */
-function failedCheckReason(server: ServerStatus): { reasonCode: string; description: string } {
+/** Why a check failed, in the ALB's words. */
+function failedCheckReason(server: Pick<ServerStatus, 'checkStatus' | 'checkCode' | 'checkDesc'>): { reasonCode: string; description: string } {
   if (server.checkStatus === 'L7STS' && server.checkCode !== undefined) {
     return { reasonCode: 'Target.ResponseCodeMismatch', description: `Health checks failed with these codes: [${server.checkCode}]` };
   }
@@ -140,29 +142,39 @@ export function targetHealthOf(
     };
   }
   if (PASSING_CHECKS.has(server.checkStatus)) {
-    return {
-      ...base,
-      state: 'unhealthy',
-      reasonCode: 'Target.FailedHealthChecks',
-      description: `Health checks failed; passing again (${server.checkHealth}/${server.rise})`,
-    };
+    // Unhealthy until `rise` checks pass; the reason stays the failure that took it down.
+    const last = server.lastFailure ? failedCheckReason(server.lastFailure) : { reasonCode: 'Target.FailedHealthChecks', description: 'Health checks failed' };
+    return { ...base, state: 'unhealthy', reasonCode: last.reasonCode, description: `${last.description}; passing again (${server.checkHealth}/${server.rise})` };
   }
   return { ...base, state: 'unhealthy', ...failedCheckReason(server) };
 }
 
+/** What the runtime API forgets between polls, kept by the poller. */
+export interface CheckHistory {
+  /** The last HTTP code each server's checks got (HAProxy blanks it while a check runs). */
+  readonly codes: Map<string, number>;
+  /** The last failed check of each server. */
+  readonly failures: Map<string, NonNullable<ServerStatus['lastFailure']>>;
+}
+
+export const newCheckHistory = (): CheckHistory => ({ codes: new Map(), failures: new Map() });
+
 /**
- * While a check runs, HAProxy blanks the last check's HTTP code; fill it in from `lastCodes`
- * (updated in place) so that a poll landing mid-check still quotes the code.
+ * Fills in what a single snapshot lacks: the HTTP code while a check is in progress, and the last
+ * failure of a server on its way back up. Updates `history` in place.
  */
-export function carryCheckCodes(servers: readonly ServerStatus[], lastCodes: Map<string, number>): ServerStatus[] {
+export function withCheckHistory(servers: readonly ServerStatus[], history: CheckHistory): ServerStatus[] {
   return servers.map((s) => {
     const key = `${s.backend}/${s.name}`;
-    if (s.checkCode !== undefined) {
-      lastCodes.set(key, s.checkCode);
-      return s;
+    let status = s;
+    if (s.checkCode !== undefined) history.codes.set(key, s.checkCode);
+    else if (s.checkStatus === 'L7STS' && history.codes.has(key)) status = { ...s, checkCode: history.codes.get(key) };
+    const checked = status.checkStatus !== '' && status.checkStatus !== 'INI' && status.checkStatus !== 'UNK';
+    if (checked && !PASSING_CHECKS.has(status.checkStatus)) {
+      history.failures.set(key, { checkStatus: status.checkStatus, checkCode: status.checkCode, checkDesc: status.checkDesc });
     }
-    const last = lastCodes.get(key);
-    return s.checkStatus === 'L7STS' && last !== undefined ? { ...s, checkCode: last } : s;
+    const lastFailure = history.failures.get(key);
+    return lastFailure ? { ...status, lastFailure } : status;
   });
 }
 

@@ -231,6 +231,11 @@ export class Instance {
     if (this.gunicorn) await this.supervisor.stop(this.gunicorn, 'SIGTERM', 30_000);
   }
 
+  /** The app crashes: its master and workers die at once (SIGKILL); nginx stays up and answers 502. */
+  async crashApp(): Promise<void> {
+    if (this.gunicorn) await this.supervisor.stop(this.gunicorn, 'SIGKILL', 0);
+  }
+
   /** The app service's command and environment: the unit's, plus the instance's configuration. */
   private service() {
     const service = gunicornCommand(this.props.image.files.unit, this.props.image.app, this.paths);

@@ -2,7 +2,6 @@
 // rehearsal's own data directory and port, loopback only, stopped on purpose during green's boot.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ManagedProcess, ProcessSupervisor } from './processes';
 
@@ -70,7 +69,7 @@ export class Postgres {
       { logPath: log, env, ...(user ? { uid: user.uid, gid: user.gid } : {}) },
     );
     const deadline = Date.now() + 30_000;
-    while (!(await this.accepting())) {
+    while (!this.ready(bin)) {
       if (this.proc.exitReason() !== undefined || Date.now() > deadline) {
         throw new Error(`PostgreSQL did not start (${this.proc.exitReason() ?? 'timeout'}); see ${log}`);
       }
@@ -83,15 +82,10 @@ export class Postgres {
     if (create.status !== 0) throw new Error(`createdb ${database} failed: ${create.stderr.trim()}`);
   }
 
-  private accepting(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = net.createConnection({ host: '127.0.0.1', port: this.port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
+  /** pg_isready: accepting connections, past the "database system is starting up" phase. */
+  private ready(bin: string): boolean {
+    const args = ['-q', '-h', '127.0.0.1', '-p', String(this.port), '-U', 'postgres', '-t', '1'];
+    return spawnSync(path.join(bin, 'pg_isready'), args, { stdio: 'ignore' }).status === 0;
   }
 
   /** Fast shutdown (SIGINT): open connections are cut, as in an outage. */

@@ -426,18 +426,25 @@ class Release {
     this.mark('rollback', `${green.length} instances of ${this.greenRelease} deregistered and stopped; ${this.blueBackend} untouched`);
   }
 
-  /** The flapping scenario: the instance's app dies as soon as it turns healthy; systemd restarts it. */
+  /**
+   * The flapping scenario: the instance's app crashes as soon as the load balancer marks it healthy,
+   * stays down until the load balancer marks it unhealthy, and is then started again.
+   */
   private async flap(instance: Instance, stopped: () => boolean): Promise<void> {
     const watchMs = Math.max(10, Math.round(this.check.intervalMs / 50));
-    const restartMs = Math.max(100, Math.round(2_000 * this.o.timeScale));
+    let wasUp = false;
     while (!stopped()) {
       const server = (await this.api.servers().catch(() => [] as ServerStatus[])).find((s) => s.backend === this.greenBackend && s.name === instance.name);
-      if (server && server.opState === 2 && instance.gunicorn && instance.gunicorn.exitReason() === undefined) {
-        await instance.stopApp();
-        this.mark(`${instance.name} app died`, `restarting in ${restartMs} ms (Restart=on-failure)`);
-        await sleep(restartMs);
-        if (!stopped()) await instance.startApp().catch((err: Error) => this.mark(`${instance.name} restart failed`, err.message));
+      const up = server?.opState === 2;
+      const appRunning = instance.gunicorn !== undefined && instance.gunicorn.exitReason() === undefined;
+      if (up && !wasUp && appRunning) {
+        await instance.crashApp();
+        this.mark(`${instance.name} app crashed`, 'right after turning healthy');
+      } else if (server && !up && !appRunning && instance.boot?.ok) {
+        await instance.startApp().catch((err: Error) => this.mark(`${instance.name} restart failed`, err.message));
+        this.mark(`${instance.name} app restarted`, 'after the load balancer marked it unhealthy');
       }
+      wasUp = up;
       await sleep(watchMs);
     }
   }

@@ -38,7 +38,7 @@ export interface Scenario {
   readonly greenWithoutIpv4?: boolean;
   /** Green uses its own PostgreSQL, stopped once green's app has started. */
   readonly greenDatabaseDown?: boolean;
-  /** The first green instance's app dies whenever it turns healthy and is restarted. */
+  /** The first green instance's app crashes whenever it turns healthy, and restarts once marked unhealthy. */
   readonly greenFlaps?: boolean;
 }
 
@@ -94,7 +94,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
   flapping: {
     name: 'flapping',
-    summary: "one green instance's app dies each time it turns healthy and is restarted",
+    summary: "one green instance's app crashes each time it turns healthy, and restarts once it is marked unhealthy",
     expected: 'the load balancer marks it healthy now and then, but never for K consecutive polls: the gate times out',
     expectedVerdict: 'fail',
     check: (facts) => {
@@ -103,8 +103,10 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
       if (facts.maxConsecutiveHealthy >= facts.consecutiveHealthyPolls) return 'the gate counted K consecutive healthy polls';
       return /timed out/.test(facts.reason) ? undefined : `the gate failed for another reason: ${facts.reason}`;
     },
-    // The target group's minimum unhealthy threshold, so that each flap shows within two checks.
-    greenCheck: (check) => ({ ...check, fall: 2 }),
+    // Each crash shows at the next check. With an unhealthy threshold of T, a flap stays healthy for
+    // about T intervals, which T+1 polls one interval apart can all catch: K must exceed T+1 to hold
+    // it. The ALB's minimum T is 2; 1 keeps this scenario decisive for K=3.
+    greenCheck: (check) => ({ ...check, fall: 1 }),
     greenFlaps: true,
   },
 };

@@ -1,0 +1,163 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../../lib/config/load';
+import {
+  addServerCommand,
+  checkSettingsFrom,
+  cutoverCommand,
+  enableServerCommands,
+  expectStatus,
+  renderHaproxyConfig,
+  serverId,
+  type HaproxyConfigProps,
+} from '../../lib/rehearsal/haproxy-config';
+import { cdkContext, minimalEnvironment } from '../helpers/settings';
+
+const staging = loadSettings(cdkContext()).environments.staging;
+
+const props = (patch: Partial<HaproxyConfigProps> = {}): HaproxyConfigProps => {
+  const check = checkSettingsFrom(staging.healthCheck, 1);
+  return {
+    frontend: { address: '127.0.0.1', port: 18080 },
+    socketPath: '/tmp/rehearsal/admin.sock',
+    liveMapPath: '/tmp/rehearsal/live.map',
+    liveBackend: 'release-a',
+    backends: [
+      {
+        name: 'release-a',
+        check,
+        servers: [
+          { name: 'blue-1', address: '127.0.1.1', port: 8080 },
+          { name: 'blue-2', address: '127.0.1.2', port: 8080 },
+        ],
+      },
+      { name: 'release-b', check, servers: [] },
+    ],
+    ...patch,
+  };
+};
+
+describe('checkSettingsFrom', () => {
+  it("maps the target group's settings onto HAProxy's: inter, timeout, rise, fall, matcher", () => {
+    expect(checkSettingsFrom(staging.healthCheck, 1)).toEqual({
+      path: '/health/',
+      intervalMs: 15_000,
+      timeoutMs: 5_000,
+      rise: 2,
+      fall: 10,
+      matcher: '200',
+    });
+  });
+
+  it('scales durations but never thresholds', () => {
+    expect(checkSettingsFrom(staging.healthCheck, 0.05)).toMatchObject({ intervalMs: 750, timeoutMs: 250, rise: 2, fall: 10 });
+  });
+
+  it('follows an environment with other health-check settings', () => {
+    const env = loadSettings({
+      app: 'shop',
+      environments: {
+        prod: {
+          ...minimalEnvironment(),
+          healthCheck: { path: '/ready/', interval: 30, timeout: 10, healthyThreshold: 3, unhealthyThreshold: 4, matcher: '200-299' },
+        },
+      },
+    }).environments.prod;
+    expect(checkSettingsFrom(env.healthCheck, 1)).toEqual({ path: '/ready/', intervalMs: 30_000, timeoutMs: 10_000, rise: 3, fall: 4, matcher: '200-299' });
+  });
+});
+
+describe('renderHaproxyConfig', () => {
+  const config = renderHaproxyConfig(props());
+
+  it('checks each release backend the way the target group does', () => {
+    expect(config).toContain('  option httpchk\n');
+    expect(config).toContain('  http-check send meth GET uri /health/ ver HTTP/1.1 hdr Host "127.0.1.%[srv_id]"\n');
+    expect(config).toContain('  http-check expect status 200\n');
+    expect(config).toContain('  timeout check 5000\n');
+    expect(config).toContain('  server blue-1 127.0.1.1:8080 id 1 check inter 15000 fastinter 15000 downinter 15000 rise 2 fall 10\n');
+    expect(config).toContain('  server blue-2 127.0.1.2:8080 id 2 check');
+  });
+
+  it('routes the listener through the live map, with the admin socket the gate polls', () => {
+    expect(config).toContain('  stats socket /tmp/rehearsal/admin.sock mode 600 level admin\n');
+    expect(config).toContain('  bind 127.0.0.1:18080\n');
+    expect(config).toContain('  use_backend %[str(live),map(/tmp/rehearsal/live.map,release-a)]\n');
+    expect(config).toContain('  http-request set-header X-Forwarded-Proto http\n');
+    expect(config).toMatch(/^backend release-b$/m);
+  });
+
+  it('passes on an HTTPS listener as X-Forwarded-Proto https', () => {
+    expect(renderHaproxyConfig(props({ listenerProtocol: 'HTTPS' }))).toContain('  http-request set-header X-Forwarded-Proto https\n');
+  });
+
+  it('is a configuration HAProxy accepts', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greenlight-haproxy-'));
+    try {
+      const file = path.join(dir, 'haproxy.cfg');
+      fs.writeFileSync(path.join(dir, 'live.map'), 'live release-a\n');
+      fs.writeFileSync(file, renderHaproxyConfig(props({ socketPath: path.join(dir, 'admin.sock'), liveMapPath: path.join(dir, 'live.map') })));
+      const run = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' });
+      expect(run.stderr + run.stdout).toContain('Configuration file is valid');
+      expect(run.status).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects what HAProxy could not express', () => {
+    expect(() => renderHaproxyConfig(props({ liveBackend: 'release-c' }))).toThrow('liveBackend release-c is not one of the backends: release-a, release-b');
+    const check = { ...checkSettingsFrom(staging.healthCheck, 1), path: '/health check/' };
+    expect(() => renderHaproxyConfig(props({ backends: [{ name: 'release-a', check, servers: [] }] }))).toThrow(
+      'healthCheck.path "/health check/" cannot go into an HAProxy check line',
+    );
+    const mixed = [
+      { name: 'a', address: '127.0.1.1', port: 80 },
+      { name: 'b', address: '127.0.2.2', port: 80 },
+    ];
+    expect(() => renderHaproxyConfig(props({ backends: [{ name: 'release-a', check: checkSettingsFrom(staging.healthCheck, 1), servers: mixed }] }))).toThrow(
+      'backend release-a: servers span 127.0.1., 127.0.2.; they must share one /24',
+    );
+  });
+});
+
+describe('matcher and server ids', () => {
+  it('passes lists and ranges to http-check expect status', () => {
+    expect(expectStatus('200')).toBe('200');
+    expect(expectStatus('200,202')).toBe('200,202');
+    expect(expectStatus('200-299')).toBe('200-299');
+    expect(() => expectStatus('2xx')).toThrow('healthCheck.matcher: "2xx" is not "200", "200,202" or "200-299"');
+  });
+
+  it("uses the address's last octet as the server id, which builds the check's Host", () => {
+    expect(serverId({ name: 'green-1', address: '127.0.1.3', port: 80 })).toBe(3);
+    expect(() => serverId({ name: 'x', address: '10.0.0.5', port: 80 })).toThrow('server x: address 10.0.0.5 is not a loopback address');
+    expect(() => serverId({ name: 'x', address: '127.0.1.0', port: 80 })).toThrow('is not a loopback address 127.x.y.1–254');
+  });
+});
+
+describe('runtime API commands', () => {
+  const check = checkSettingsFrom(staging.healthCheck, 0.1);
+
+  it('registers a new instance with the full check options (dynamic servers ignore default-server)', () => {
+    expect(addServerCommand('release-b', { name: 'green-1', address: '127.0.1.3', port: 8080 }, check)).toBe(
+      'add server release-b/green-1 127.0.1.3:8080 id 3 check inter 1500 fastinter 1500 downinter 1500 rise 2 fall 10',
+    );
+  });
+
+  it('enables it down, so that it only serves after `rise` passing checks', () => {
+    expect(enableServerCommands('release-b', 'green-1')).toEqual([
+      'enable health release-b/green-1',
+      'set server release-b/green-1 state drain',
+      'set server release-b/green-1 health down',
+      'set server release-b/green-1 state ready',
+    ]);
+  });
+
+  it('cuts over by rewriting the live map entry', () => {
+    expect(cutoverCommand('/tmp/live.map', 'release-b')).toBe('set map /tmp/live.map live release-b');
+  });
+});
