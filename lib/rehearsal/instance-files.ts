@@ -15,12 +15,18 @@ export interface InstancePaths {
   readonly socketPath: string;
 }
 
-/** Replaces every occurrence of `from`, failing when it is absent. */
+/** Replaces `from` in every line that is not a comment, failing when no such line has it. */
 function replaceLiteral(text: string, from: string, to: string, file: string): string {
-  if (!text.includes(from)) {
+  let found = false;
+  const lines = text.split('\n').map((line) => {
+    if (line.trim().startsWith('#') || !line.includes(from)) return line;
+    found = true;
+    return line.split(from).join(to);
+  });
+  if (!found) {
     throw new Error(`${file}: expected the line "${from}" to rewrite; the AMI file changed, update the rehearsal with it`);
   }
-  return text.split(from).join(to);
+  return lines.join('\n');
 }
 
 /** packer/files/nginx-site.conf for one instance. */

@@ -237,15 +237,20 @@ export class Instance {
   }
 
   /** The app service's command and environment: the unit's, plus the instance's configuration. */
-  private service() {
-    const service = gunicornCommand(this.props.image.files.unit, this.props.image.app, this.paths);
-    const env = { PATH, LANG: 'C.UTF-8', HOME: this.props.root, ...service.env, ...this.props.config };
+  private service(image = this.props.image) {
+    const service = gunicornCommand(image.files.unit, image.app, { ...this.paths, image: image.root });
+    const env: Record<string, string> = { PATH, LANG: 'C.UTF-8', HOME: this.props.root, ...service.env, ...this.props.config };
     return { service, env };
   }
 
-  /** Starts the app service (at first boot, or again after stopApp) and waits for its socket. */
-  async startApp(): Promise<void> {
-    const { service, env } = this.service();
+  /**
+   * Starts the app service (at first boot, or again after stopApp) and waits for its socket. With
+   * `image`, the instance runs another release in place, as a deploy that replaces code on live
+   * instances does.
+   */
+  async startApp(image?: ReleaseImage): Promise<void> {
+    const { service, env } = this.service(image);
+    if (image) env.GREENLIGHT_RELEASE = image.release;
     fs.rmSync(this.paths.socketPath, { force: true });
     this.gunicorn = this.supervisor.start(`${this.name} gunicorn`, service.command, service.args, { cwd: service.cwd, env, logPath: this.log('app.log') });
     await waitFor('gunicorn', this.gunicorn, () => fs.existsSync(this.paths.socketPath), 60_000);

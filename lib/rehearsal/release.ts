@@ -18,7 +18,7 @@ import {
 } from './haproxy-config';
 import type { InstanceProcessState, ServerStatus } from './haproxy-state';
 import { bakeImage, Instance, type ReleaseImage } from './instance';
-import { LoadGenerator } from './load';
+import { LoadGenerator, type LoadResult } from './load';
 import { ephemeralPort, instancePort, probe } from './net';
 import { Postgres } from './postgres';
 import { ProcessSupervisor, type ManagedProcess } from './processes';
@@ -78,8 +78,8 @@ export function gatePolicyFrom(settings: EnvironmentSettings, instances: number,
   };
 }
 
-/** Plays the release and returns the report; every process it started is stopped before it returns. */
-export async function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
+/** Runs `body` with a supervisor whose processes all stop when it ends, fails or is interrupted. */
+async function supervised<T>(options: RehearsalOptions, body: (release: Release) => Promise<T>): Promise<T> {
   const supervisor = new ProcessSupervisor();
   const log = options.log ?? (() => undefined);
   supervisor.installExitHandlers(async (signal) => {
@@ -87,11 +87,21 @@ export async function rehearse(options: RehearsalOptions): Promise<RehearsalRepo
     await supervisor.stopAll();
   });
   try {
-    return await new Release(options, supervisor, log).play();
+    return await body(new Release(options, supervisor, log));
   } finally {
     await supervisor.stopAll();
     supervisor.uninstallExitHandlers();
   }
+}
+
+/** Plays the release and returns the report; every process it started is stopped before it returns. */
+export function rehearse(options: RehearsalOptions): Promise<RehearsalReport> {
+  return supervised(options, (release) => release.play());
+}
+
+/** The same fleet, load and new release, deployed by restarting gunicorn in place (for bench:cutover). */
+export function restartInPlace(options: RehearsalOptions): Promise<{ load: LoadResult; timeline: readonly TimelineEntry[] }> {
+  return supervised(options, (release) => release.restartInPlace());
 }
 
 class Release {
@@ -157,10 +167,9 @@ class Release {
     });
   }
 
-  async play(): Promise<RehearsalReport> {
+  /** Common to every strategy: both release images, blue booted and serving, HAProxy, and the load. */
+  private async setUp() {
     const o = this.o;
-    const { scenario } = o;
-    this.mark('start', `scenario ${scenario.name}: ${scenario.summary}`);
     const bake = (release: string) =>
       bakeImage({
         dir: this.dir(`image-${release}`),
@@ -208,6 +217,40 @@ class Release {
     load.start();
     this.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to /`);
     await sleep(Math.min(2_000, Math.max(500, this.check.intervalMs)));
+    return { greenImage, port, config, blue, blueBoots, frontend, haproxy, load };
+  }
+
+  /** Keeps the load on a little longer (the serving release must go on answering), then stops it. */
+  private async finishLoad(load: LoadGenerator) {
+    await sleep(Math.min(3_000, Math.max(1_000, this.check.intervalMs)));
+    const result = await load.stop();
+    this.mark('load stopped', `${result.sent} requests, ${result.failed} failed`);
+    return result;
+  }
+
+  /**
+   * The deploy greenlight replaces (seed 002 before its fix): on the live instances, stop the old
+   * gunicorn and start the new release's, while nginx keeps taking requests.
+   */
+  async restartInPlace(): Promise<{ load: LoadResult; timeline: readonly TimelineEntry[] }> {
+    this.mark('start', 'naive restart in place');
+    const { greenImage, blue, load } = await this.setUp();
+    await Promise.all(
+      blue.map(async (b) => {
+        await b.stopApp();
+        await b.startApp(greenImage);
+      }),
+    );
+    this.mark('restarted in place', `every instance runs ${this.greenRelease}`);
+    const result = await this.finishLoad(load);
+    return { load: result, timeline: this.timeline };
+  }
+
+  async play(): Promise<RehearsalReport> {
+    const o = this.o;
+    const { scenario } = o;
+    this.mark('start', `scenario ${scenario.name}: ${scenario.summary}`);
+    const { greenImage, port, config, blue, blueBoots, frontend, haproxy, load } = await this.setUp();
 
     // Green: its own database when the scenario takes it down.
     let postgres: Postgres | undefined;
@@ -267,13 +310,10 @@ class Release {
       servingRelease = this.blueRelease;
     }
 
-    // Keep the load on a little longer: the serving release must go on answering.
-    await sleep(Math.min(3_000, Math.max(1_000, this.check.intervalMs)));
     const servingAfter = await Promise.all(
       serving.map(async (s) => ({ name: s.name, running: s.running(), health: await probe(s.address, s.port, this.check.path, s.address) })),
     );
-    const result = await load.stop();
-    this.mark('load stopped', `${result.sent} requests, ${result.failed} failed`);
+    const result = await this.finishLoad(load);
 
     await o.onFinished?.({ frontend, blue, green, servingRelease, api: this.api, hostHeader: HOST_HEADER });
     await this.supervisor.stop(haproxy);

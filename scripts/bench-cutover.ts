@@ -1,0 +1,54 @@
+// npm run bench:cutover [-- --time-scale 0.2 --rate 150 --concurrency 8 --env staging]
+// The same load against the same app and release, deployed (a) blue/green with greenlight's gate and
+// (b) by restarting gunicorn in place. Prints errors, error seconds and p99 for both; exits 1 when
+// blue/green dropped a request.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchCutover, renderBench } from '../lib/rehearsal/bench';
+import { environmentNamed, numberOption, readSettings, REPO_ROOT, timeScaleFor } from '../lib/rehearsal/command';
+import { ensurePrerequisites } from '../lib/rehearsal/prerequisites';
+import { UserError } from '../lib/errors';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      env: { type: 'string', default: 'staging' },
+      'time-scale': { type: 'string', default: '0.2' },
+      rate: { type: 'string', default: '150' },
+      concurrency: { type: 'string', default: '8' },
+    },
+  });
+  const settings = readSettings();
+  const env = environmentNamed(settings, values.env);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  ensurePrerequisites(false, log);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const workDir = path.join(REPO_ROOT, '.rehearsal', `bench-${stamp}-${process.pid}`);
+  fs.mkdirSync(workDir, { recursive: true });
+  const result = await benchCutover({
+    app: settings.app,
+    environment: values.env,
+    settings: env,
+    timeScale: timeScaleFor(values['time-scale'], values.env, env),
+    ratePerSecond: numberOption('--rate', values.rate, 1, 2000, false) as number,
+    concurrency: numberOption('--concurrency', values.concurrency, 1, 256, true) as number,
+    workDir,
+    repoRoot: REPO_ROOT,
+    log,
+  });
+  process.stdout.write(renderBench(result));
+  return result.blueGreen.failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UserError) {
+      console.error(`bench:cutover: ${err.message}`);
+      process.exit(2);
+    }
+    console.error(err);
+    process.exit(1);
+  },
+);
