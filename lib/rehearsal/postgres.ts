@@ -2,6 +2,7 @@
 // rehearsal's own data directory and port, loopback only, stopped on purpose during green's boot.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ManagedProcess, ProcessSupervisor } from './processes';
 
@@ -28,9 +29,12 @@ function serverUser(): { uid: number; gid: number } | undefined {
 
 export class Postgres {
   private proc?: ManagedProcess;
+  /** The cluster lives in its own temporary directory: the postgres user may not reach the run directory. */
+  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greenlight-postgres-'));
 
   constructor(
-    private readonly dir: string,
+    /** Where the server log is copied when the cluster is removed. */
+    private readonly logDir: string,
     readonly port: number,
     private readonly supervisor: ProcessSupervisor,
   ) {}
@@ -91,5 +95,13 @@ export class Postgres {
   /** Fast shutdown (SIGINT): open connections are cut, as in an outage. */
   async stop(): Promise<void> {
     if (this.proc) await this.supervisor.stop(this.proc, 'SIGINT', 10_000);
+  }
+
+  /** Stops the server if needed and deletes the cluster, keeping its log. */
+  async remove(): Promise<void> {
+    await this.stop();
+    const log = path.join(this.dir, 'postgres.log');
+    if (fs.existsSync(log)) fs.copyFileSync(log, path.join(this.logDir, 'postgres.log'));
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -82,14 +82,17 @@ export function gatePolicyFrom(settings: EnvironmentSettings, instances: number,
 async function supervised<T>(options: RehearsalOptions, body: (release: Release) => Promise<T>): Promise<T> {
   const supervisor = new ProcessSupervisor();
   const log = options.log ?? (() => undefined);
+  const release = new Release(options, supervisor, log);
   supervisor.installExitHandlers(async (signal) => {
     log(`${signal}: stopping the rehearsal's processes`);
     await supervisor.stopAll();
+    await release.cleanUp();
   });
   try {
-    return await body(new Release(options, supervisor, log));
+    return await body(release);
   } finally {
     await supervisor.stopAll();
+    await release.cleanUp();
     supervisor.uninstallExitHandlers();
   }
 }
@@ -116,6 +119,8 @@ class Release {
   private readonly blueBackend: string;
   private readonly greenBackend: string;
   private api!: RuntimeApi;
+  /** Temporary resources outside the work directory, removed whatever happens. */
+  private readonly cleanups: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly o: RehearsalOptions,
@@ -130,6 +135,10 @@ class Release {
     this.greenRelease = o.greenRelease ?? 'rehearsal-b';
     this.blueBackend = `release-${this.blueRelease}`;
     this.greenBackend = `release-${this.greenRelease}`;
+  }
+
+  async cleanUp(): Promise<void> {
+    for (const cleanup of this.cleanups.splice(0)) await cleanup().catch(() => undefined);
   }
 
   private mark(phase: string, detail?: string): void {
@@ -256,8 +265,10 @@ class Release {
     let postgres: Postgres | undefined;
     let greenConfig: Record<string, string> = { ...config, GREENLIGHT_RELEASE: this.greenRelease };
     if (scenario.greenDatabaseDown) {
-      postgres = new Postgres(this.dir('postgres'), await ephemeralPort(), this.supervisor);
-      await postgres.start('app');
+      const db = new Postgres(this.dir('postgres'), await ephemeralPort(), this.supervisor);
+      this.cleanups.push(() => db.remove());
+      postgres = db;
+      await db.start('app');
       greenConfig = { ...greenConfig, DATABASE_URL: postgres.url('app') };
       this.mark('green database up', `PostgreSQL on 127.0.0.1:${postgres.port}`);
     }

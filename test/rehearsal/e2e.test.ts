@@ -1,0 +1,188 @@
+// End to end, with real HAProxy, nginx, gunicorn, Django and PostgreSQL: a healthy release through the
+// CLI with cdk.json's staging settings, three failing releases through the library with a compact
+// environment, and Ctrl-C in the middle of a release. Time scales keep the whole file near a minute.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadSettings } from '../../lib/config/load';
+import { probe } from '../../lib/rehearsal/net';
+import { rehearse, type LiveRehearsal } from '../../lib/rehearsal/release';
+import type { RehearsalReport } from '../../lib/rehearsal/report';
+import { scenarioNamed, type ScenarioName } from '../../lib/rehearsal/scenarios';
+import { minimalEnvironment, REPO_ROOT } from '../helpers/settings';
+
+const workDirs: string[] = [];
+const newWorkDir = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-rehearsal-'));
+  workDirs.push(dir);
+  return dir;
+};
+afterAll(() => workDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Runs the CLI; resolves with its exit code and output. `onStderr` may act on progress lines. */
+function cli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {
+  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/greenlight.ts', 'rehearse', ...args], { cwd: REPO_ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      onStderr?.(stderr, child);
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const LIGHT_LOAD = { concurrency: 4, ratePerSecond: 40 };
+
+describe('rehearse: a healthy release through the CLI', () => {
+  it('passes the gate, moves traffic to green, drains and stops blue, and drops nothing', async () => {
+    const workDir = newWorkDir();
+    const run = await cli(['--time-scale', '0.05', '--json', '--rate', '40', '--concurrency', '4', '--work-dir', workDir]);
+    expect(run.stderr).toContain('gate: PASS');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as RehearsalReport;
+    expect(report).toMatchObject({ scenario: 'healthy', environment: 'staging', ok: true, gate: { verdict: 'pass' } });
+    expect(report.mismatch).toBeUndefined();
+    expect(report.healthCheck).toMatchObject({ path: '/health/', intervalMs: 750, timeoutMs: 250, healthyThreshold: 2 });
+    expect(report.load.failed).toBe(0);
+    expect(report.load.sent).toBeGreaterThan(100);
+    expect(report.load.ok).toBe(report.load.sent);
+    expect(report.load.servedBy['release-rehearsal-a']).toBeGreaterThan(0);
+    expect(report.load.servedBy['release-rehearsal-b']).toBeGreaterThan(0);
+    expect(report.greenHealthyAfterMs).toBeGreaterThan(0);
+    expect(report.servingAfter).toEqual({
+      release: 'rehearsal-b',
+      instances: [
+        { name: 'green-1', running: true, health: 200 },
+        { name: 'green-2', running: true, health: 200 },
+      ],
+    });
+    const phases = report.timeline.map((t) => t.phase);
+    expect(phases.indexOf('gate pass')).toBeLessThan(phases.indexOf('cutover'));
+    expect(phases.indexOf('cutover')).toBeLessThan(phases.indexOf('blue drained'));
+    expect(phases.indexOf('blue drained')).toBeLessThan(phases.indexOf('blue stopped'));
+  }, 120_000);
+});
+
+describe('rehearse: failing releases roll back, and blue serves throughout', () => {
+  // A compact but valid environment: the gate times out 6 s into green's boot at this time scale.
+  const settings = loadSettings({
+    app: 'greenlight-demo',
+    environments: {
+      rehearsal: {
+        ...minimalEnvironment(),
+        healthCheck: { path: '/health/', interval: 5, timeout: 4, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
+        gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 60, maxReplacedInstances: 2 },
+      },
+    },
+  });
+
+  async function failingRelease(name: ScenarioName) {
+    let checked = false;
+    const pids: number[] = [];
+    const report = await rehearse({
+      app: settings.app,
+      environment: 'rehearsal',
+      settings: settings.environments.rehearsal,
+      scenario: scenarioNamed(name),
+      timeScale: 0.1,
+      ...LIGHT_LOAD,
+      workDir: newWorkDir(),
+      repoRoot: REPO_ROOT,
+      onFinished: async (live: LiveRehearsal) => {
+        expect(live.servingRelease).toBe('rehearsal-a');
+        // Blue's own processes still run and answer, directly and through the load balancer.
+        for (const blue of live.blue) {
+          expect(blue.running()).toBe(true);
+          expect(blue.pids().every(alive)).toBe(true);
+          expect(await probe(blue.address, blue.port, '/health/', blue.address)).toBe(200);
+        }
+        for (let i = 0; i < 4; i++) expect(await probe(live.frontend.address, live.frontend.port, '/', live.hostHeader)).toBe(200);
+        // Green is gone: deregistered and its processes stopped.
+        expect(live.green.flatMap((g) => g.pids()).some(alive)).toBe(false);
+        const servers = await live.api.servers();
+        expect(servers.filter((s) => s.backend === 'release-rehearsal-b')).toEqual([]);
+        expect(servers.filter((s) => s.backend === 'release-rehearsal-a' && s.opState === 2)).toHaveLength(2);
+        pids.push(...live.blue.flatMap((b) => b.pids()));
+        checked = true;
+      },
+    });
+    expect(checked).toBe(true);
+    // Every process is stopped once the rehearsal returns.
+    expect(pids.some(alive)).toBe(false);
+    return report;
+  }
+
+  const expectRolledBack = (report: RehearsalReport) => {
+    expect(report.mismatch).toBeUndefined();
+    expect(report.gate.verdict).toBe('fail');
+    expect(report.load.failed).toBe(0);
+    expect(report.load.sent).toBeGreaterThan(100);
+    expect(Object.keys(report.load.servedBy)).toEqual(['release-rehearsal-a']);
+    expect(report.servingAfter.instances.map((i) => i.health)).toEqual([200, 200]);
+    expect(report.timeline.map((t) => t.phase)).toContain('rollback');
+    expect(report.ok).toBe(true);
+  };
+
+  it('redirect-301: fails on the 301 with the trailing-slash hint', async () => {
+    const report = await failingRelease('redirect-301');
+    expectRolledBack(report);
+    expect(report.healthCheck.greenPath).toBe('/health');
+    expect(report.gate.reason).toContain('green-1: Target.ResponseCodeMismatch [301]');
+    expect(report.gate.reason).toMatch(/Hint for Target\.ResponseCodeMismatch \[301\]: .*trailing slash/);
+  }, 90_000);
+
+  it('missing-config: the app refuses to start without SECRET_KEY, so green never turns healthy', async () => {
+    const report = await failingRelease('missing-config');
+    expectRolledBack(report);
+    expect(report.gate.reason).toContain('Target.ResponseCodeMismatch [502]');
+    const green = report.instances.filter((i) => i.name.startsWith('green'));
+    expect(green.map((g) => g.boot)).toEqual([expect.stringMatching(/^failed in step migrations: .*SECRET_KEY is not set/), expect.stringMatching(/SECRET_KEY is not set/)]);
+  }, 90_000);
+
+  it('db-down: PostgreSQL stops during green boot, readiness answers 503', async () => {
+    const report = await failingRelease('db-down');
+    expectRolledBack(report);
+    expect(report.gate.reason).toMatch(/Hint for Target\.ResponseCodeMismatch \[503\]: the app reports itself not ready: check that the database answers SELECT 1/);
+    expect(report.instances.every((i) => i.boot === 'started')).toBe(true);
+    const phases = report.timeline.map((t) => t.phase);
+    expect(phases.indexOf('green database stopped')).toBeLessThan(phases.indexOf('gate fail'));
+  }, 90_000);
+});
+
+describe('rehearse: Ctrl-C', () => {
+  it('stops every process it started and exits 130', async () => {
+    const workDir = newWorkDir();
+    let interrupted = false;
+    const run = await cli(['--time-scale', '0.05', '--rate', '20', '--concurrency', '2', '--work-dir', workDir], (stderr, child) => {
+      if (!interrupted && stderr.includes('gate polling')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    expect(interrupted).toBe(true);
+    expect(run.stderr).toContain("SIGINT: stopping the rehearsal's processes");
+    expect(run.code).toBe(130);
+    const frontendPort = Number(run.stderr.match(/HAProxy on 127\.0\.0\.1:(\d+)/)?.[1]);
+    expect(await probe('127.0.0.1', frontendPort, '/', 'localhost', 1_000)).toBe('ECONNREFUSED');
+    for (const instance of ['blue-1', 'blue-2', 'green-1', 'green-2']) {
+      const pidFile = path.join(workDir, instance, 'run', 'nginx.pid');
+      if (fs.existsSync(pidFile)) expect(alive(Number(fs.readFileSync(pidFile, 'utf8')))).toBe(false);
+    }
+    const port = Number(run.stderr.match(/on 127\.0\.1\.1, 127\.0\.1\.2 port (\d+)/)?.[1]);
+    expect(await probe('127.0.1.1', port, '/health/', '127.0.1.1', 1_000)).toBe('ECONNREFUSED');
+  }, 60_000);
+});
