@@ -1,0 +1,167 @@
+// The rehearsal's inputs and pure pieces: option validation, scenarios and their outcome checks,
+// the prerequisite check, the report, and the load generator against a local server.
+import { spawnSync } from 'node:child_process';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../../lib/config/load';
+import { UserError } from '../../lib/errors';
+import { environmentNamed, numberOption, timeScaleFor } from '../../lib/rehearsal/command';
+import { checkSettingsFrom } from '../../lib/rehearsal/haproxy-config';
+import { LoadGenerator, percentile } from '../../lib/rehearsal/load';
+import { debianFamily, installCommand, prerequisites } from '../../lib/rehearsal/prerequisites';
+import { gatePolicyFrom } from '../../lib/rehearsal/release';
+import { scenarioNamed, SCENARIO_NAMES, type OutcomeFacts } from '../../lib/rehearsal/scenarios';
+import { cdkContext, REPO_ROOT } from '../helpers/settings';
+
+const settings = loadSettings(cdkContext());
+const staging = settings.environments.staging;
+
+describe('options', () => {
+  it('accepts numbers in range and echoes anything else with the range', () => {
+    expect(numberOption('--rate', '50', 1, 2000, false)).toBe(50);
+    expect(numberOption('--rate', undefined, 1, 2000, false)).toBeUndefined();
+    expect(() => numberOption('--instances', '2.5', 1, 8, true)).toThrow('--instances "2.5": expected a whole number from 1 to 8');
+    expect(() => numberOption('--rate', 'fast', 1, 2000, false)).toThrow(UserError);
+    expect(() => numberOption('--port', '', 1, 65535, true)).toThrow('--port "": expected a whole number from 1 to 65535');
+  });
+
+  it('keeps a scaled health check realistic', () => {
+    expect(timeScaleFor(undefined, 'staging', staging)).toBe(1);
+    expect(timeScaleFor('0.05', 'staging', staging)).toBe(0.05);
+    expect(() => timeScaleFor('0.005', 'staging', staging)).toThrow(
+      '--time-scale 0.005: too small for environment staging (interval 15s, timeout 5s); the scaled check needs at least 100 ms interval and 50 ms timeout, so use 0.01 or more',
+    );
+    expect(() => timeScaleFor('2', 'staging', staging)).toThrow('--time-scale "2": expected a number from 0.001 to 1');
+  });
+
+  it('names the environments cdk.json defines', () => {
+    expect(environmentNamed(settings, 'production').listener.protocol).toBe('HTTPS');
+    expect(() => environmentNamed(settings, 'qa')).toThrow('--env "qa": unknown environment; defined in cdk.json: staging, production');
+  });
+
+  it('scales the gate policy with the health check', () => {
+    expect(gatePolicyFrom(staging, 2, 0.1)).toEqual({ expectedInstances: 2, consecutiveHealthyPolls: 3, pollIntervalMs: 1500, timeoutMs: 90_000, maxReplacedInstances: 2 });
+  });
+
+  it('exits with code 2 and one line for a user mistake', () => {
+    const run = spawnSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/greenlight.ts', 'rehearse', '--scenario', 'outage'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping',
+    );
+  });
+});
+
+describe('scenarios', () => {
+  const facts = (patch: Partial<OutcomeFacts>): OutcomeFacts => ({
+    verdict: 'fail',
+    reason: '',
+    maxConsecutiveHealthy: 0,
+    consecutiveHealthyPolls: 3,
+    greenBoots: ['started', 'started'],
+    greenEverHealthy: false,
+    ...patch,
+  });
+
+  it('every scenario names its expected outcome', () => {
+    for (const name of SCENARIO_NAMES) {
+      const scenario = scenarioNamed(name);
+      expect(scenario.expected.length).toBeGreaterThan(20);
+      expect(scenario.expectedVerdict).toBe(name === 'healthy' ? 'pass' : 'fail');
+    }
+  });
+
+  it('healthy expects a pass', () => {
+    expect(scenarioNamed('healthy').check(facts({ verdict: 'pass' }))).toBeUndefined();
+    expect(scenarioNamed('healthy').check(facts({ verdict: 'fail' }))).toBe('the gate failed; expected it to pass');
+  });
+
+  it('a failure scenario expects its own reason, not just any failure', () => {
+    const redirect = scenarioNamed('redirect-301');
+    const hint = 'Hint for Target.ResponseCodeMismatch [301]: end it with a trailing slash';
+    expect(redirect.check(facts({ reason: `green-1: Target.ResponseCodeMismatch [301]. ${hint}` }))).toBeUndefined();
+    expect(redirect.check(facts({ reason: 'green-1: Target.Timeout' }))).toContain('its reason does not match');
+    expect(redirect.check(facts({ verdict: 'pass' }))).toBe('the gate passed; expected it to fail');
+    const missing = scenarioNamed('missing-config');
+    expect(missing.check(facts({ reason: 'Target.ResponseCodeMismatch [502]' }))).toBe('green booted: started; started');
+  });
+
+  it('flapping expects the K-consecutive rule to hold a gate that saw green healthy', () => {
+    const flapping = scenarioNamed('flapping');
+    const timedOut = 'Gate timed out after 18s with 1/2 healthy';
+    expect(flapping.check(facts({ reason: timedOut, greenEverHealthy: true, maxConsecutiveHealthy: 2 }))).toBeUndefined();
+    expect(flapping.check(facts({ reason: timedOut, greenEverHealthy: false }))).toBe('no green instance was ever healthy, so nothing flapped');
+    expect(flapping.check(facts({ reason: timedOut, greenEverHealthy: true, maxConsecutiveHealthy: 3 }))).toBe('the gate counted K consecutive healthy polls');
+  });
+
+  it('changes only what the scenario is about', () => {
+    const check = checkSettingsFrom(staging.healthCheck, 1);
+    expect(scenarioNamed('redirect-301').greenCheck?.(check)).toEqual({ ...check, path: '/health' });
+    expect(scenarioNamed('flapping').greenCheck?.(check)).toEqual({ ...check, fall: 1 });
+    expect(scenarioNamed('missing-config').greenMissingConfig).toEqual(['SECRET_KEY']);
+    expect(scenarioNamed('bad-host').greenWithoutIpv4).toBe(true);
+    expect(scenarioNamed('db-down').greenDatabaseDown).toBe(true);
+  });
+});
+
+describe('prerequisites', () => {
+  it('are all present on this machine', () => {
+    expect(prerequisites(true).filter((p) => !p.present()).map((p) => p.name)).toEqual([]);
+  });
+
+  it('recognises Debian and Ubuntu, and only them, for apt', () => {
+    expect(debianFamily('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n')).toBe(true);
+    expect(debianFamily('ID=ubuntu\nID_LIKE=debian\n')).toBe(true);
+    expect(debianFamily('ID=linuxmint\nID_LIKE="ubuntu debian"\n')).toBe(true);
+    expect(debianFamily('ID="rhel"\nID_LIKE="fedora"\n')).toBe(false);
+    expect(debianFamily('')).toBe(false);
+  });
+
+  it('prints the exact install command', () => {
+    expect(installCommand(['haproxy', 'python3-django'])).toBe('apt-get install -y --no-install-recommends haproxy python3-django');
+  });
+});
+
+describe('LoadGenerator', () => {
+  it('counts statuses, connection errors and latency, within its bounds', async () => {
+    let n = 0;
+    const server = http.createServer((req, res) => {
+      n += 1;
+      if (n % 10 === 0) {
+        req.socket.destroy();
+        return;
+      }
+      res.statusCode = n % 5 === 0 ? 502 : 200;
+      res.setHeader('x-greenlight-served-by', 'release-a/blue-1');
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const load = new LoadGenerator({ host: '127.0.0.1', port, path: '/', hostHeader: 'localhost', concurrency: 2, ratePerSecond: 1000, maxRequests: 50 });
+      load.start();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const result = await load.stop();
+      expect(result.sent).toBe(50);
+      expect(result.non2xx).toEqual({ '502': 5 });
+      expect(Object.values(result.connectionErrors).reduce((a, b) => a + b, 0)).toBe(5);
+      expect(result.failed).toBe(10);
+      expect(result.ok).toBe(40);
+      expect(result.servedBy).toEqual({ 'release-a': 45 });
+      expect(result.errorSeconds).toBe(1);
+      expect(result.latencyMs.max).toBeGreaterThanOrEqual(result.latencyMs.p99);
+      expect(result.firstFailure).toBeDefined();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('takes percentiles by nearest rank', () => {
+    const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 0.5)).toBe(50);
+    expect(percentile(sorted, 0.99)).toBe(99);
+    expect(percentile([], 0.99)).toBe(0);
+  });
+});
