@@ -12,7 +12,7 @@ export interface GateRunProps {
   /** The new release's instances as the rehearsal launched them. */
   readonly instances: () => readonly InstanceProcessState[];
   readonly policy: GatePolicy;
-  /** Progress lines, printed as the Lambda would log them. */
+  /** Progress lines while waiting, printed as the Lambda would log them. */
   readonly log: (line: string) => void;
   /** Called after every poll (the flapping scenario and the timeline listen here). */
   readonly onPoll?: (observation: Observation, decision: GateDecision) => void;
@@ -63,8 +63,9 @@ export async function runGate(props: GateRunProps): Promise<GateRun> {
     maxConsecutiveHealthy = Math.max(maxConsecutiveHealthy, progress.consecutiveHealthy);
     if (firstAllHealthyAt === undefined && progress.consecutiveHealthy > 0) firstAllHealthyAt = observation.at;
     props.onPoll?.(observation, decision);
-    if (decision.message !== lastLine) {
-      props.log(`gate: ${decision.verdict === 'wait' ? '' : `${decision.verdict.toUpperCase()}: `}${decision.message}`);
+    // Progress lines while waiting, each once; the verdict is the caller's to report.
+    if (decision.verdict === 'wait' && decision.message !== lastLine) {
+      props.log(`gate: ${decision.message}`);
       lastLine = decision.message;
     }
     if (decision.verdict !== 'wait') {

@@ -141,10 +141,14 @@ class Release {
     for (const cleanup of this.cleanups.splice(0)) await cleanup().catch(() => undefined);
   }
 
+  /** Seconds since the start, as progress lines show them. */
+  private seconds(): string {
+    return `${((Date.now() - this.started) / 1000).toFixed(1).padStart(6)} s`;
+  }
+
   private mark(phase: string, detail?: string): void {
-    const atMs = Date.now() - this.started;
-    this.timeline.push({ atMs, phase, ...(detail ? { detail } : {}) });
-    this.log(`[${(atMs / 1000).toFixed(1).padStart(6)} s] ${phase}${detail ? `: ${detail}` : ''}`);
+    this.timeline.push({ atMs: Date.now() - this.started, phase, ...(detail ? { detail } : {}) });
+    this.log(`[${this.seconds()}] ${phase}${detail ? `: ${detail}` : ''}`);
   }
 
   private dir(...parts: string[]): string {
@@ -303,7 +307,20 @@ class Release {
     if (scenario.greenFlaps) flapping.done = this.flap(green[0], () => flapping.stop);
 
     this.mark('gate polling', `${this.policy.consecutiveHealthyPolls} consecutive healthy polls needed`);
-    const gate = await runGate({ api: this.api, backend: this.greenBackend, instances: greenStates, policy: this.policy, log: this.log });
+    let greenHealthy = false;
+    const gate = await runGate({
+      api: this.api,
+      backend: this.greenBackend,
+      instances: greenStates,
+      policy: this.policy,
+      log: (line) => this.log(`[${this.seconds()}] ${line}`),
+      onPoll: (_observation, decision) => {
+        if (!greenHealthy && decision.progress.consecutiveHealthy > 0) {
+          greenHealthy = true;
+          this.mark('green healthy', `every green instance is healthy in ${this.greenBackend}`);
+        }
+      },
+    });
     flapping.stop = true;
     await flapping.done;
     await afterBoot;

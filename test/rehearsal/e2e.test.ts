@@ -51,7 +51,7 @@ describe('rehearse: a healthy release through the CLI', () => {
   it('passes the gate, moves traffic to green, drains and stops blue, and drops nothing', async () => {
     const workDir = newWorkDir();
     const run = await cli(['--time-scale', '0.05', '--json', '--rate', '40', '--concurrency', '4', '--work-dir', workDir]);
-    expect(run.stderr).toContain('gate: PASS');
+    expect(run.stderr).toContain('gate pass: 2/2 healthy in every target group for 3 consecutive polls');
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as RehearsalReport;
     expect(report).toMatchObject({ scenario: 'healthy', environment: 'staging', ok: true, gate: { verdict: 'pass' } });
