@@ -17,7 +17,7 @@ import {
   type CheckSettings,
 } from './haproxy-config';
 import type { InstanceProcessState, ServerStatus } from './haproxy-state';
-import { bakeImage, Instance, type ReleaseImage } from './instance';
+import { bakeImage, Instance, type BootResult, type ReleaseImage } from './instance';
 import { LoadGenerator, type LoadResult } from './load';
 import { ephemeralPort, instancePort, probe } from './net';
 import { Postgres } from './postgres';
@@ -228,6 +228,8 @@ class Release {
       maxDurationMs: Math.max(10 * 60_000, 4 * this.policy.timeoutMs),
     });
     load.start();
+    // Stopped here normally; this covers a rehearsal that fails half-way.
+    this.cleanups.push(async () => void (await load.stop()));
     this.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to /`);
     await sleep(Math.min(2_000, Math.max(500, this.check.intervalMs)));
     return { greenImage, port, config, blue, blueBoots, frontend, haproxy, load };
@@ -347,7 +349,7 @@ class Release {
     await this.supervisor.stop(haproxy);
 
     const boots = await greenBoots;
-    const describeBoot = (r: (typeof boots)[number] | undefined) => (!r ? 'not booted' : r.ok ? 'started' : `failed in step ${r.step}: ${r.detail}`);
+    const describeBoot = (r: BootResult | undefined) => (!r ? 'not booted' : r.ok ? 'started' : `failed in step ${r.step}: ${r.detail}`);
     const mismatch = scenario.check({
       verdict: gate.decision.verdict === 'pass' ? 'pass' : 'fail',
       reason: gate.decision.message,
@@ -356,13 +358,13 @@ class Release {
       greenBoots: boots.map(describeBoot),
       greenEverHealthy: gate.everHealthy.size > 0,
     });
+    const instances = [
+      ...blue.map((b, i) => ({ inst: b, release: this.blueRelease, boot: blueBoots[i] })),
+      ...green.map((g, i) => ({ inst: g, release: this.greenRelease, boot: boots[i] })),
+    ].map(({ inst, release, boot }) => ({ name: inst.name, address: inst.address, release, boot: describeBoot(boot) }));
     const stillServing = servingAfter.every((s) => s.running && s.health === 200);
-    return this.report(gate, result, [...blue.map((b, i) => [b, blueBoots[i]] as const), ...green.map((g, i) => [g, boots[i]] as const)].map(([inst, boot]) => ({
-      name: inst.name,
-      address: inst.address,
-      release: inst.name.startsWith('blue') ? this.blueRelease : this.greenRelease,
-      boot: describeBoot(boot),
-    })), { release: servingRelease, instances: servingAfter }, mismatch, mismatch === undefined && result.failed === 0 && stillServing);
+    const ok = mismatch === undefined && result.failed === 0 && stillServing;
+    return this.report(gate, result, instances, { release: servingRelease, instances: servingAfter }, mismatch, ok);
   }
 
   private report(
