@@ -2,9 +2,13 @@
 // greenlight CLI: parses arguments and hands off to lib/. No logic lives here.
 import { Command, CommanderError } from 'commander';
 import { UserError, USER_ERROR_EXIT_CODE } from '../lib/errors';
+import { releaseOption } from '../lib/cli/environment';
 import { statusCommand, type StatusCommandOptions } from '../lib/cli/status';
 import { watchCommand, type WatchCommandOptions } from '../lib/cli/watch';
 import { publishAmi, resolveApp } from '../lib/ami/publish';
+import { deployCommand, type DeployCommandOptions } from '../lib/cli/deploy';
+import { releaseAmi } from '../lib/cli/release-ami';
+import { rollbackCommand, type RollbackCommandOptions } from '../lib/cli/rollback';
 import { rehearseCommand, type RehearseCommandOptions } from '../lib/rehearsal/command';
 
 const program = new Command()
@@ -64,6 +68,39 @@ program
   .option('--timeout <seconds>', "give up after this long (default: the gate's timeout + 30 minutes)")
   .action(async (opts: WatchCommandOptions) => {
     process.exitCode = await watchCommand(opts);
+  });
+
+program
+  .command('deploy')
+  .description("deploy one release to one environment with cdk deploy, following its health gate; exit 1 when it fails")
+  .option('--env <name>', 'environment in cdk.json')
+  .option('--release <id>', 'the release to deploy')
+  .option('--app-dir <dir>', 'deploy this cloud assembly from an earlier `cdk synth` (e.g. cdk.out) instead of synthesizing')
+  .option('--ami <id>', 'deploy this AMI instead of the one published for the release')
+  .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
+  .action(async (opts: DeployCommandOptions) => {
+    process.exitCode = await deployCommand(opts);
+  });
+
+program
+  .command('rollback')
+  .description('deploy the release that was live before the current one, through the health gate')
+  .option('--env <name>', 'environment in cdk.json')
+  .option('--print', 'print the cdk deploy command instead of running it')
+  .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
+  .action(async (opts: RollbackCommandOptions) => {
+    process.exitCode = await rollbackCommand(opts);
+  });
+
+program
+  .command('release-ami')
+  .description('print the AMI recorded for a release, or nothing when it has not been baked')
+  .option('--release <id>', 'the release id')
+  .option('--app <name>', "the app's name (default: context.app in cdk.json)")
+  .action(async (opts: { release?: string; app?: string }) => {
+    const release = releaseOption(opts.release, 'the release whose AMI to look up');
+    const ami = await releaseAmi(resolveApp(opts.app, 'cdk.json'), release);
+    if (ami) console.log(ami);
   });
 
 // <commands>

@@ -1,6 +1,7 @@
 // The environment a CLI command is about: cdk.json's settings for `--env`, checked like the synth does.
 import { readFileSync } from 'node:fs';
 import { loadSettings } from '../config/load';
+import { AMI_PATTERN, RELEASE_PATTERN } from '../config/release';
 import type { EnvironmentSettings } from '../config/schema';
 import { UserError } from '../errors';
 
@@ -40,6 +41,24 @@ export function wholeOption(flag: string, raw: string | undefined, min: number, 
   return value;
 }
 
+/** `--release <id>`: required, in the safe character set release ids are held to. */
+export function releaseOption(raw: string | undefined, purpose: string): string {
+  if (!raw) throw new UserError(`--release <id> is required: ${purpose}`);
+  if (!RELEASE_PATTERN.test(raw)) {
+    throw new UserError(
+      `--release ${JSON.stringify(raw)}: not a valid release id; expected 1–63 letters, digits, dots or hyphens, starting with a letter or digit`,
+    );
+  }
+  return raw;
+}
+
+/** `--ami ami-…`: optional. */
+export function amiOption(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!AMI_PATTERN.test(raw)) throw new UserError(`--ami ${JSON.stringify(raw)}: not an AMI id; expected "ami-" and 8 or 17 hex digits`);
+  return raw;
+}
+
 /** AWS errors that are the caller's setup (no credentials, no permission) become one-line user errors. */
 export function explainAwsError(err: unknown, doing: string): never {
   const e = err as Error & { $metadata?: { httpStatusCode?: number } };
@@ -52,5 +71,6 @@ export function explainAwsError(err: unknown, doing: string): never {
     e?.name === 'ExpiredTokenException' ||
     e?.$metadata?.httpStatusCode === 403;
   if (setup) throw new UserError(`${doing}: ${e.name}: ${e.message.split('\n')[0]}`);
+  if (e?.message === 'Region is missing') throw new UserError(`${doing}: no AWS region; set AWS_REGION`);
   throw err;
 }

@@ -1,14 +1,12 @@
 // `greenlight watch --env <env> --release <id>`: follows the gate's progress parameter until the
 // gate passes or fails, printing a line whenever it changes. For release-job logs.
-import { RELEASE_PATTERN } from '../config/release';
-import { UserError } from '../errors';
 import { type AwsClients, createClients, isTransient, readParameter } from '../health-gate/aws';
 import { formatDuration } from '../health-gate/evaluate';
 import { parseRecord, type ProgressRecord } from '../health-gate/progress-record';
 import { gateProgressParameterName } from '../ssm-paths';
-import { explainAwsError, loadEnvironment, wholeOption } from './environment';
+import { explainAwsError, loadEnvironment, releaseOption, wholeOption } from './environment';
 
-export type WatchOutcome = 'pass' | 'fail' | 'gave-up';
+export type WatchOutcome = 'pass' | 'fail' | 'gave-up' | 'stopped';
 
 export interface WatchOptions {
   readonly parameterName: string;
@@ -21,6 +19,8 @@ export interface WatchOptions {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly print: (line: string) => void;
+  /** Checked after every wait: true ends the watch quietly, e.g. once `cdk deploy` has exited. */
+  readonly stopped?: () => boolean;
 }
 
 const describe = (r: ProgressRecord): string => {
@@ -61,6 +61,7 @@ export async function watchGate(clients: AwsClients, o: WatchOptions): Promise<W
       return 'gave-up';
     }
     await o.sleep(o.intervalMs);
+    if (o.stopped?.()) return 'stopped';
   }
 }
 
@@ -79,17 +80,12 @@ export async function watchCommand(
   print: (line: string) => void = (line) => console.log(line),
 ): Promise<number> {
   const env = loadEnvironment(opts.env, cdkJsonPath);
-  if (!opts.release) throw new UserError('--release <id> is required: the release whose gate to follow');
-  if (!RELEASE_PATTERN.test(opts.release)) {
-    throw new UserError(
-      `--release ${JSON.stringify(opts.release)}: not a valid release id; expected 1–63 letters, digits, dots or hyphens, starting with a letter or digit`,
-    );
-  }
+  const release = releaseOption(opts.release, 'the release whose gate to follow');
   const intervalSeconds = wholeOption('--interval', opts.interval, 1, 300) ?? 5;
   // Room for the stack to create the probe and the group before the gate starts.
   const timeoutSeconds = wholeOption('--timeout', opts.timeout, 10, 86_400) ?? env.settings.gate.timeout + 1800;
   const outcome = await watchGate(clients ?? createClients(process.env.AWS_REGION || env.settings.region), {
-    parameterName: gateProgressParameterName(env.app, env.envName, opts.release),
+    parameterName: gateProgressParameterName(env.app, env.envName, release),
     intervalMs: intervalSeconds * 1000,
     deadlineMs: timeoutSeconds * 1000,
     staleMs: 10 * 60_000,

@@ -1,0 +1,150 @@
+// `greenlight deploy` (`npm run deploy -- --env <env> --release <id>`): runs `cdk deploy` for one
+// environment's stack, prints the gate's progress while it runs, and ends with the gate's verdict.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../errors';
+import { type AwsClients, createClients, readParameter } from '../health-gate/aws';
+import { parseRecord, type ProgressRecord } from '../health-gate/progress-record';
+import { amiParameterName, gateProgressParameterName, liveReleaseParameterName } from '../ssm-paths';
+import { cdkDeployArgs, checkAssemblyRelease, type DeployPlan } from './cdk-deploy';
+import { CLOCK_SKEW_MS, deployOutcome } from './deploy-outcome';
+import { amiOption, type CliEnvironment, loadEnvironment, releaseOption, wholeOption } from './environment';
+import { watchGate } from './watch';
+
+export interface DeployCommandOptions {
+  readonly env?: string;
+  readonly release?: string;
+  readonly appDir?: string;
+  readonly ami?: string;
+  readonly interval?: string;
+}
+
+export interface PreparedDeploy {
+  readonly env: CliEnvironment;
+  readonly plan: DeployPlan;
+  readonly intervalMs: number;
+}
+
+/** Checks every option before anything runs. */
+export function prepareDeploy(opts: DeployCommandOptions, cdkJsonPath = 'cdk.json'): PreparedDeploy {
+  const env = loadEnvironment(opts.env, cdkJsonPath);
+  const release = releaseOption(opts.release, 'the release to deploy, e.g. --release 2026.11.22-3f9c2ab');
+  const ami = amiOption(opts.ami);
+  const intervalMs = (wholeOption('--interval', opts.interval, 1, 300) ?? 5) * 1000;
+  if (opts.appDir !== undefined) {
+    if (ami) throw new UserError('--ami cannot be combined with --app-dir: the AMI was fixed when the assembly was synthesized');
+    checkAssembly(opts.appDir, env, release);
+  }
+  return { env, plan: { stackName: env.stackName, envName: env.envName, release, appDir: opts.appDir, ami }, intervalMs };
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UserError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+function checkAssembly(appDir: string, env: CliEnvironment, release: string): void {
+  const manifestPath = path.join(appDir, 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    throw new UserError(`--app-dir ${appDir}: no cloud assembly there (no manifest.json); run \`npx cdk synth -c release=${release}\` first`);
+  }
+  const manifest = readJson(manifestPath) as {
+    artifacts?: Record<string, { type?: string; properties?: { templateFile?: string } }>;
+  };
+  const stacks = Object.entries(manifest.artifacts ?? {}).filter(([, a]) => a.type === 'aws:cloudformation:stack');
+  const artifact = stacks.find(([id]) => id === env.stackName)?.[1];
+  if (!artifact?.properties?.templateFile) {
+    throw new UserError(
+      `--app-dir ${appDir}: no stack ${env.stackName} in the assembly; it has ${stacks.map(([id]) => id).join(', ') || 'no stacks'}`,
+    );
+  }
+  const template = readJson(path.join(appDir, artifact.properties.templateFile)) as Parameters<typeof checkAssemblyRelease>[0];
+  checkAssemblyRelease(template, liveReleaseParameterName(env.app, env.envName), release, appDir);
+}
+
+export interface DeployRuntime {
+  readonly clients: AwsClients;
+  /** Runs cdk with these arguments and resolves to its exit code. */
+  readonly runCdk: (args: readonly string[]) => Promise<number>;
+  readonly print: (line: string) => void;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** Deploys, following the gate while cdk runs; resolves to the exit code. */
+export async function runDeploy(prepared: PreparedDeploy, rt: DeployRuntime): Promise<number> {
+  const { env, plan } = prepared;
+  const gateParameter = gateProgressParameterName(env.app, env.envName, plan.release);
+  const startedAt = rt.now();
+  const args = cdkDeployArgs(plan);
+  rt.print(`deploying release ${plan.release} to ${env.envName} (${plan.stackName}): cdk ${args.join(' ')}`);
+
+  let cdkExited = false;
+  const following = watchGate(rt.clients, {
+    parameterName: gateParameter,
+    intervalMs: prepared.intervalMs,
+    deadlineMs: 24 * 3600_000,
+    staleMs: CLOCK_SKEW_MS,
+    now: rt.now,
+    sleep: rt.sleep,
+    print: (line) => rt.print(`gate: ${line}`),
+    stopped: () => cdkExited,
+  }).catch((err: unknown) => {
+    // Following is a courtesy; cdk's own exit code decides the deploy.
+    rt.print(`gate: cannot follow the gate's progress (${(err as Error).message.split('\n')[0]}); cdk carries on`);
+  });
+
+  const cdkExitCode = await rt.runCdk(args).finally(() => {
+    cdkExited = true;
+  });
+  await following;
+
+  let record: ProgressRecord | undefined;
+  try {
+    record = parseRecord(await readParameter(rt.clients, gateParameter));
+  } catch {
+    record = undefined;
+  }
+  const outcome = deployOutcome({
+    release: plan.release,
+    envName: env.envName,
+    stackName: plan.stackName,
+    cdkExitCode,
+    record,
+    startedAt,
+    amiParameterName: plan.ami ? undefined : amiParameterName(env.app, plan.release),
+  });
+  outcome.lines.forEach((line) => rt.print(line));
+  return outcome.exitCode;
+}
+
+/** The project's own cdk CLI, with stdout and stderr passed through. */
+export function spawnCdk(args: readonly string[]): Promise<number> {
+  const local = path.join(process.cwd(), 'node_modules', '.bin', 'cdk');
+  const [command, commandArgs] = existsSync(local) ? [local, [...args]] : ['npx', ['cdk', ...args]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', (err) => reject(new UserError(`cannot run ${command}: ${err.message}; run \`npm ci\` first`)));
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+/** Real clients in the environment's region (AWS_REGION wins), the real cdk, and the console. */
+export function defaultRuntime(env: CliEnvironment): DeployRuntime {
+  return {
+    clients: createClients(process.env.AWS_REGION || env.settings.region),
+    runCdk: spawnCdk,
+    print: (line) => console.log(line),
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}
+
+export async function deployCommand(opts: DeployCommandOptions, cdkJsonPath = 'cdk.json'): Promise<number> {
+  const prepared = prepareDeploy(opts, cdkJsonPath);
+  return runDeploy(prepared, defaultRuntime(prepared.env));
+}
