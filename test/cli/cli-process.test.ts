@@ -1,33 +1,9 @@
 // The real CLI process: help and error paths offline, and `watch` against a stand-in SSM endpoint
 // on loopback, reached through the SDK's standard AWS_ENDPOINT_URL.
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const REPO = path.join(__dirname, '..', '..');
-const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
-  new Promise((resolve) => {
-    execFile(
-      TSX,
-      ['bin/greenlight.ts', ...args],
-      {
-        cwd: REPO,
-        timeout: 60_000,
-        env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', ...env },
-      },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    );
-  });
+import { cli } from '../helpers/cli';
 
 describe('greenlight status and watch, as processes', () => {
   it.each([['status'], ['watch']])('%s --help works offline', async (command) => {

@@ -1,0 +1,196 @@
+// `greenlight deploy`: its checks on the real cdk.json and a real cloud assembly, and how it follows
+// the gate while cdk runs, with SSM mocked and cdk replaced by a scripted stand-in.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { App } from 'aws-cdk-lib';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DeployRuntime, prepareDeploy, runDeploy } from '../../lib/cli/deploy';
+import { buildApp } from '../../lib/app';
+import { UserError } from '../../lib/errors';
+import { createClients } from '../../lib/health-gate/aws';
+import { progressRecord } from '../helpers/progress';
+import { cdkContext, REPO_ROOT } from '../helpers/settings';
+
+const CDK_JSON = path.join(REPO_ROOT, 'cdk.json');
+const APP = cdkContext().app;
+const prepare = (opts: Parameters<typeof prepareDeploy>[0]) => prepareDeploy(opts, CDK_JSON);
+
+describe('prepareDeploy: argument errors', () => {
+  it.each([
+    [{}, '--env <name> is required: the environment in cdk.json, e.g. --env staging'],
+    [{ env: 'qa', release: 'r1' }, `--env "qa": unknown environment; defined in ${CDK_JSON}: staging, production`],
+    [{ env: 'staging' }, '--release <id> is required: the release to deploy, e.g. --release 2026.11.22-3f9c2ab'],
+    [
+      { env: 'staging', release: '-r1' },
+      '--release "-r1": not a valid release id; expected 1–63 letters, digits, dots or hyphens, starting with a letter or digit',
+    ],
+    [{ env: 'staging', release: 'r1', ami: 'ami-12' }, '--ami "ami-12": not an AMI id; expected "ami-" and 8 or 17 hex digits'],
+    [{ env: 'staging', release: 'r1', interval: '0' }, '--interval "0": expected a whole number from 1 to 300'],
+    [
+      { env: 'staging', release: 'r1', appDir: 'cdk.out', ami: 'ami-0123456789abcdef0' },
+      '--ami cannot be combined with --app-dir: the AMI was fixed when the assembly was synthesized',
+    ],
+    [
+      { env: 'staging', release: 'r1', appDir: '/nonexistent/cdk.out' },
+      '--app-dir /nonexistent/cdk.out: no cloud assembly there (no manifest.json); run `npx cdk synth -c release=r1` first',
+    ],
+  ])('%j → %s', (opts, message) => {
+    expect(() => prepare(opts)).toThrow(UserError);
+    expect(() => prepare(opts)).toThrow(message);
+  });
+
+  it('builds the plan for the environment’s stack', () => {
+    const prepared = prepare({ env: 'production', release: 'r9', ami: 'ami-0123456789abcdef0', interval: '2' });
+    expect(prepared.plan).toEqual({
+      stackName: `${APP}-production`,
+      envName: 'production',
+      release: 'r9',
+      appDir: undefined,
+      ami: 'ami-0123456789abcdef0',
+    });
+    expect(prepared.intervalMs).toBe(2000);
+  });
+});
+
+describe('prepareDeploy --app-dir against a real cloud assembly', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'greenlight-assembly-'));
+    const app = new App({ outdir: dir, context: { ...cdkContext(), release: 'r5', env: 'staging' } });
+    buildApp(app, { ...cdkContext(), release: 'r5', env: 'staging' });
+    app.synth();
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('accepts the release it was synthesized for', () => {
+    expect(prepare({ env: 'staging', release: 'r5', appDir: dir }).plan.appDir).toBe(dir);
+  });
+
+  it('refuses another release', () => {
+    expect(() => prepare({ env: 'staging', release: 'r6', appDir: dir })).toThrow(
+      `--app-dir ${dir}: synthesized for release r5, not --release r6; synth again with -c release=r6`,
+    );
+  });
+
+  it('refuses an environment the assembly does not hold', () => {
+    expect(() => prepare({ env: 'production', release: 'r5', appDir: dir })).toThrow(
+      `--app-dir ${dir}: no stack ${APP}-production in the assembly; it has ${APP}-staging`,
+    );
+  });
+
+  it('names a corrupt manifest instead of failing with a stack trace', () => {
+    const broken = mkdtempSync(path.join(tmpdir(), 'greenlight-assembly-'));
+    writeFileSync(path.join(broken, 'manifest.json'), '{ not json');
+    try {
+      expect(() => prepare({ env: 'staging', release: 'r5', appDir: broken })).toThrow(
+        new RegExp(`^cannot read ${broken}/manifest.json: `),
+      );
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('runDeploy', () => {
+  const ssm = mockClient(SSMClient);
+  const T0 = Date.UTC(2026, 10, 22, 12);
+  const GATE = `/greenlight/${APP}/staging/gate/r2`;
+  beforeEach(() => ssm.reset());
+
+  /**
+   * A stand-in for `cdk deploy` that plays a stack update: each step sets what the gate has written
+   * to SSM, then lets time pass. The watcher reads SSM on its own schedule meanwhile.
+   */
+  function harness(steps: Array<{ value?: string; forMs: number }>, exitCode: number) {
+    let now = T0;
+    let stored: string | undefined;
+    const lines: string[] = [];
+    const cdkCalls: string[][] = [];
+    ssm.on(GetParameterCommand, { Name: GATE }).callsFake(() => {
+      if (stored === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+      return { Parameter: { Name: GATE, Value: stored } };
+    });
+    const sleep = async (ms: number) => {
+      now += ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    const runtime: DeployRuntime = {
+      clients: createClients('eu-west-1'),
+      print: (line) => lines.push(line),
+      now: () => now,
+      sleep,
+      runCdk: async (args) => {
+        cdkCalls.push([...args]);
+        for (const step of steps) {
+          if (step.value !== undefined) stored = step.value;
+          for (let waited = 0; waited < step.forMs; waited += 1000) await sleep(1000);
+        }
+        return exitCode;
+      },
+    };
+    return { runtime, lines, cdkCalls };
+  }
+  const gate = (verdict: 'wait' | 'pass' | 'fail', polls: number, lastMessage: string) =>
+    JSON.stringify(
+      progressRecord('r2', { verdict, polls, lastMessage, startedAt: T0 + 60_000, lastPollAt: T0 + 60_000 + polls * 15_000 }),
+    );
+
+  it('streams the gate while cdk runs and reports the pass', async () => {
+    const { runtime, lines, cdkCalls } = harness(
+      [
+        { forMs: 60_000 },
+        { value: gate('wait', 1, '0/2 healthy; i-a: Pending'), forMs: 30_000 },
+        { value: gate('wait', 3, '2/2 healthy (1/3 consecutive polls)'), forMs: 30_000 },
+        { value: gate('pass', 5, '2/2 healthy in every target group for 3 consecutive polls after 75s'), forMs: 120_000 },
+      ],
+      0,
+    );
+    const code = await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime);
+    expect(code).toBe(0);
+    expect(cdkCalls).toEqual([
+      ['deploy', `${APP}-staging`, '-c', 'env=staging', '-c', 'release=r2', '--require-approval', 'never', '--progress', 'events'],
+    ]);
+    expect(lines).toEqual([
+      `deploying release r2 to staging (${APP}-staging): cdk ${cdkCalls[0].join(' ')}`,
+      `gate: waiting for the gate to start (${GATE})`,
+      'gate: [poll 1, 15s] 0/2 healthy; i-a: Pending',
+      'gate: [poll 3, 45s] 2/2 healthy (1/3 consecutive polls)',
+      'gate: PASS: 2/2 healthy in every target group for 3 consecutive polls after 75s',
+      `DEPLOYED: r2 in staging (${APP}-staging); the gate passed: 2/2 healthy in every target group for 3 consecutive polls after 75s`,
+    ]);
+  });
+
+  it('exits 1 with the diagnosis last when the gate fails', async () => {
+    const diagnosis = 'Gate timed out after 900s with 0/2 healthy. i-a: Target.ResponseCodeMismatch [301]';
+    const { runtime, lines } = harness(
+      [
+        { value: gate('wait', 1, '0/2 healthy'), forMs: 20_000 },
+        { value: gate('fail', 60, diagnosis), forMs: 300_000 },
+      ],
+      1,
+    );
+    expect(await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).toBe(1);
+    expect(lines).toContain(`gate: FAIL: ${diagnosis}`);
+    expect(lines.at(-1)).toBe(`diagnosis: ${diagnosis}`);
+    expect(lines.at(-2)).toContain('the release did not pass the health gate. The stack rolled back');
+  });
+
+  it('stops following when cdk fails before the gate starts', async () => {
+    const { runtime, lines } = harness([{ forMs: 10_000 }], 1);
+    expect(await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).toBe(1);
+    expect(lines.at(-1)).toContain(`cdk deploy exited 1 before the health gate started`);
+    expect(lines.at(-1)).toContain(`/greenlight/${APP}/releases/r2/ami-id`);
+  });
+
+  it('lets cdk decide when the gate cannot be read', async () => {
+    const { runtime, lines } = harness([{ forMs: 10_000 }], 0);
+    ssm.reset();
+    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    expect(await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).toBe(0);
+    expect(lines[1]).toBe(`gate: cannot follow the gate's progress (reading ${GATE}: AccessDeniedException: User is not authorized); cdk carries on`);
+    expect(lines.at(-1)).toContain('no health gate ran');
+  });
+});

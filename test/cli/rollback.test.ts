@@ -1,0 +1,147 @@
+// `greenlight rollback` with SSM mocked: the live pointer's history and the previous release's AMI.
+import * as path from 'node:path';
+import { GetParameterCommand, GetParameterHistoryCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { DeployRuntime } from '../../lib/cli/deploy';
+import { releaseAmi } from '../../lib/cli/release-ami';
+import { runRollback } from '../../lib/cli/rollback';
+import { UserError } from '../../lib/errors';
+import { createClients } from '../../lib/health-gate/aws';
+import { cdkContext, REPO_ROOT } from '../helpers/settings';
+
+const CDK_JSON = path.join(REPO_ROOT, 'cdk.json');
+const APP = cdkContext().app;
+const LIVE = `/greenlight/${APP}/production/live-release`;
+const amiParam = (release: string) => `/greenlight/${APP}/releases/${release}/ami-id`;
+const ssm = mockClient(SSMClient);
+const notFound = () => new ParameterNotFound({ message: 'Parameter not found', $metadata: {} });
+const day = (d: number) => new Date(Date.UTC(2026, 10, d));
+
+function runtime(cdkExitCode = 0) {
+  const lines: string[] = [];
+  const cdkCalls: string[][] = [];
+  const rt: DeployRuntime = {
+    clients: createClients('eu-west-1'),
+    print: (line) => lines.push(line),
+    now: () => day(22).getTime(),
+    sleep: async () => undefined,
+    runCdk: async (args) => {
+      cdkCalls.push([...args]);
+      return cdkExitCode;
+    },
+  };
+  return { rt, lines, cdkCalls };
+}
+
+const history = (...releases: string[]) =>
+  releases.map((r, i) => ({ Name: LIVE, Value: r, Version: i + 1, LastModifiedDate: day(i + 1) }));
+
+beforeEach(() => {
+  ssm.reset();
+  ssm.on(GetParameterCommand).rejects(notFound());
+});
+
+describe('greenlight rollback', () => {
+  it('says so when no release has gone live, and deploys nothing', async () => {
+    ssm.on(GetParameterHistoryCommand).rejects(notFound());
+    const { rt, cdkCalls } = runtime();
+    await expect(runRollback({ env: 'production' }, rt, CDK_JSON)).rejects.toThrow(
+      new UserError(`nothing to roll back to: ${LIVE} does not exist, so no release has gone live here yet`),
+    );
+    expect(cdkCalls).toEqual([]);
+  });
+
+  it('says so when only one release has served', async () => {
+    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r1') });
+    const { rt, cdkCalls } = runtime();
+    await expect(runRollback({ env: 'production', print: true }, rt, CDK_JSON)).rejects.toThrow(
+      `nothing to roll back to: ${LIVE} has only ever held r1, so no earlier release has served here`,
+    );
+    expect(cdkCalls).toEqual([]);
+  });
+
+  it('--print prints the exact cdk deploy of the previous release', async () => {
+    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
+    ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+    const { rt, lines, cdkCalls } = runtime();
+    expect(await runRollback({ env: 'production', print: true }, rt, CDK_JSON)).toBe(0);
+    expect(lines).toEqual([
+      `npx cdk deploy ${APP}-production -c env=production -c release=r1 --require-approval never --progress events`,
+    ]);
+    expect(cdkCalls).toEqual([]);
+    expect(ssm.commandCalls(GetParameterHistoryCommand)[0].args[0].input).toMatchObject({ Name: LIVE });
+  });
+
+  it('deploys the previous release through the same deploy, and passes on its exit code', async () => {
+    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
+    ssm.on(GetParameterCommand, { Name: amiParam('r2') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+    const { rt, lines, cdkCalls } = runtime(1);
+    expect(await runRollback({ env: 'production' }, rt, CDK_JSON)).toBe(1);
+    expect(lines[0]).toBe(
+      `rolling production back from r3 since ${day(3).toISOString()} to r2 (live since ${day(2).toISOString()}, AMI ami-0123456789abcdef0); it goes through the health gate like any release`,
+    );
+    expect(cdkCalls).toEqual([
+      ['deploy', `${APP}-production`, '-c', 'env=production', '-c', 'release=r2', '--require-approval', 'never', '--progress', 'events'],
+    ]);
+    expect(lines.at(-1)).toContain('FAILED: r2 in production');
+  });
+
+  it('reads every page of the history', async () => {
+    ssm
+      .on(GetParameterHistoryCommand)
+      .resolvesOnce({ Parameters: history('r1', 'r2').slice(0, 1), NextToken: 'page-2' })
+      .resolvesOnce({ Parameters: history('r1', 'r2').slice(1) });
+    ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+    const { rt, lines } = runtime();
+    await runRollback({ env: 'production', print: true }, rt, CDK_JSON);
+    expect(ssm.commandCalls(GetParameterHistoryCommand)).toHaveLength(2);
+    expect(lines[0]).toContain('release=r1');
+  });
+
+  it('refuses clearly when the previous release’s AMI parameter is gone', async () => {
+    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
+    const { rt, cdkCalls } = runtime();
+    const rollback = runRollback({ env: 'production' }, rt, CDK_JSON);
+    await expect(rollback).rejects.toThrow(UserError);
+    await expect(rollback).rejects.toThrow(
+      `cannot roll back production to r1: its AMI parameter ${amiParam('r1')} is missing (deleted, or published in another region)`,
+    );
+    expect(cdkCalls).toEqual([]);
+  });
+
+  it('turns missing permissions into a one-line error', async () => {
+    ssm.on(GetParameterHistoryCommand).rejects(Object.assign(new Error('not authorized to perform ssm:GetParameterHistory'), { name: 'AccessDeniedException' }));
+    const { rt } = runtime();
+    await expect(runRollback({ env: 'production' }, rt, CDK_JSON)).rejects.toThrow(
+      new UserError(`reading ${LIVE}: AccessDeniedException: not authorized to perform ssm:GetParameterHistory`),
+    );
+  });
+
+  it('checks its options before calling AWS', async () => {
+    const { rt } = runtime();
+    await expect(runRollback({ env: 'qa' }, rt, CDK_JSON)).rejects.toThrow('--env "qa": unknown environment');
+    await expect(runRollback({ env: 'production', interval: 'soon' }, rt, CDK_JSON)).rejects.toThrow(
+      '--interval "soon": expected a whole number from 1 to 300',
+    );
+    expect(ssm.calls()).toHaveLength(0);
+  });
+});
+
+describe('greenlight release-ami', () => {
+  it('returns the recorded AMI', async () => {
+    ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+    await expect(releaseAmi(APP, 'r1', new SSMClient({ region: 'eu-west-1' }))).resolves.toBe('ami-0123456789abcdef0');
+  });
+
+  it('returns nothing for a release not yet baked', async () => {
+    await expect(releaseAmi(APP, 'r9', new SSMClient({ region: 'eu-west-1' }))).resolves.toBeUndefined();
+  });
+
+  it('fails loudly on anything else, so a job never re-bakes on a permissions error', async () => {
+    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(releaseAmi(APP, 'r1', new SSMClient({ region: 'eu-west-1' }))).rejects.toThrow(
+      new UserError(`reading ${amiParam('r1')}: AccessDeniedException: denied`),
+    );
+  });
+});
