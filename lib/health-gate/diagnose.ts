@@ -29,6 +29,9 @@ const HINTS = {
   notStarted:
     'the app did not start (nothing listening on the health port): a missing configuration value is one cause, ' +
     'since the app refuses to start without it; see the instance journal for nginx and the app service',
+  badGateway:
+    'nginx answers but no app listens behind it (502): the app did not start or crashed; a missing configuration ' +
+    'value is one cause, since the app refuses to start without it; see `journalctl -u greenlight-app` on the instance',
   notRegistered: "the instance is not registered in the target group: check the group's target group attachment",
   autoScaling: 'Auto Scaling marked the instance unhealthy; it will be replaced',
 } as const;
@@ -37,7 +40,9 @@ function hintForCodes(codes: readonly number[]): string | undefined {
   if (codes.some((c) => c === 301 || c === 302 || c === 307 || c === 308)) return HINTS.redirect;
   if (codes.includes(400)) return HINTS.host;
   if (codes.includes(404)) return HINTS.notFound;
+  if (codes.includes(502)) return HINTS.badGateway;
   if (codes.includes(503)) return HINTS.notReady;
+  if (codes.includes(504)) return HINTS.timeout;
   if (codes.some((c) => c >= 500)) return HINTS.serverError;
   return undefined;
 }

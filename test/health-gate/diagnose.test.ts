@@ -9,6 +9,8 @@ describe('diagnose', () => {
     ['Target.ResponseCodeMismatch', 'Health checks failed with these codes: [404]', /healthCheck\.path/],
     ['Target.ResponseCodeMismatch', 'Health checks failed with these codes: [503]', /SELECT 1/],
     ['Target.ResponseCodeMismatch', 'Health checks failed with these codes: [500]', /before any middleware/],
+    ['Target.ResponseCodeMismatch', 'Health checks failed with these codes: [502]', /no app listens behind it \(502\).*journalctl -u greenlight-app/],
+    ['Target.ResponseCodeMismatch', 'Health checks failed with these codes: [504]', /connect timeout < health-check timeout/],
     ['Target.Timeout', 'Request timed out', /connect timeout < health-check timeout < interval/],
     ['Target.FailedHealthChecks', 'Health checks failed', /did not start.*missing configuration/],
     [undefined, 'Connection refused', /did not start/],

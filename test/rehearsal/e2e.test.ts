@@ -155,6 +155,7 @@ describe('rehearse: failing releases roll back, and blue serves throughout', () 
     const report = await failingRelease('missing-config');
     expectRolledBack(report);
     expect(report.gate.reason).toContain('Target.ResponseCodeMismatch [502]');
+    expect(report.gate.reason).toMatch(/Hint for Target\.ResponseCodeMismatch \[502\]: nginx answers but no app listens behind it/);
     const green = report.instances.filter((i) => i.name.startsWith('green'));
     expect(green.map((g) => g.boot)).toEqual([expect.stringMatching(/^failed in step migrations: .*SECRET_KEY is not set/), expect.stringMatching(/SECRET_KEY is not set/)]);
   }, 90_000);
