@@ -107,6 +107,19 @@ const decide = (verdict: GateDecision['verdict'], message: string, progress: Gat
   progress: { ...progress, verdict, lastMessage: message },
 });
 
+/** The progress of a gate run before its first poll. */
+export const freshProgress = (at: number): GateProgress => ({
+  startedAt: at,
+  lastPollAt: at,
+  polls: 0,
+  consecutiveHealthy: 0,
+  seenInstances: [],
+  replacedInstances: [],
+  lastReasons: {},
+  lastMessage: '',
+  verdict: 'wait',
+});
+
 export const evaluate: Evaluate = (observation, policy, previous) => {
   validatePolicy(policy);
   // A finished gate stays finished: a retried invocation must not turn a verdict around.
@@ -118,17 +131,7 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
     return { verdict: 'wait', message: previous.lastMessage, progress: previous };
   }
 
-  const base: GateProgress = previous ?? {
-    startedAt: observation.at,
-    lastPollAt: observation.at,
-    polls: 0,
-    consecutiveHealthy: 0,
-    seenInstances: [],
-    replacedInstances: [],
-    lastReasons: {},
-    lastMessage: '',
-    verdict: 'wait',
-  };
+  const base: GateProgress = previous ?? freshProgress(observation.at);
   const elapsed = observation.at - base.startedAt;
   const timedOut = elapsed >= policy.timeoutMs;
   const expected = policy.expectedInstances;

@@ -4,34 +4,15 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { watchCommand, watchGate, type WatchOptions } from '../../lib/cli/watch';
 import { UserError } from '../../lib/errors';
 import { createClients } from '../../lib/health-gate/aws';
-import type { ProgressRecord } from '../../lib/health-gate/progress-record';
 import type { GateProgress } from '../../lib/health-gate/types';
+import { progressRecord } from '../helpers/progress';
 
 const ssm = mockClient(SSMClient);
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 const PARAM = '/greenlight/shop/staging/gate/r1';
 
 const record = (progress: Partial<GateProgress>): string =>
-  JSON.stringify({
-    runId: 'req-1',
-    release: 'r1',
-    groupName: 'g',
-    expectedInstances: 2,
-    timeoutMs: 900_000,
-    observed: { instances: 2, inService: 2, targetGroups: 1, activities: 0 },
-    progress: {
-      startedAt: T0,
-      lastPollAt: T0,
-      polls: 1,
-      consecutiveHealthy: 0,
-      seenInstances: [],
-      replacedInstances: [],
-      lastReasons: {},
-      lastMessage: '',
-      verdict: 'wait',
-      ...progress,
-    },
-  } satisfies ProgressRecord);
+  JSON.stringify(progressRecord('r1', { startedAt: T0, lastPollAt: T0, ...progress }));
 
 function harness(values: Array<string | Error | undefined>) {
   let now = T0;

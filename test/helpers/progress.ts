@@ -1,5 +1,6 @@
 // Gate progress records as the gate stores them in SSM, for CLI tests.
 import type { ProgressRecord } from '../../lib/health-gate/progress-record';
+import { freshProgress } from '../../lib/health-gate/evaluate';
 import type { GateProgress } from '../../lib/health-gate/types';
 
 export function progressRecord(release: string, progress: Partial<GateProgress>): ProgressRecord {
@@ -10,17 +11,6 @@ export function progressRecord(release: string, progress: Partial<GateProgress>)
     expectedInstances: 2,
     timeoutMs: 900_000,
     observed: { instances: 2, inService: 2, targetGroups: 1, activities: 0 },
-    progress: {
-      startedAt: 0,
-      lastPollAt: 0,
-      polls: 1,
-      consecutiveHealthy: 0,
-      seenInstances: [],
-      replacedInstances: [],
-      lastReasons: {},
-      lastMessage: '',
-      verdict: 'wait',
-      ...progress,
-    },
+    progress: { ...freshProgress(0), polls: 1, ...progress },
   };
 }
