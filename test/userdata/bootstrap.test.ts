@@ -170,8 +170,11 @@ describe('bootstrap with TLS on, then the health contract over HTTP', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers.location).toBeUndefined();
     expect(JSON.parse(reply.body)).toEqual({ status: 'ok' });
-    // ...and it is logged to its own file, not the main access log.
-    expect(readFileSync(join(root, 'var/log/nginx/greenlight-health.log'), 'utf8')).toContain('GET /health/ HTTP/1.1" 200');
+    // ...and it is logged to its own file, not the main access log. nginx logs after it has
+    // answered, so the line can land a moment after the reply.
+    await expect
+      .poll(() => readFileSync(join(root, 'var/log/nginx/greenlight-health.log'), 'utf8'), { timeout: 3000, interval: 50 })
+      .toContain('GET /health/ HTTP/1.1" 200');
   });
 
   it('/ is redirected to https without X-Forwarded-Proto, and served with it', async () => {
