@@ -193,13 +193,15 @@ describe('CircleCI: the release workflow', () => {
     expect(source).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key/i);
   });
 
-  it('pins its image to a minor version of Node on Debian 12, and Packer to a release', () => {
+  it('pins its images to a minor version of Node on Debian 12 and a dated VM, and Packer to a release', () => {
     const images = Object.values<Yaml>(config.executors).flatMap((e) => e.docker.map((d: Yaml) => d.image));
     expect(images).toEqual(['node:20.19-bookworm']);
+    expect(config.jobs.test.machine.image).toMatch(/^ubuntu-\d{4}:\d{4}\.\d{2}\.\d+$/);
     expect(config.jobs.bake.environment.PACKER_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
-  it('tests with the project CI entry point', () => {
-    expect(config.jobs.test.steps).toContainEqual(expect.objectContaining({ run: expect.objectContaining({ command: 'bash .ci/run' }) }));
+  it('tests with the project CI entry point, in the same privileged Debian 12 container as GitHub', () => {
+    const run = config.jobs.test.steps.find((s: Yaml) => s.run).run;
+    expect(run.command).toMatch(/^docker run --rm --privileged .* node:20\.19-bookworm bash \.ci\/run$/);
   });
 });
