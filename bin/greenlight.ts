@@ -20,12 +20,14 @@ const program = new Command()
 program
   .command('publish-ami')
   .description("record a baked AMI under its release: SSM /greenlight/<app>/releases/<release>/ami-id")
-  .requiredOption('--manifest <file>', "Packer's manifest (packer/manifest.json)")
+  .option('--manifest <file>', "Packer's manifest (packer/manifest.json), after a bake")
+  .option('--ami <id>', "or: an AMI shared from the bake account, to record in this account and AWS_REGION")
   .requiredOption('--release <id>', 'the release id the AMI was baked for')
   .option('--app <name>', "the app's name (default: context.app in cdk.json)")
-  .action(async (opts: { manifest: string; release: string; app?: string }) => {
+  .action(async (opts: { manifest?: string; ami?: string; release: string; app?: string }) => {
     const result = await publishAmi({
       manifest: opts.manifest,
+      ami: opts.ami,
       release: opts.release,
       app: resolveApp(opts.app, 'cdk.json'),
       region: process.env.AWS_REGION || undefined,

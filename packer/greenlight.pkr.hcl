@@ -50,6 +50,18 @@ variable "source_ami_owner" {
   description = "Owner of the base AMI. The default is Debian's official account."
 }
 
+variable "ami_users" {
+  type        = list(string)
+  default     = []
+  description = "Other accounts that may launch the AMI: those of environments outside the bake account."
+}
+
+variable "kms_key_id" {
+  type        = string
+  default     = ""
+  description = "KMS key for the AMI's snapshot (default: aws/ebs). Sharing with ami_users needs a customer managed key they may use."
+}
+
 variable "volume_size" {
   type    = number
   default = 8
@@ -86,6 +98,10 @@ source "amazon-ebs" "debian" {
 
   # The image's snapshot is encrypted, and so is the build instance's volume.
   encrypt_boot = true
+  kms_key_id   = var.kms_key_id
+  # Environments in other accounts launch the same AMI; the key above must let them decrypt it.
+  ami_users      = var.ami_users
+  snapshot_users = var.ami_users
   launch_block_device_mappings {
     device_name           = "/dev/xvda"
     volume_size           = var.volume_size

@@ -2,22 +2,57 @@
 import { readFileSync } from 'node:fs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { UserError } from '../errors';
-import { RELEASE_PATTERN } from '../config/release';
+import { AMI_PATTERN, RELEASE_PATTERN } from '../config/release';
 import { configSchema } from '../config/schema';
 import { amiParameterName } from '../ssm-paths';
-import { readManifest } from './manifest';
+import { type BakedAmi, readManifest } from './manifest';
 import { decidePublish } from './decide';
 import { createAmiParameter, getParameter } from './ssm';
 
 export interface PublishAmiOptions {
-  /** Packer's manifest (packer/manifest.json). */
-  readonly manifest: string;
+  /** Packer's manifest (packer/manifest.json); or give `ami`. */
+  readonly manifest?: string;
+  /**
+   * An AMI baked elsewhere and shared with this account, recorded in this account's region: how an
+   * environment in another account gets the release's AMI parameter.
+   */
+  readonly ami?: string;
   readonly release: string;
   readonly app: string;
-  /** AWS_REGION when set; otherwise the AMI's own region. */
+  /** AWS_REGION when set; otherwise the AMI's own region. Required with `ami`. */
   readonly region?: string;
   /** @default an SSMClient with the SDK's default configuration in the AMI's region */
   readonly client?: SSMClient;
+  /** @default 20 reads, 1.5 s apart */
+  readonly confirm?: ConfirmPolicy;
+}
+
+/** How long to wait for SSM's asynchronous check that the AMI exists in this account. */
+export interface ConfirmPolicy {
+  readonly attempts: number;
+  readonly delayMs: number;
+}
+
+const DEFAULT_CONFIRM: ConfirmPolicy = { attempts: 20, delayMs: 1500 };
+
+/**
+ * SSM answers PutParameter for an aws:ec2:image before it has checked that the AMI exists in this
+ * account and region, and drops the parameter if it does not. Read it back so that a typo, or an
+ * AMI not shared with this account, fails here rather than at deploy time.
+ */
+async function confirmCreated(client: SSMClient, parameterName: string, baked: BakedAmi, policy: ConfirmPolicy): Promise<void> {
+  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+    const value = await getParameter(client, parameterName);
+    if (value !== undefined) {
+      decidePublish(parameterName, value, baked.amiId);
+      return;
+    }
+    if (attempt < policy.attempts) await new Promise((resolve) => setTimeout(resolve, policy.delayMs));
+  }
+  throw new UserError(
+    `SSM did not keep ${parameterName} = ${baked.amiId}: the AMI is not available to this account in ${baked.region} ` +
+      '(a typo, another region, or not shared with this account: see ami_users and kms_key_id in packer/)',
+  );
 }
 
 export interface PublishAmiResult {
@@ -56,9 +91,22 @@ export function resolveApp(explicit: string | undefined, cdkJsonPath: string): s
   return parsed.data;
 }
 
+function bakedAmi(options: PublishAmiOptions): BakedAmi {
+  if ((options.manifest === undefined) === (options.ami === undefined)) {
+    throw new UserError('give either --manifest <file> (after a bake) or --ami <id> (an AMI shared from the bake account)');
+  }
+  if (options.manifest !== undefined) return readManifest(options.manifest, options.region);
+  const amiId = options.ami ?? '';
+  if (!AMI_PATTERN.test(amiId)) {
+    throw new UserError(`--ami ${JSON.stringify(amiId)}: not an AMI id; expected "ami-" and 8 or 17 hex digits`);
+  }
+  if (!options.region) throw new UserError('--ami needs a region: set AWS_REGION to the region the AMI is in');
+  return { amiId, region: options.region };
+}
+
 export async function publishAmi(options: PublishAmiOptions): Promise<PublishAmiResult> {
   const release = validateRelease(options.release);
-  const baked = readManifest(options.manifest, options.region);
+  const baked = bakedAmi(options);
   if (baked.release !== undefined && baked.release !== release) {
     throw new UserError(
       `--release ${release}: the manifest's last build was baked as release ${JSON.stringify(baked.release)}`,
@@ -72,6 +120,7 @@ export async function publishAmi(options: PublishAmiOptions): Promise<PublishAmi
     return result('unchanged');
   }
   if (await createAmiParameter(client, parameterName, baked.amiId, `AMI of ${options.app} release ${release}`)) {
+    await confirmCreated(client, parameterName, baked, options.confirm ?? DEFAULT_CONFIRM);
     return result('created');
   }
   // Someone published this release between our read and our write: same rules against their value.

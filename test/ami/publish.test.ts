@@ -37,12 +37,14 @@ beforeEach(() => ssm.reset());
 afterEach(() => ssm.reset());
 
 const notFound = () => new ParameterNotFound({ message: 'not found', $metadata: {} });
+const confirm = { attempts: 3, delayMs: 0 };
 const publish = (manifest: string, release = '2026.11.22-3f9c2ab') =>
-  publishAmi({ manifest, release, app: 'greenlight-demo', client });
+  publishAmi({ manifest, release, app: 'greenlight-demo', client, confirm });
 
 describe('publishAmi', () => {
   it("records the last build's AMI under the release, never overwriting", async () => {
-    ssm.on(GetParameterCommand).rejects(notFound());
+    // Absent before the write; SSM's asynchronous AMI check then keeps it.
+    ssm.on(GetParameterCommand).rejectsOnce(notFound()).rejectsOnce(notFound()).resolves({ Parameter: { Name: NAME, Value: AMI } });
     ssm.on(PutParameterCommand).resolves({ Version: 1 });
     const file = manifestFile([build('eu-west-1:ami-0aaaaaaaaaaaaaaaa'), build(`eu-west-1:${AMI}`)]);
 
@@ -58,6 +60,18 @@ describe('publishAmi', () => {
       DataType: 'aws:ec2:image',
       Overwrite: false,
     });
+  });
+
+  it('fails when SSM drops the parameter because the AMI is not available to this account', async () => {
+    ssm.on(GetParameterCommand).rejects(notFound());
+    ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    await expect(publish(manifestFile([build(`eu-west-1:${AMI}`)]))).rejects.toThrow(
+      new UserError(
+        `SSM did not keep ${NAME} = ${AMI}: the AMI is not available to this account in eu-west-1 ` +
+          '(a typo, another region, or not shared with this account: see ami_users and kms_key_id in packer/)',
+      ),
+    );
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1 + confirm.attempts);
   });
 
   it('is a no-op success when the release already points at the same AMI', async () => {
@@ -100,6 +114,34 @@ describe('publishAmi', () => {
   it('propagates AWS errors other than not-found', async () => {
     ssm.on(GetParameterCommand).rejects(new Error('AccessDeniedException'));
     await expect(publish(manifestFile([build(`eu-west-1:${AMI}`)]))).rejects.toThrow('AccessDeniedException');
+  });
+});
+
+describe('publishAmi --ami: an AMI shared from the bake account', () => {
+  const share = (ami: string | undefined, region: string | undefined, manifest?: string) =>
+    publishAmi({ ami, region, manifest, release: '2026.11.22-3f9c2ab', app: 'greenlight-demo', client, confirm });
+
+  it("records it in this account's region", async () => {
+    ssm.on(GetParameterCommand).rejectsOnce(notFound()).resolves({ Parameter: { Name: NAME, Value: AMI } });
+    ssm.on(PutParameterCommand).resolves({ Version: 1 });
+    await expect(share(AMI, 'eu-west-1')).resolves.toEqual({ parameterName: NAME, amiId: AMI, region: 'eu-west-1', action: 'created' });
+    expect(ssm.commandCalls(PutParameterCommand)[0].args[0].input).toMatchObject({ Name: NAME, Value: AMI, DataType: 'aws:ec2:image' });
+  });
+
+  it('is a no-op in the bake account, where the release already points at it', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: NAME, Value: AMI } });
+    await expect(share(AMI, 'eu-west-1')).resolves.toMatchObject({ action: 'unchanged' });
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    [undefined, 'eu-west-1', undefined, 'give either --manifest <file> (after a bake) or --ami <id> (an AMI shared from the bake account)'],
+    [AMI, 'eu-west-1', 'packer/manifest.json', 'give either --manifest <file> (after a bake) or --ami <id> (an AMI shared from the bake account)'],
+    ['ami-xyz', 'eu-west-1', undefined, '--ami "ami-xyz": not an AMI id; expected "ami-" and 8 or 17 hex digits'],
+    [AMI, undefined, undefined, '--ami needs a region: set AWS_REGION to the region the AMI is in'],
+  ])('refuses --ami %s in %s with --manifest %s, before any AWS call', async (ami, region, manifest, message) => {
+    await expect(share(ami, region, manifest)).rejects.toThrow(new UserError(message));
+    expect(ssm.calls()).toHaveLength(0);
   });
 });
 

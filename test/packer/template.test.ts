@@ -36,6 +36,14 @@ describe('Packer template', () => {
     expect(out.status).toBe(0);
   });
 
+  it('shares the AMI with other accounts under a given KMS key, and type-checks the account list', () => {
+    const sharing = ['-var', 'ami_users=["222222222222"]', '-var', 'kms_key_id=arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab'];
+    expect(run('packer', ['validate', ...vars, ...sharing, 'packer/']).status).toBe(0);
+    const wrong = run('packer', ['validate', ...vars, '-var', 'ami_users=222222222222', 'packer/']);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stdout + wrong.stderr).toMatch(/ami_users/);
+  });
+
   it('is rejected without the app and release variables', () => {
     const out = run('packer', ['validate', 'packer/']);
     expect(out.status).not.toBe(0);
