@@ -164,7 +164,7 @@ describe('CircleCI: the release workflow', () => {
     expect(JSON.stringify(config).match(/scripts\/release-id\.sh/g)).toHaveLength(1);
     const bake = JSON.stringify(config.jobs.bake.steps);
     expect(bake).toContain('bash scripts/release-id.sh > workspace/release-id');
-    expect(config.jobs.bake.steps).toContainEqual({ persist_to_workspace: { root: 'workspace', paths: ['release-id'] } });
+    expect(config.jobs.bake.steps).toContainEqual({ persist_to_workspace: { root: 'workspace', paths: ['release-id', 'ami'] } });
     expect(config.jobs.synth.steps).toContainEqual({ attach_workspace: { at: 'workspace' } });
     expect(JSON.stringify(config.jobs.synth.steps)).toContain('npx cdk synth -c release=\\"$(cat workspace/release-id)\\" --quiet --output workspace/cdk.out');
     expect(config.jobs.synth.steps).toContainEqual({ persist_to_workspace: { root: 'workspace', paths: ['cdk.out'] } });
@@ -173,6 +173,11 @@ describe('CircleCI: the release workflow', () => {
     expect(deployRun.run.command).toBe(
       'npm run deploy -- --env << parameters.environment >> --release "$(cat workspace/release-id)" --app-dir workspace/cdk.out',
     );
+    // The bake account's AMI is recorded in each environment's account before its deploy.
+    const commands = config.jobs.deploy.steps.map((st: Yaml) => st.run?.command ?? '');
+    const record = commands.indexOf('npx greenlight publish-ami --ami "$(cat workspace/ami)" --release "$(cat workspace/release-id)"');
+    expect(record).toBeGreaterThan(-1);
+    expect(record).toBeLessThan(commands.indexOf(deployRun.run.command));
   });
 
   it('assumes roles only with the OIDC token, only in jobs that run with a context, and names no AWS keys', () => {

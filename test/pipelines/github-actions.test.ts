@@ -83,7 +83,13 @@ describe('GitHub Actions: the release pipeline', () => {
     );
     expect(deploys).toEqual(['deploy.yml:deploy']);
     expect(Object.keys(deploy.on)).toEqual(['workflow_call']);
-    expect(Object.keys(deploy.on.workflow_call.inputs).sort()).toEqual(['environment', 'release']);
+    expect(Object.keys(deploy.on.workflow_call.inputs).sort()).toEqual(['ami', 'environment', 'release']);
+    expect(callers.map(([, j]) => j.with.ami)).toEqual(['${{ needs.bake.outputs.ami }}', '${{ needs.bake.outputs.ami }}']);
+    // The bake account's AMI is recorded in each environment's account before its deploy.
+    const steps = deploy.jobs.deploy.steps.map((st: Yaml) => st.run ?? '');
+    const record = steps.findIndex((r: string) => r === 'npx greenlight publish-ami --ami "$AMI" --release "$RELEASE"');
+    expect(record).toBeGreaterThan(-1);
+    expect(record).toBeLessThan(steps.findIndex((r: string) => /npm run deploy/.test(r)));
     for (const text of Object.values(workflows).map((wf) => JSON.stringify(wf))) expect(text).not.toMatch(/cdk deploy/);
   });
 

@@ -115,9 +115,13 @@ describe.each(Object.entries(cdkContext().environments))('deploy role for %s', (
     expect(allows('cloudformation:DescribeStackEvents', `arn:aws:cloudformation:${region}:${account}:stack/${app}-${envName}/abc`)).toBe(true);
   });
 
-  it('writes nothing itself, and reads no other environment', () => {
+  it("writes only a shared release AMI's parameter itself, and reads no other environment", () => {
     const writes = policy.Statement.flatMap((s) => list(s.Action)).filter((a) => !isReadOnly(a));
-    expect(writes).toEqual(['sts:AssumeRole']);
+    expect(writes).toEqual(['sts:AssumeRole', 'ssm:PutParameter']);
+    expect(allows('ssm:PutParameter', ssmArn(region, account, amiParameterName(app, '2026.11.22-3f9c2ab')))).toBe(true);
+    expect(allows('ssm:PutParameter', ssmArn(region, account, liveReleaseParameterName(app, envName)))).toBe(false);
+    expect(allows('ssm:PutParameter', ssmArn(region, account, gateProgressParameterName(app, envName, 'r1')))).toBe(false);
+    expect(allows('ssm:PutParameter', ssmArn(region, account, amiParameterName('another-app', 'r1')))).toBe(false);
     const other = envName === 'staging' ? 'production' : 'staging';
     expect(allows('ssm:GetParameterHistory', ssmArn(region, account, liveReleaseParameterName(app, other)))).toBe(false);
     expect(allows('ssm:GetParameter', ssmArn(region, account, gateProgressParameterName(app, other, 'r1')))).toBe(false);

@@ -41,7 +41,8 @@ describe('pipeline scripts: shellcheck', () => {
 });
 
 describe.each([
-  ['GitHub Actions', () => scriptNamed(githubScripts(), BAKE_STEP), { RELEASE, GITHUB_SHA: 'f'.repeat(40) }],
+  // The GitHub step's env block sets AMI_USERS (default `[]`) and AMI_KMS_KEY_ID; CircleCI's context may.
+  ['GitHub Actions', () => scriptNamed(githubScripts(), BAKE_STEP), { RELEASE, GITHUB_SHA: 'f'.repeat(40), AMI_USERS: '[]', AMI_KMS_KEY_ID: '' }],
   ['CircleCI', () => scriptNamed(circleciScripts(), BAKE_STEP), { CIRCLE_SHA1: 'f'.repeat(40) }],
 ])('%s bake step', (system, bakeScript, systemEnv) => {
   let dir: string;
@@ -101,6 +102,7 @@ describe.each([
     expect(result.calls).toEqual([`npx greenlight release-ami --release ${RELEASE}`]);
     expect(result.stdout).toContain(`release ${RELEASE} is already baked: ami-0baked`);
     if (system === 'GitHub Actions') expect(result.output).toBe('ami=ami-0baked\n');
+    else expect(readFileSync(path.join(dir, 'workspace', 'ami'), 'utf8')).toBe('ami-0baked\n');
   });
 
   it('bakes with the template’s variables and publishes the AMI under the release when there is none', () => {
@@ -110,10 +112,11 @@ describe.each([
     expect(result.calls.slice(0, 4)).toEqual([
       `npx greenlight release-ami --release ${RELEASE}`,
       'packer init packer/plugins',
-      `packer build -var app=${app} -var release=${RELEASE} -var region=eu-west-1 -var git_sha=${'f'.repeat(40)} packer/`,
+      `packer build -var app=${app} -var release=${RELEASE} -var region=eu-west-1 -var git_sha=${'f'.repeat(40)} -var ami_users=[] -var kms_key_id= packer/`,
       `npx greenlight publish-ami --manifest packer/manifest.json --release ${RELEASE}`,
     ]);
     if (system === 'GitHub Actions') expect(result.output).toBe('ami=ami-0fresh\n');
+    else expect(readFileSync(path.join(dir, 'workspace', 'ami'), 'utf8')).toBe('ami-0fresh\n');
   });
 
   it('stops, and bakes nothing, when the lookup fails', () => {
