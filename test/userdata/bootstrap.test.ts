@@ -66,7 +66,7 @@ async function instance(name: string) {
 async function serve(root: string): Promise<number> {
   const port = await freePort(ADDRESS);
   const gunicorn = await startGunicorn(root, APP);
-  const nginx = startNginx(root, `${ADDRESS}:${port}`);
+  const nginx = startNginx(root, ADDRESS, port);
   services.push(gunicorn, nginx);
   const died = (name: string, service: Service) =>
     service.exited.then((code) => Promise.reject(new Error(`${name} exited with ${code}:\n${service.output()}`)));
@@ -157,11 +157,12 @@ describe('bootstrap with TLS on, then the health contract over HTTP', () => {
   });
 
   it('runs the same command as the systemd unit', () => {
-    const { argv, env } = unitCommand('', APP);
-    expect(argv).toEqual([
+    const { command, args, cwd, env } = unitCommand('', APP);
+    expect([command, ...args]).toEqual([
       `/opt/${APP}/current/venv/bin/python`, '-m', 'gunicorn', '--config', '/etc/greenlight/gunicorn.conf.py',
-      'greenlight_example.wsgi:application',
+      '--bind', 'unix:/run/greenlight/gunicorn.sock', 'greenlight_example.wsgi:application',
     ]);
+    expect(cwd).toBe(`/opt/${APP}/current/app`);
     expect(env).toMatchObject({ DJANGO_SETTINGS_MODULE: 'greenlight_example.settings', GREENLIGHT_IPV4_FILE: '/etc/aws/ipv4' });
   });
 

@@ -1,10 +1,11 @@
 // One "instance" on this machine: the image's files under a root directory, laid out as
 // packer/scripts/30-release.sh and 40-services.sh do, and the app served by the real nginx and
-// gunicorn with the baked site, gunicorn.conf.py and unit command, rewritten only where
-// packer/files/nginx-site.conf says a local run may (listen address, socket, logs, TLS include).
+// gunicorn with the baked site, gunicorn.conf.py and unit command, rewritten by the rehearsal's own
+// renderers (lib/rehearsal/instance-files.ts), so both run the AMI's files the same way.
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { gunicornCommand, type InstancePaths, renderNginxMain, renderSite } from '../../lib/rehearsal/instance-files';
 import { run, startService, waitFor, type Service } from './processes';
 
 const REPO = join(__dirname, '..', '..');
@@ -35,77 +36,38 @@ export async function layoutImage(root: string, app: string, release: string): P
   chmodSync(root, 0o755);
 }
 
-/** The unit's ExecStart and Environment= lines with @APP@ filled in and paths moved under root. */
-export function unitCommand(root: string, app: string): { argv: string[]; env: Record<string, string> } {
-  const unit = readFileSync(join(FILES, 'greenlight-app.service'), 'utf8').replaceAll('@APP@', app);
-  const under = (value: string) => value.replace(/(^|=)\/(opt|etc)\//g, `$1${root}/$2/`);
-  const exec = /^ExecStart=(.+)$/m.exec(unit)![1];
-  const env: Record<string, string> = {};
-  for (const [, assignment] of unit.matchAll(/^Environment=(\S+)$/gm)) {
-    const [name, value] = assignment.split('=');
-    env[name] = under(value);
-  }
-  return { argv: exec.split(' ').map((arg) => under(arg)), env };
+/** Where this instance's files live: the image and the instance share one root here. */
+export function instancePaths(root: string, address = '127.0.0.1', port = 80): InstancePaths {
+  return { root, image: root, address, port, socketPath: `${root}/run/greenlight/gunicorn.sock` };
 }
 
+/** The unit's command, as the rehearsal derives it from packer/files/greenlight-app.service. */
+export const unitCommand = (root: string, app: string) =>
+  gunicornCommand(readFileSync(join(FILES, 'greenlight-app.service'), 'utf8'), app, instancePaths(root));
+
 export async function startGunicorn(root: string, app: string, workers = 2): Promise<Service> {
-  const { argv, env } = unitCommand(root, app);
-  const socket = join(root, 'run', 'greenlight', 'gunicorn.sock');
+  const unit = unitCommand(root, app);
   // As the unit does: the app user, the env file, the working directory.
   return startService(
     '/usr/sbin/runuser',
     [
       '-u', APP_USER, '--',
       join(root, 'usr', 'local', 'bin', 'greenlight-config'), 'run', '--env-file', join(root, 'etc', 'greenlight', 'app.env'), '--',
-      ...argv, '--bind', `unix:${socket}`,
+      unit.command, ...unit.args,
     ],
-    {
-      cwd: join(root, 'opt', app, 'current', 'app'),
-      env: { PATH: '/usr/bin:/bin', ...env, WEB_CONCURRENCY: String(workers) },
-    },
+    { cwd: unit.cwd, env: { PATH: '/usr/bin:/bin', ...unit.env, WEB_CONCURRENCY: String(workers) } },
   );
 }
 
-/** The baked nginx site with the documented substitutions; throws if one no longer matches. */
-export function renderSite(root: string, listen: string): string {
-  let site = readFileSync(join(FILES, 'nginx-site.conf'), 'utf8');
-  const substitutions: Array<[string, string]> = [
-    ['listen 80 default_server;', `listen ${listen} default_server;`],
-    ['unix:/run/greenlight/gunicorn.sock:', `unix:${root}/run/greenlight/gunicorn.sock:`],
-    ['/var/log/nginx/', `${root}/var/log/nginx/`],
-    ['include /etc/greenlight/nginx/tls.conf;', `include ${root}/etc/greenlight/nginx/tls.conf;`],
-  ];
-  for (const [from, to] of substitutions) {
-    const body = site.split('\n').filter((l) => !l.startsWith('#')).join('\n');
-    if (!body.includes(from)) throw new Error(`nginx-site.conf no longer contains "${from}"`);
-    site = site.split('\n').map((l) => (l.startsWith('#') ? l : l.replaceAll(from, to))).join('\n');
-  }
-  return site;
-}
-
-export function startNginx(root: string, listen: string): Service {
+/** nginx with the baked site and main config, rendered as the rehearsal renders them. */
+export function startNginx(root: string, address: string, port: number): Service {
+  const paths = instancePaths(root, address, port);
   const site = join(root, 'etc', 'nginx', 'sites-enabled', 'greenlight');
   mkdirSync(join(root, 'etc', 'nginx', 'sites-enabled'), { recursive: true });
-  writeFileSync(site, renderSite(root, listen));
-  const lib = join(root, 'var', 'lib', 'nginx');
+  writeFileSync(site, renderSite(readFileSync(join(FILES, 'nginx-site.conf'), 'utf8'), paths));
   const conf = join(root, 'etc', 'nginx', 'nginx.conf');
-  writeFileSync(
-    conf,
-    [
-      'daemon off;',
-      'worker_processes 1;',
-      `pid ${root}/run/nginx.pid;`,
-      `error_log ${root}/var/log/nginx/error.log;`,
-      'events { worker_connections 64; }',
-      'http {',
-      '  include /etc/nginx/mime.types;',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${lib}/${t};`),
-      `  include ${site};`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  return startService('/usr/sbin/nginx', ['-c', conf, '-e', `${root}/var/log/nginx/error.log`]);
+  writeFileSync(conf, renderNginxMain(paths, site, undefined));
+  return startService('/usr/sbin/nginx', ['-c', conf, '-g', 'daemon off;', '-e', `${root}/var/log/nginx/error.log`]);
 }
 
 export interface Reply {
