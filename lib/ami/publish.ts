@@ -7,7 +7,8 @@ import { configSchema } from '../config/schema';
 import { amiParameterName } from '../ssm-paths';
 import { type BakedAmi, readManifest } from './manifest';
 import { decidePublish } from './decide';
-import { createAmiParameter, getParameter } from './ssm';
+import { getParameterValue } from '../ssm-parameter';
+import { createAmiParameter } from './ssm';
 
 export interface PublishAmiOptions {
   /** Packer's manifest (packer/manifest.json); or give `ami`. */
@@ -42,7 +43,7 @@ const DEFAULT_CONFIRM: ConfirmPolicy = { attempts: 20, delayMs: 1500 };
  */
 async function confirmCreated(client: SSMClient, parameterName: string, baked: BakedAmi, policy: ConfirmPolicy): Promise<void> {
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
-    const value = await getParameter(client, parameterName);
+    const value = await getParameterValue(client, parameterName);
     if (value !== undefined) {
       decidePublish(parameterName, value, baked.amiId);
       return;
@@ -116,7 +117,7 @@ export async function publishAmi(options: PublishAmiOptions): Promise<PublishAmi
   const client = options.client ?? new SSMClient({ region: baked.region });
   const result = (action: PublishAction): PublishAmiResult => ({ parameterName, amiId: baked.amiId, region: baked.region, action });
 
-  if (decidePublish(parameterName, await getParameter(client, parameterName), baked.amiId) === 'unchanged') {
+  if (decidePublish(parameterName, await getParameterValue(client, parameterName), baked.amiId) === 'unchanged') {
     return result('unchanged');
   }
   if (await createAmiParameter(client, parameterName, baked.amiId, `AMI of ${options.app} release ${release}`)) {
@@ -124,6 +125,6 @@ export async function publishAmi(options: PublishAmiOptions): Promise<PublishAmi
     return result('created');
   }
   // Someone published this release between our read and our write: same rules against their value.
-  decidePublish(parameterName, await getParameter(client, parameterName), baked.amiId);
+  decidePublish(parameterName, await getParameterValue(client, parameterName), baked.amiId);
   return result('unchanged');
 }

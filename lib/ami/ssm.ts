@@ -1,22 +1,5 @@
-// The only SSM caller for publish-ami.
-import {
-  GetParameterCommand,
-  ParameterAlreadyExists,
-  ParameterNotFound,
-  PutParameterCommand,
-  type SSMClient,
-} from '@aws-sdk/client-ssm';
-
-/** The parameter's value, or undefined when it does not exist. */
-export async function getParameter(client: SSMClient, name: string): Promise<string | undefined> {
-  try {
-    const out = await client.send(new GetParameterCommand({ Name: name }));
-    return out.Parameter?.Value;
-  } catch (err) {
-    if (err instanceof ParameterNotFound || (err as Error).name === 'ParameterNotFound') return undefined;
-    throw err;
-  }
-}
+// publish-ami's SSM write; its reads go through lib/ssm-parameter.ts.
+import { ParameterAlreadyExists, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 
 /** Creates the parameter; false when another writer created it first. Never overwrites. */
 export async function createAmiParameter(client: SSMClient, name: string, amiId: string, description: string): Promise<boolean> {

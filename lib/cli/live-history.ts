@@ -1,8 +1,7 @@
 // The SSM calls of `greenlight rollback`: the live-release parameter's history, and whether a release's AMI is recorded.
-import { paginateGetParameterHistory, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
+import { paginateGetParameterHistory, type SSMClient } from '@aws-sdk/client-ssm';
+import { isParameterNotFound } from '../ssm-parameter';
 import type { LiveReleaseVersion } from './previous-release';
-
-const notFound = (err: unknown): boolean => err instanceof ParameterNotFound || (err as Error)?.name === 'ParameterNotFound';
 
 /** Every version of the parameter, oldest first; empty when it does not exist. */
 export async function readLiveHistory(client: SSMClient, parameterName: string): Promise<LiveReleaseVersion[]> {
@@ -15,7 +14,7 @@ export async function readLiveHistory(client: SSMClient, parameterName: string):
       }
     }
   } catch (err) {
-    if (notFound(err)) return [];
+    if (isParameterNotFound(err)) return [];
     throw err;
   }
   return versions;

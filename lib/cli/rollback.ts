@@ -1,7 +1,7 @@
 // `greenlight rollback --env <env>`: deploys the release that served before the live one, through
 // the same gate as any release, or with --print shows the command that would.
-import { getParameter } from '../ami/ssm';
 import { UserError } from '../errors';
+import { getParameterValue } from '../ssm-parameter';
 import { amiParameterName, liveReleaseParameterName } from '../ssm-paths';
 import { cdkDeployCommandLine } from './cdk-deploy';
 import { defaultRuntime, type DeployRuntime, type PreparedDeploy, runDeploy } from './deploy';
@@ -31,7 +31,7 @@ export async function runRollback(
   const history = await readLiveHistory(ssm, liveParameter).catch((err) => explainAwsError(err, `reading ${liveParameter}`));
   const target = choosePrevious(liveParameter, history);
   const amiParameter = amiParameterName(env.app, target.previous);
-  const ami = await getParameter(ssm, amiParameter).catch((err) => explainAwsError(err, `reading ${amiParameter}`));
+  const ami = await getParameterValue(ssm, amiParameter).catch((err) => explainAwsError(err, `reading ${amiParameter}`));
   if (!ami) {
     throw new UserError(
       `cannot roll back ${env.envName} to ${target.previous}: its AMI parameter ${amiParameter} is missing ` +

@@ -9,7 +9,8 @@ import {
   type Filter,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { getParameterValue } from '../ssm-parameter';
 import { RELEASE_TAG } from '../ssm-paths';
 import type { Observation, ScalingActivityObservation, TargetHealthObservation } from './types';
 
@@ -149,15 +150,8 @@ export async function observeGroup(clients: AwsClients, groupName: string, at: n
 }
 
 /** The value of a String parameter, or undefined when it does not exist. */
-export async function readParameter(clients: AwsClients, name: string): Promise<string | undefined> {
-  try {
-    const out = await clients.ssm.send(new GetParameterCommand({ Name: name }));
-    return out.Parameter?.Value;
-  } catch (err) {
-    if (err instanceof ParameterNotFound || (err as Error).name === 'ParameterNotFound') return undefined;
-    throw err;
-  }
-}
+export const readParameter = (clients: AwsClients, name: string): Promise<string | undefined> =>
+  getParameterValue(clients.ssm, name);
 
 /**
  * Overwrites a String parameter. Intelligent-Tiering keeps it Standard (free, 4 KB) and moves it
