@@ -2,12 +2,11 @@
 // greenlight CLI: parses arguments and hands off to lib/. No logic lives here.
 import { Command, CommanderError } from 'commander';
 import { UserError, USER_ERROR_EXIT_CODE } from '../lib/errors';
-import { releaseOption } from '../lib/cli/environment';
 import { statusCommand, type StatusCommandOptions } from '../lib/cli/status';
 import { watchCommand, type WatchCommandOptions } from '../lib/cli/watch';
 import { publishAmi, resolveApp } from '../lib/ami/publish';
 import { deployCommand, type DeployCommandOptions } from '../lib/cli/deploy';
-import { releaseAmi } from '../lib/cli/release-ami';
+import { releaseAmiCommand, type ReleaseAmiCommandOptions } from '../lib/cli/release-ami';
 import { rollbackCommand, type RollbackCommandOptions } from '../lib/cli/rollback';
 import { rehearseCommand, type RehearseCommandOptions } from '../lib/rehearsal/command';
 
@@ -99,9 +98,8 @@ program
   .description('print the AMI recorded for a release, or nothing when it has not been baked')
   .option('--release <id>', 'the release id')
   .option('--app <name>', "the app's name (default: context.app in cdk.json)")
-  .action(async (opts: { release?: string; app?: string }) => {
-    const release = releaseOption(opts.release, 'the release whose AMI to look up');
-    const ami = await releaseAmi(resolveApp(opts.app, 'cdk.json'), release);
+  .action(async (opts: ReleaseAmiCommandOptions) => {
+    const ami = await releaseAmiCommand(opts);
     if (ami) console.log(ami);
   });
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { UserError } from '../errors';
-import { AMI_PATTERN, RELEASE_PATTERN } from '../config/release';
+import { amiOption, releaseOption } from '../cli/options';
 import { configSchema } from '../config/schema';
 import { amiParameterName } from '../ssm-paths';
 import { type BakedAmi, readManifest } from './manifest';
@@ -65,15 +65,6 @@ export interface PublishAmiResult {
 
 type PublishAction = 'created' | 'unchanged';
 
-export function validateRelease(release: string): string {
-  if (!RELEASE_PATTERN.test(release)) {
-    throw new UserError(
-      `--release ${JSON.stringify(release)}: not a valid release id; expected 1–63 letters, digits, dots or hyphens, starting with a letter or digit`,
-    );
-  }
-  return release;
-}
-
 /** `--app`, or else cdk.json's context.app. */
 export function resolveApp(explicit: string | undefined, cdkJsonPath: string): string {
   let app: unknown = explicit;
@@ -97,16 +88,13 @@ function bakedAmi(options: PublishAmiOptions): BakedAmi {
     throw new UserError('give either --manifest <file> (after a bake) or --ami <id> (an AMI shared from the bake account)');
   }
   if (options.manifest !== undefined) return readManifest(options.manifest, options.region);
-  const amiId = options.ami ?? '';
-  if (!AMI_PATTERN.test(amiId)) {
-    throw new UserError(`--ami ${JSON.stringify(amiId)}: not an AMI id; expected "ami-" and 8 or 17 hex digits`);
-  }
+  const amiId = amiOption(options.ami) ?? '';
   if (!options.region) throw new UserError('--ami needs a region: set AWS_REGION to the region the AMI is in');
   return { amiId, region: options.region };
 }
 
 export async function publishAmi(options: PublishAmiOptions): Promise<PublishAmiResult> {
-  const release = validateRelease(options.release);
+  const release = releaseOption(options.release, 'the release id the AMI was baked for');
   const baked = bakedAmi(options);
   if (baked.release !== undefined && baked.release !== release) {
     throw new UserError(

@@ -9,7 +9,8 @@ import { parseRecord, type ProgressRecord } from '../health-gate/progress-record
 import { amiParameterName, gateProgressParameterName, liveReleaseParameterName } from '../ssm-paths';
 import { cdkDeployArgs, checkAssemblyRelease, type DeployPlan } from './cdk-deploy';
 import { CLOCK_SKEW_MS, deployOutcome } from './deploy-outcome';
-import { amiOption, type CliEnvironment, loadEnvironment, releaseOption, wholeOption } from './environment';
+import { type CliEnvironment, loadEnvironment } from './environment';
+import { amiOption, pollIntervalMs, releaseOption } from './options';
 import { watchGate } from './watch';
 
 export interface DeployCommandOptions {
@@ -31,7 +32,7 @@ export function prepareDeploy(opts: DeployCommandOptions, cdkJsonPath = 'cdk.jso
   const env = loadEnvironment(opts.env, cdkJsonPath);
   const release = releaseOption(opts.release, 'the release to deploy, e.g. --release 2026.11.22-3f9c2ab');
   const ami = amiOption(opts.ami);
-  const intervalMs = (wholeOption('--interval', opts.interval, 1, 300) ?? 5) * 1000;
+  const intervalMs = pollIntervalMs(opts.interval);
   if (opts.appDir !== undefined) {
     if (ami) throw new UserError('--ami cannot be combined with --app-dir: the AMI was fixed when the assembly was synthesized');
     checkAssembly(opts.appDir, env, release);

@@ -1,7 +1,6 @@
 // The environment a CLI command is about: cdk.json's settings for `--env`, checked like the synth does.
 import { readFileSync } from 'node:fs';
 import { loadSettings } from '../config/load';
-import { AMI_PATTERN, RELEASE_PATTERN } from '../config/release';
 import type { EnvironmentSettings } from '../config/schema';
 import { UserError } from '../errors';
 
@@ -29,34 +28,6 @@ export function loadEnvironment(envName: string | undefined, cdkJsonPath = 'cdk.
     );
   }
   return { app: config.app, envName, settings, stackName: `${config.app}-${envName}` };
-}
-
-/** A whole-number option within [min, max]; the error names the flag, echoes the value and gives the range. */
-export function wholeOption(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
-    throw new UserError(`${flag} ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
-  }
-  return value;
-}
-
-/** `--release <id>`: required, in the safe character set release ids are held to. */
-export function releaseOption(raw: string | undefined, purpose: string): string {
-  if (!raw) throw new UserError(`--release <id> is required: ${purpose}`);
-  if (!RELEASE_PATTERN.test(raw)) {
-    throw new UserError(
-      `--release ${JSON.stringify(raw)}: not a valid release id; expected 1–63 letters, digits, dots or hyphens, starting with a letter or digit`,
-    );
-  }
-  return raw;
-}
-
-/** `--ami ami-…`: optional. */
-export function amiOption(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  if (!AMI_PATTERN.test(raw)) throw new UserError(`--ami ${JSON.stringify(raw)}: not an AMI id; expected "ami-" and 8 or 17 hex digits`);
-  return raw;
 }
 
 /** AWS errors that are the caller's setup (no credentials, no permission) become one-line user errors. */

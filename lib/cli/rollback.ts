@@ -5,7 +5,8 @@ import { getParameterValue } from '../ssm-parameter';
 import { amiParameterName, liveReleaseParameterName } from '../ssm-paths';
 import { cdkDeployCommandLine } from './cdk-deploy';
 import { defaultRuntime, type DeployRuntime, type PreparedDeploy, runDeploy } from './deploy';
-import { explainAwsError, loadEnvironment, wholeOption } from './environment';
+import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
+import { pollIntervalMs } from './options';
 import { readLiveHistory } from './live-history';
 import { choosePrevious } from './previous-release';
 
@@ -17,14 +18,19 @@ export interface RollbackCommandOptions {
 
 const when = (d?: Date): string => (d ? ` since ${d.toISOString()}` : '');
 
+export interface PreparedRollback {
+  readonly env: CliEnvironment;
+  readonly intervalMs: number;
+  readonly print: boolean;
+}
+
+/** Checks every option before anything calls AWS. */
+export function prepareRollback(opts: RollbackCommandOptions, cdkJsonPath = 'cdk.json'): PreparedRollback {
+  return { env: loadEnvironment(opts.env, cdkJsonPath), intervalMs: pollIntervalMs(opts.interval), print: opts.print ?? false };
+}
+
 /** Finds the previous release, checks its AMI is still recorded, then prints or deploys. */
-export async function runRollback(
-  opts: RollbackCommandOptions,
-  rt: DeployRuntime,
-  cdkJsonPath = 'cdk.json',
-): Promise<number> {
-  const env = loadEnvironment(opts.env, cdkJsonPath);
-  const intervalMs = (wholeOption('--interval', opts.interval, 1, 300) ?? 5) * 1000;
+export async function runRollback({ env, intervalMs, print }: PreparedRollback, rt: DeployRuntime): Promise<number> {
   const liveParameter = liveReleaseParameterName(env.app, env.envName);
   const ssm = rt.clients.ssm;
 
@@ -45,7 +51,7 @@ export async function runRollback(
     plan: { stackName: env.stackName, envName: env.envName, release: target.previous },
     intervalMs,
   };
-  if (opts.print) {
+  if (print) {
     rt.print(cdkDeployCommandLine(prepared.plan));
     return 0;
   }
@@ -57,5 +63,6 @@ export async function runRollback(
 }
 
 export async function rollbackCommand(opts: RollbackCommandOptions, cdkJsonPath = 'cdk.json'): Promise<number> {
-  return runRollback(opts, defaultRuntime(loadEnvironment(opts.env, cdkJsonPath)), cdkJsonPath);
+  const prepared = prepareRollback(opts, cdkJsonPath);
+  return runRollback(prepared, defaultRuntime(prepared.env));
 }

@@ -4,7 +4,8 @@ import { type AwsClients, createClients, isTransient, readParameter } from '../h
 import { formatDuration } from '../health-gate/evaluate';
 import { parseRecord, type ProgressRecord } from '../health-gate/progress-record';
 import { gateProgressParameterName } from '../ssm-paths';
-import { explainAwsError, loadEnvironment, releaseOption, wholeOption } from './environment';
+import { explainAwsError, loadEnvironment } from './environment';
+import { pollIntervalMs, releaseOption, wholeOption } from './options';
 
 export type WatchOutcome = 'pass' | 'fail' | 'gave-up' | 'stopped';
 
@@ -81,12 +82,12 @@ export async function watchCommand(
 ): Promise<number> {
   const env = loadEnvironment(opts.env, cdkJsonPath);
   const release = releaseOption(opts.release, 'the release whose gate to follow');
-  const intervalSeconds = wholeOption('--interval', opts.interval, 1, 300) ?? 5;
   // Room for the stack to create the probe and the group before the gate starts.
+  const intervalMs = pollIntervalMs(opts.interval);
   const timeoutSeconds = wholeOption('--timeout', opts.timeout, 10, 86_400) ?? env.settings.gate.timeout + 1800;
   const outcome = await watchGate(clients ?? createClients(process.env.AWS_REGION || env.settings.region), {
     parameterName: gateProgressParameterName(env.app, env.envName, release),
-    intervalMs: intervalSeconds * 1000,
+    intervalMs,
     deadlineMs: timeoutSeconds * 1000,
     staleMs: 10 * 60_000,
     now: () => Date.now(),

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DeployRuntime } from '../../lib/cli/deploy';
 import { releaseAmi } from '../../lib/cli/release-ami';
-import { runRollback } from '../../lib/cli/rollback';
+import { prepareRollback, runRollback } from '../../lib/cli/rollback';
 import { UserError } from '../../lib/errors';
 import { createClients } from '../../lib/health-gate/aws';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
@@ -46,7 +46,7 @@ describe('greenlight rollback', () => {
   it('says so when no release has gone live, and deploys nothing', async () => {
     ssm.on(GetParameterHistoryCommand).rejects(notFound());
     const { rt, cdkCalls } = runtime();
-    await expect(runRollback({ env: 'production' }, rt, CDK_JSON)).rejects.toThrow(
+    await expect(runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).rejects.toThrow(
       new UserError(`nothing to roll back to: ${LIVE} does not exist, so no release has gone live here yet`),
     );
     expect(cdkCalls).toEqual([]);
@@ -55,7 +55,7 @@ describe('greenlight rollback', () => {
   it('says so when only one release has served', async () => {
     ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r1') });
     const { rt, cdkCalls } = runtime();
-    await expect(runRollback({ env: 'production', print: true }, rt, CDK_JSON)).rejects.toThrow(
+    await expect(runRollback(prepareRollback({ env: 'production', print: true }, CDK_JSON), rt)).rejects.toThrow(
       `nothing to roll back to: ${LIVE} has only ever held r1, so no earlier release has served here`,
     );
     expect(cdkCalls).toEqual([]);
@@ -65,7 +65,7 @@ describe('greenlight rollback', () => {
     ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
     ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
     const { rt, lines, cdkCalls } = runtime();
-    expect(await runRollback({ env: 'production', print: true }, rt, CDK_JSON)).toBe(0);
+    expect(await runRollback(prepareRollback({ env: 'production', print: true }, CDK_JSON), rt)).toBe(0);
     expect(lines).toEqual([
       `npx cdk deploy ${APP}-production -c env=production -c release=r1 --require-approval never --progress events`,
     ]);
@@ -77,7 +77,7 @@ describe('greenlight rollback', () => {
     ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
     ssm.on(GetParameterCommand, { Name: amiParam('r2') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
     const { rt, lines, cdkCalls } = runtime(1);
-    expect(await runRollback({ env: 'production' }, rt, CDK_JSON)).toBe(1);
+    expect(await runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).toBe(1);
     expect(lines[0]).toBe(
       `rolling production back from r3 since ${day(3).toISOString()} to r2 (live since ${day(2).toISOString()}, AMI ami-0123456789abcdef0); it goes through the health gate like any release`,
     );
@@ -94,7 +94,7 @@ describe('greenlight rollback', () => {
       .resolvesOnce({ Parameters: history('r1', 'r2').slice(1) });
     ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
     const { rt, lines } = runtime();
-    await runRollback({ env: 'production', print: true }, rt, CDK_JSON);
+    await runRollback(prepareRollback({ env: 'production', print: true }, CDK_JSON), rt);
     expect(ssm.commandCalls(GetParameterHistoryCommand)).toHaveLength(2);
     expect(lines[0]).toContain('release=r1');
   });
@@ -102,7 +102,7 @@ describe('greenlight rollback', () => {
   it('refuses clearly when the previous release’s AMI parameter is gone', async () => {
     ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
     const { rt, cdkCalls } = runtime();
-    const rollback = runRollback({ env: 'production' }, rt, CDK_JSON);
+    const rollback = runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt);
     await expect(rollback).rejects.toThrow(UserError);
     await expect(rollback).rejects.toThrow(
       `cannot roll back production to r1: its AMI parameter ${amiParam('r1')} is missing (deleted, or published in another region)`,
@@ -113,15 +113,14 @@ describe('greenlight rollback', () => {
   it('turns missing permissions into a one-line error', async () => {
     ssm.on(GetParameterHistoryCommand).rejects(Object.assign(new Error('not authorized to perform ssm:GetParameterHistory'), { name: 'AccessDeniedException' }));
     const { rt } = runtime();
-    await expect(runRollback({ env: 'production' }, rt, CDK_JSON)).rejects.toThrow(
+    await expect(runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).rejects.toThrow(
       new UserError(`reading ${LIVE}: AccessDeniedException: not authorized to perform ssm:GetParameterHistory`),
     );
   });
 
-  it('checks its options before calling AWS', async () => {
-    const { rt } = runtime();
-    await expect(runRollback({ env: 'qa' }, rt, CDK_JSON)).rejects.toThrow('--env "qa": unknown environment');
-    await expect(runRollback({ env: 'production', interval: 'soon' }, rt, CDK_JSON)).rejects.toThrow(
+  it('checks its options before calling AWS', () => {
+    expect(() => prepareRollback({ env: 'qa' }, CDK_JSON)).toThrow('--env "qa": unknown environment');
+    expect(() => prepareRollback({ env: 'production', interval: 'soon' }, CDK_JSON)).toThrow(
       '--interval "soon": expected a whole number from 1 to 300',
     );
     expect(ssm.calls()).toHaveLength(0);
