@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSTANCE_ROLE_KEY, startFakeImds, startStubSsm } from './fake-aws';
 import { APP_USER, get, layoutImage, startGunicorn, startNginx, unitCommand, waitForLiveness } from './instance';
 import { TestPostgres } from './postgres';
-import { freePort, run, type Service } from './processes';
+import { ephemeralPort } from '../../lib/rehearsal/net';
+import { run, type Service } from './processes';
 
 const BOOTSTRAP = join(__dirname, '..', '..', 'userdata', 'bootstrap.sh');
 const APP = 'greenlight-demo';
@@ -64,7 +65,7 @@ async function instance(name: string) {
 }
 
 async function serve(root: string): Promise<number> {
-  const port = await freePort(ADDRESS);
+  const port = await ephemeralPort(ADDRESS);
   const gunicorn = await startGunicorn(root, APP);
   const nginx = startNginx(root, ADDRESS, port);
   services.push(gunicorn, nginx);

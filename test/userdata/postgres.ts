@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './processes';
+import { ephemeralPort } from '../../lib/rehearsal/net';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -18,7 +18,7 @@ export class TestPostgres {
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
-    const pg = new TestPostgres(dir, await freePort('127.0.0.1'));
+    const pg = new TestPostgres(dir, await ephemeralPort('127.0.0.1'));
     pg.asPostgres(`${BIN}/initdb`, ['-D', join(dir, 'data'), '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8']);
     pg.startServer();
     return pg;

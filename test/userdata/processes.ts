@@ -1,6 +1,5 @@
 // Child processes for the real-process tests: started, awaited and stopped by PID only.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { createServer } from 'node:net';
 
 export interface Finished {
   readonly code: number | null;
@@ -60,14 +59,6 @@ export function startService(cmd: string, args: readonly string[], options: Spaw
       clearTimeout(timer);
     },
   };
-}
-
-export async function freePort(host: string): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Polls until check() holds, at most `timeoutMs`. */
