@@ -33,7 +33,21 @@ export const LIMITS = {
   gateTimeout: [60, 6600],
   maxReplacedInstances: [0, 100],
   capacity: [1, 1000],
+  smokePaths: [1, 20],
+  smokeTimeout: [1, 60],
+  // The load balancer's metrics come in 60-second periods, so a shorter bake sees no full period.
+  bakeDuration: [60, 3600],
+  maxErrorRate: [0, 100],
+  maxErrors: [0, 1_000_000],
+  bakeAlarms: [0, 10],
 } as const;
+
+/** The preview route's header; its value is the release id. */
+export const PREVIEW_DEFAULTS = { header: 'X-Greenlight-Release' } as const;
+
+export const SMOKE_DEFAULTS = { expectedStatuses: '200', timeout: 10 } as const;
+
+export const BAKE_DEFAULTS = { maxErrorRate: 1, maxErrors: 0, alarms: [] as readonly string[] } as const;
 
 const describe = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 
@@ -56,6 +70,16 @@ const count = ([min, max]: readonly [number, number]) =>
   z.unknown().transform((value, ctx) => {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       ctx.addIssue({ code: 'custom', message: `${describe(value)} is out of range; allowed a whole number ${min}–${max}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+/** A percentage within [min, max], fractions allowed. */
+const percent = ([min, max]: readonly [number, number]) =>
+  z.unknown().transform((value, ctx) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `${describe(value)} is out of range; allowed a percentage ${min}–${max}` });
       return z.NEVER;
     }
     return value;
@@ -88,9 +112,19 @@ const matcher = z.unknown().transform((value, ctx) => {
   return value;
 });
 
+const absolutePath = (what: string) => text(what, /^\/[\x21-\x7e]{0,1023}$/, 'an absolute path such as "/health/"');
+
+/** A list of at most `max` entries; the message echoes how many it received. */
+const list = <T extends z.ZodType>(item: T, [min, max]: readonly [number, number], what: string) =>
+  z.array(item, { error: (iss) => `${describe(iss.input)} is not a list of ${what}` }).superRefine((items, ctx) => {
+    if (items.length < min || items.length > max) {
+      ctx.addIssue({ code: 'custom', message: `lists ${items.length} ${what}; allowed ${min}–${max}` });
+    }
+  });
+
 const healthCheck = z
   .strictObject({
-    path: text('a health-check path', /^\/[\x21-\x7e]{0,1023}$/, 'an absolute path such as "/health/"').default(
+    path: absolutePath('a health-check path').default(
       HEALTH_CHECK_DEFAULTS.path,
     ),
     interval: seconds(LIMITS.interval).default(HEALTH_CHECK_DEFAULTS.interval),
@@ -114,6 +148,30 @@ const gate = z.strictObject({
   pollInterval: seconds(LIMITS.pollInterval).default(GATE_DEFAULTS.pollInterval),
   timeout: seconds(LIMITS.gateTimeout).default(GATE_DEFAULTS.timeout),
   maxReplacedInstances: count(LIMITS.maxReplacedInstances).default(GATE_DEFAULTS.maxReplacedInstances),
+});
+
+// An ALB http-header condition names a header of at most 40 token characters.
+const preview = z.strictObject({
+  header: text('an HTTP header name', /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/, '1–40 letters, digits or -_.!#$%&\'*+^`|~').default(
+    PREVIEW_DEFAULTS.header,
+  ),
+});
+
+const smoke = z.strictObject({
+  paths: list(absolutePath('a smoke-check path'), LIMITS.smokePaths, 'paths'),
+  expectedStatuses: matcher.default(SMOKE_DEFAULTS.expectedStatuses),
+  timeout: seconds(LIMITS.smokeTimeout).default(SMOKE_DEFAULTS.timeout),
+});
+
+const bake = z.strictObject({
+  duration: seconds(LIMITS.bakeDuration),
+  maxErrorRate: percent(LIMITS.maxErrorRate).default(BAKE_DEFAULTS.maxErrorRate),
+  maxErrors: count(LIMITS.maxErrors).default(BAKE_DEFAULTS.maxErrors),
+  alarms: list(
+    text('a CloudWatch alarm name', /^[^\x00-\x1f]{1,255}$/, '1–255 printable characters'),
+    LIMITS.bakeAlarms,
+    'alarms',
+  ).default([]),
 });
 
 const capacity = z
@@ -199,6 +257,11 @@ export const environmentSchema = z
     healthCheckGracePeriod: seconds(LIMITS.healthCheckGracePeriod).default(300),
     gate: gate.default({ ...GATE_DEFAULTS }),
     listener: listener.default({ protocol: 'HTTP' }),
+    preview: preview.default({ ...PREVIEW_DEFAULTS }),
+    /** Requested through the preview route after the gate passes; none when absent. */
+    smoke: smoke.optional(),
+    /** Watches the release after the cutover; none when absent. */
+    bake: bake.optional(),
     tags: tags.default({}),
     /** Defaults to true for an environment named "production". */
     deletionProtection: z

@@ -42,6 +42,19 @@ describe('loadSettings', () => {
     expect(env.deregistrationDelay).toBe(300);
   });
 
+  it('defaults the preview header and leaves smoke checks and the bake off', () => {
+    const env = loadProduction({}).environments.production;
+    expect(env.preview).toEqual({ header: 'X-Greenlight-Release' });
+    expect(env.smoke).toBeUndefined();
+    expect(env.bake).toBeUndefined();
+  });
+
+  it('fills the defaults of smoke checks and a bake', () => {
+    const env = loadProduction({ smoke: { paths: ['/', '/orders/'] }, bake: { duration: 300 } }).environments.production;
+    expect(env.smoke).toEqual({ paths: ['/', '/orders/'], expectedStatuses: '200', timeout: 10 });
+    expect(env.bake).toEqual({ duration: 300, maxErrorRate: 1, maxErrors: 0, alarms: [] });
+  });
+
   it('fills defaults inside a partly given health check', () => {
     const env = loadProduction({ healthCheck: { interval: 30 } }).environments.production;
     expect(env.healthCheck).toEqual({ ...HEALTH_CHECK_DEFAULTS, interval: 30 });
@@ -87,6 +100,19 @@ describe('loadSettings', () => {
     ['gate timeout above the provider limit', { gate: { timeout: 7200 } }, 'environments.production.gate.timeout: 7200s is out of range; allowed 60–6600s'],
     ['gate timeout shorter than the time to turn healthy', { gate: { timeout: 60, consecutiveHealthyPolls: 3, pollInterval: 15 } }, 'environments.production.gate.timeout: 60s is too short; the gate needs at least 75s (healthyThreshold 2 × interval 15s + consecutiveHealthyPolls 3 × pollInterval 15s)'],
     ['zero consecutive polls', { gate: { consecutiveHealthyPolls: 0 } }, 'environments.production.gate.consecutiveHealthyPolls: 0 is out of range; allowed a whole number 1–20'],
+    ['a preview header with a space', { preview: { header: 'X Release' } }, 'environments.production.preview.header: "X Release" is not an HTTP header name; expected 1–40 letters, digits or -_.!#$%&\'*+^`|~'],
+    ['a smoke check without paths', { smoke: {} }, 'environments.production.smoke.paths: is required'],
+    ['an empty list of smoke paths', { smoke: { paths: [] } }, 'environments.production.smoke.paths: lists 0 paths; allowed 1–20'],
+    ['a relative smoke path', { smoke: { paths: ['/', 'orders/'] } }, 'environments.production.smoke.paths[1]: "orders/" is not a smoke-check path; expected an absolute path such as "/health/"'],
+    ['smoke paths as a string', { smoke: { paths: '/' } }, 'environments.production.smoke.paths: "/" is not a list of paths'],
+    ['a smoke timeout of 0', { smoke: { paths: ['/'], timeout: 0 } }, 'environments.production.smoke.timeout: 0s is out of range; allowed 1–60s'],
+    ['a smoke status of 5xx', { smoke: { paths: ['/'], expectedStatuses: '500' } }, 'environments.production.smoke.expectedStatuses: "500" is not a valid matcher; expected HTTP codes 200–499 as "200", "200,202" or "200-299"'],
+    ['a bake without a duration', { bake: {} }, 'environments.production.bake.duration: undefined must be a whole number of seconds (60–3600)'],
+    ['a bake shorter than a metric period', { bake: { duration: 30 } }, 'environments.production.bake.duration: 30s is out of range; allowed 60–3600s'],
+    ['an error rate above 100', { bake: { duration: 300, maxErrorRate: 150 } }, 'environments.production.bake.maxErrorRate: 150 is out of range; allowed a percentage 0–100'],
+    ['an error rate as text', { bake: { duration: 300, maxErrorRate: '1%' } }, 'environments.production.bake.maxErrorRate: "1%" is out of range; allowed a percentage 0–100'],
+    ['negative max errors', { bake: { duration: 300, maxErrors: -1 } }, 'environments.production.bake.maxErrors: -1 is out of range; allowed a whole number 0–1000000'],
+    ['an empty alarm name', { bake: { duration: 300, alarms: [''] } }, 'environments.production.bake.alarms[0]: "" is not a CloudWatch alarm name; expected 1–255 printable characters'],
     ['deletion protection as a string', { deletionProtection: 'yes' }, 'environments.production.deletionProtection: "yes" must be true or false'],
   ];
 

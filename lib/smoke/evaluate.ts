@@ -1,0 +1,67 @@
+// The smoke checks' verdict as a pure function: (per-path results, expected statuses) -> verdict.
+// The AWS handler and the local rehearsal request the paths through the preview route their own
+// way and share this decision and its wording.
+
+/** What one request through the preview route gave. */
+export interface SmokeResult {
+  /** The path requested, e.g. `/orders/`. */
+  readonly path: string;
+  /** The HTTP status, when an answer came. */
+  readonly status?: number;
+  /** Why no answer came: `timed out after 10s`, `connect ECONNREFUSED ...`. */
+  readonly error?: string;
+  /** The start of the answer's body, for the failure message. */
+  readonly bodyExcerpt?: string;
+}
+
+export interface SmokeVerdict {
+  readonly verdict: 'pass' | 'fail';
+  /** `smoke: GET /orders/ answered 500 (expected 200): "Traceback ..."` on failure. */
+  readonly message: string;
+  /** The results that did not answer as expected, in request order. */
+  readonly failures: readonly SmokeResult[];
+}
+
+/** Characters of a body quoted in a failure message. */
+export const BODY_EXCERPT_LENGTH = 120;
+
+/** The body's first characters on one line, whitespace collapsed, for a one-line message. */
+export function bodyExcerpt(body: string, length = BODY_EXCERPT_LENGTH): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  return line.length > length ? `${line.slice(0, length - 1)}…` : line;
+}
+
+/**
+ * Whether a status matches a load-balancer style matcher: `200`, `200,202` or `200-299`.
+ * Throws on a malformed matcher, naming it (the settings schema rejects those before a deploy).
+ */
+export function statusMatches(matcher: string, status: number): boolean {
+  if (!/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(matcher)) {
+    throw new Error(`smoke expectedStatuses: ${JSON.stringify(matcher)} is not a matcher such as "200", "200,202" or "200-299"`);
+  }
+  return matcher.split(',').some((part) => {
+    const [from, to = from] = part.split('-').map(Number);
+    return status >= from && status <= to;
+  });
+}
+
+function describeFailure(result: SmokeResult, expected: string): string {
+  if (result.status === undefined) return `GET ${result.path} failed: ${result.error ?? 'no answer'}`;
+  const body = result.bodyExcerpt ? `: ${JSON.stringify(result.bodyExcerpt)}` : '';
+  return `GET ${result.path} answered ${result.status} (expected ${expected})${body}`;
+}
+
+/** Pass when every path answered with an expected status; otherwise name the first failure and count the rest. */
+export function evaluateSmoke(results: readonly SmokeResult[], expectedStatuses: string): SmokeVerdict {
+  if (results.length === 0) {
+    // An empty check proves nothing; the settings require at least one path.
+    return { verdict: 'fail', message: 'smoke: no paths were requested', failures: [] };
+  }
+  const failures = results.filter((r) => r.status === undefined || !statusMatches(expectedStatuses, r.status));
+  if (failures.length === 0) {
+    const paths = results.map((r) => r.path).join(', ');
+    return { verdict: 'pass', message: `smoke: ${results.length}/${results.length} paths answered ${expectedStatuses} (${paths})`, failures };
+  }
+  const more = failures.length > 1 ? ` (+${failures.length - 1} more of ${results.length} paths failed)` : '';
+  return { verdict: 'fail', message: `smoke: ${describeFailure(failures[0], expectedStatuses)}${more}`, failures };
+}

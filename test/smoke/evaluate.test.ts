@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { bodyExcerpt, evaluateSmoke, type SmokeResult, statusMatches } from '../../lib/smoke/evaluate';
+
+describe('statusMatches', () => {
+  const cases: ReadonlyArray<readonly [string, number, boolean]> = [
+    ['200', 200, true],
+    ['200', 301, false],
+    ['200,202', 202, true],
+    ['200,202', 201, false],
+    ['200-299', 204, true],
+    ['200-299', 300, false],
+    ['200,300-399', 302, true],
+    ['200,300-399', 404, false],
+  ];
+  it.each(cases)('%s matches %i: %s', (matcher, status, expected) => {
+    expect(statusMatches(matcher, status)).toBe(expected);
+  });
+
+  it('names a malformed matcher', () => {
+    expect(() => statusMatches('2xx', 200)).toThrow('smoke expectedStatuses: "2xx" is not a matcher such as "200", "200,202" or "200-299"');
+  });
+});
+
+describe('bodyExcerpt', () => {
+  it('puts the body on one line', () => {
+    expect(bodyExcerpt('Traceback (most recent call last):\n  File "x"\n')).toBe('Traceback (most recent call last): File "x"');
+  });
+  it('cuts a long body with an ellipsis', () => {
+    expect(bodyExcerpt('a'.repeat(200), 10)).toBe(`${'a'.repeat(9)}…`);
+  });
+});
+
+describe('evaluateSmoke', () => {
+  const ok = (path: string, status = 200): SmokeResult => ({ path, status });
+  const cases: ReadonlyArray<{
+    readonly name: string;
+    readonly results: readonly SmokeResult[];
+    readonly expected?: string;
+    readonly verdict: 'pass' | 'fail';
+    readonly message: string;
+    readonly failed?: readonly string[];
+  }> = [
+    {
+      name: 'every path answers 200',
+      results: [ok('/'), ok('/orders/')],
+      verdict: 'pass',
+      message: 'smoke: 2/2 paths answered 200 (/, /orders/)',
+    },
+    {
+      name: 'a 500 with its body',
+      results: [ok('/'), { path: '/orders/', status: 500, bodyExcerpt: 'Traceback (most recent call last):' }],
+      verdict: 'fail',
+      message: 'smoke: GET /orders/ answered 500 (expected 200): "Traceback (most recent call last):"',
+      failed: ['/orders/'],
+    },
+    {
+      name: 'a redirect is not a 200',
+      results: [{ path: '/orders', status: 301 }],
+      verdict: 'fail',
+      message: 'smoke: GET /orders answered 301 (expected 200)',
+    },
+    {
+      name: 'a range of expected statuses',
+      results: [ok('/', 204), ok('/login/', 302)],
+      expected: '200-399',
+      verdict: 'pass',
+      message: 'smoke: 2/2 paths answered 200-399 (/, /login/)',
+    },
+    {
+      name: 'no answer at all',
+      results: [{ path: '/', error: 'timed out after 10s' }],
+      verdict: 'fail',
+      message: 'smoke: GET / failed: timed out after 10s',
+    },
+    {
+      name: 'the first failure is named and the others counted',
+      results: [{ path: '/a/', status: 502 }, ok('/b/'), { path: '/c/', error: 'socket hang up' }],
+      verdict: 'fail',
+      message: 'smoke: GET /a/ answered 502 (expected 200) (+1 more of 3 paths failed)',
+      failed: ['/a/', '/c/'],
+    },
+    {
+      name: 'nothing requested proves nothing',
+      results: [],
+      verdict: 'fail',
+      message: 'smoke: no paths were requested',
+    },
+  ];
+
+  it.each(cases)('$name', ({ results, expected = '200', verdict, message, failed }) => {
+    const decision = evaluateSmoke(results, expected);
+    expect(decision.verdict).toBe(verdict);
+    expect(decision.message).toBe(message);
+    if (failed) expect(decision.failures.map((f) => f.path)).toEqual(failed);
+  });
+});
