@@ -134,6 +134,7 @@ export async function observeGroup(clients: AwsClients, groupName: string, at: n
       instances,
       targetGroups,
       targetHealth: health.flat(),
+      desiredCapacity: group.DesiredCapacity,
       activities: (activities.Activities ?? []).map(
         (a): ScalingActivityObservation => ({
           activityId: a.ActivityId ?? '',

@@ -1,6 +1,7 @@
 // The gate's decision as a pure function: (observation, policy, progress) -> verdict.
 // No clock, no I/O: the poll's time comes in the observation, so a test or the local rehearsal
 // can replay any timeline. The rules are DESIGN.md's "The gate's decision".
+import { attributeDepartures, desiredCapacityView, desiredNote } from './desired-capacity';
 import { diagnose, responseCodes } from './diagnose';
 import type {
   Evaluate,
@@ -134,7 +135,9 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
   const base: GateProgress = previous ?? freshProgress(observation.at);
   const elapsed = observation.at - base.startedAt;
   const timedOut = elapsed >= policy.timeoutMs;
-  const expected = policy.expectedInstances;
+  // The probe's size is the floor; a policy that raised desired capacity raises what the gate waits for.
+  const capacity = desiredCapacityView(policy.expectedInstances, observation, base);
+  const expected = capacity.expected;
 
   if (observation.transientError) {
     // Throttling says nothing about the fleet: neither count nor break the healthy streak.
@@ -152,13 +155,16 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
 
   const currentIds = observation.instances.map((i) => i.instanceId);
   const current = new Set(currentIds);
-  const replaced = new Set(base.replacedInstances);
-  for (const id of base.seenInstances) if (!current.has(id)) replaced.add(id);
-  for (const i of observation.instances) if (isLeaving(i.lifecycleState)) replaced.add(i.instanceId);
+  const departed = new Set<string>();
+  for (const id of base.seenInstances) if (!current.has(id)) departed.add(id);
+  for (const i of observation.instances) if (isLeaving(i.lifecycleState)) departed.add(i.instanceId);
   for (const a of observation.activities) {
     const id = a.description?.match(TERMINATION)?.[1];
-    if (id) replaced.add(id);
+    if (id) departed.add(id);
   }
+  // Instances a scale-in removed are gone without having failed: not replacements.
+  const departures = attributeDepartures(departed, base.replacedInstances, base.scaledInInstances ?? [], capacity.scaleInAllowance);
+  const replaced = new Set(departures.replaced);
 
   const health = new Map<string, Map<string, TargetHealthObservation>>();
   for (const th of observation.targetHealth) {
@@ -190,6 +196,8 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
     consecutiveHealthy,
     seenInstances: [...new Set([...base.seenInstances, ...currentIds])],
     replacedInstances: [...replaced],
+    scaledInInstances: departures.scaledIn,
+    peakDesired: capacity.peakDesired,
     lastReasons,
   };
 
@@ -237,6 +245,8 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
   const parts = [healthyPoll ? `${summary} (${consecutiveHealthy}/${policy.consecutiveHealthyPolls} consecutive polls)` : summary];
   if (reasons.length > 0) parts.push(listReasons(reasons));
   if (missing > 0) parts.push(`${missing} not launched yet`);
+  const note = desiredNote(policy.expectedInstances, observation.desiredCapacity);
+  if (note) parts.push(note);
   if (replaced.size > 0) parts.push(`replaced ${replaced.size}/${policy.maxReplacedInstances} allowed`);
   return decide('wait', parts.join('; '), progress);
 };

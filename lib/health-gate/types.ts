@@ -52,6 +52,8 @@ export interface Observation {
   readonly targetGroups: readonly string[];
   readonly targetHealth: readonly TargetHealthObservation[];
   readonly activities: readonly ScalingActivityObservation[];
+  /** The group's desired capacity now, which a scaling policy may have changed; absent when unknown. */
+  readonly desiredCapacity?: number;
   /** Set when the poll hit a throttle or another transient error: the gate waits. */
   readonly transientError?: string;
 }
@@ -68,6 +70,10 @@ export interface GateProgress {
   /** Every instance id the new group has had; one that leaves it counts as replaced. */
   readonly seenInstances: readonly string[];
   readonly replacedInstances: readonly string[];
+  /** Instances a scale-in removed: gone, but not replacements. Absent in records of older gates. */
+  readonly scaledInInstances?: readonly string[];
+  /** The highest desired capacity the group has reported. */
+  readonly peakDesired?: number;
   /** The last reason each instance was not healthy, kept for the timeout diagnosis. */
   readonly lastReasons: Readonly<Record<string, string>>;
   /** The last progress line or verdict reason. */

@@ -105,6 +105,22 @@ const cases: Case[] = [
     message: 'bake 40s/120s: 4000 requests, 0 5xx (0%, limit 1%), 1 healthy and 1 unhealthy hosts',
   },
   {
+    name: 'a scale-in during the bake is no breach: fewer healthy hosts, none unhealthy',
+    polls: [
+      at(0, { requests: 0, healthyHosts: 4 }),
+      at(60, { healthyHosts: 3 }),
+      at(120, { healthyHosts: 2 }),
+    ],
+    verdicts: ['wait', 'wait', 'pass'],
+    message: 'bake: passed after 120s: 12000 requests, 0 5xx (0%, limit 1%), 2 healthy and 0 unhealthy hosts',
+  },
+  {
+    name: 'a scale-in that leaves one healthy host beside an unhealthy one waits',
+    polls: [at(0, { requests: 0, healthyHosts: 3 }), at(60, { healthyHosts: 1, unhealthyHosts: 1 })],
+    verdicts: ['wait', 'wait'],
+    message: 'bake 60s/120s: 6000 requests, 0 5xx (0%, limit 1%), 1 healthy and 1 unhealthy hosts',
+  },
+  {
     name: 'a named alarm in ALARM fails with its reason',
     policy: { alarms: ['shop-p99-latency'] },
     polls: [

@@ -228,6 +228,19 @@ describe('isComplete, one AWS state each', () => {
     await expect(poll()).rejects.toThrow(/^3 instances replaced, more than maxReplacedInstances 2: a crash loop\. i-a: Target\.FailedHealthChecks; i-b: no health reason recorded; i-c: Pending\. Hint for Target\.FailedHealthChecks: the app did not start/);
   });
 
+  it("a policy raised the group's desired capacity: the gate reads it and waits for the new instance", async () => {
+    fleet([instance('i-a'), instance('i-b')], [target('i-a', 'healthy'), target('i-b', 'healthy')]);
+    await poll();
+    expect(record()?.progress.consecutiveHealthy).toBe(1);
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [{ ...group([instance('i-a'), instance('i-b'), instance('i-c', 'Pending')]), DesiredCapacity: 3 }],
+    });
+    now += 15_000;
+    await expect(poll()).resolves.toEqual({ IsComplete: false });
+    expect(record()?.progress).toMatchObject({ consecutiveHealthy: 0, peakDesired: 3 });
+    expect(record()?.progress.lastMessage).toBe('2/3 healthy; i-c: Pending; desired capacity raised to 3 (deployed at 2)');
+  });
+
   it('throttled by Auto Scaling: waits, never fails, and keeps the count', async () => {
     fleet([instance('i-a'), instance('i-b')], [target('i-a', 'healthy'), target('i-b', 'healthy')]);
     await poll();
