@@ -45,6 +45,8 @@ export interface ServerSpec {
 export interface BackendSpec {
   /** `release-<id>`. */
   readonly name: string;
+  /** The release id, which the preview header names. @default no preview route to this backend */
+  readonly release?: string;
   readonly check: CheckSettings;
   /** Servers present when HAProxy starts (the live fleet); later ones join through `add server`. */
   readonly servers: readonly ServerSpec[];
@@ -61,6 +63,12 @@ export interface HaproxyConfigProps {
   readonly liveBackend: string;
   /** The environment's listener protocol, passed on as X-Forwarded-Proto like a load balancer does. @default 'HTTP' */
   readonly listenerProtocol?: 'HTTP' | 'HTTPS';
+  /**
+   * The preview route: a request whose `header` names a release goes to that release's backend,
+   * live or not, like the listener rule that forwards it to the release's target group.
+   * @default no preview route
+   */
+  readonly preview?: { readonly header: string };
   readonly backends: readonly BackendSpec[];
 }
 
@@ -142,6 +150,23 @@ function renderBackend(backend: BackendSpec): string {
   ].join('\n');
 }
 
+// Header names HAProxy's configuration parser takes inside req.hdr() without quoting.
+const HAPROXY_HEADER_NAME = /^[A-Za-z0-9!$%&*+.^_|~-]{1,40}$/;
+
+/** One `use_backend ... if` line per release backend: the preview route, ahead of the live map. */
+export function previewRules(header: string, backends: readonly BackendSpec[]): string[] {
+  if (!HAPROXY_HEADER_NAME.test(header)) {
+    throw new Error(`preview.header ${JSON.stringify(header)}: the rehearsal's HAProxy takes letters, digits and !$%&*+.^_|~- only`);
+  }
+  return backends
+    .filter((b) => b.release !== undefined)
+    .map((b) => {
+      if (!/^[A-Za-z0-9._-]+$/.test(b.release as string)) throw new Error(`release ${JSON.stringify(b.release)} has characters HAProxy does not allow`);
+      // Exact match on any occurrence of the header, as the load balancer's http-header condition.
+      return `  use_backend ${b.name} if { req.hdr(${header}) -m str ${b.release} }`;
+    });
+}
+
 /** The whole haproxy.cfg: one listener routed by the live map, one backend per release. */
 export function renderHaproxyConfig(props: HaproxyConfigProps): string {
   if (!props.backends.some((b) => b.name === props.liveBackend)) {
@@ -170,7 +195,8 @@ export function renderHaproxyConfig(props: HaproxyConfigProps): string {
     `  bind ${props.frontend.address}:${props.frontend.port}`,
     // TLS would end here; the app sees how the client arrived, and nginx redirects plain http when TLS is on.
     `  http-request set-header X-Forwarded-Proto ${props.listenerProtocol === 'HTTPS' ? 'https' : 'http'}`,
-    // The listener's rule: whichever backend the map names is live. `set map` swaps it atomically.
+    ...(props.preview ? previewRules(props.preview.header, props.backends) : []),
+    // The listener's default: whichever backend the map names is live. `set map` swaps it atomically.
     `  use_backend %[str(live),map(${props.liveMapPath},${props.liveBackend})]`,
     '  http-response set-header X-Greenlight-Served-By %[be_name]/%[srv_name]',
     '',

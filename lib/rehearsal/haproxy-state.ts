@@ -208,3 +208,47 @@ export function observationFrom(props: {
     .map((s) => targetHealthOf(s, props.backend, props.seenHealthy));
   return { at: props.at, instances, targetGroups: [props.backend], targetHealth, activities: [] };
 }
+
+/** A backend's answers as `show stat`'s BACKEND row counts them: cumulative since HAProxy started. */
+export interface BackendCounters {
+  /** `req_tot`: HTTP requests the backend answered (health checks are not counted). */
+  readonly requests: number;
+  /** `hrsp_5xx`: of those, 5xx answers, whether a server sent them or HAProxy did for it. */
+  readonly errors5xx: number;
+  /** `stot`: sessions the backend handled. */
+  readonly sessions: number;
+}
+
+/** The BACKEND row's counters of `backend`. */
+export function backendCounters(showStat: string, backend: string): BackendCounters {
+  const row = parseShowStat(showStat).find((r) => r.pxname === backend && r.svname === 'BACKEND');
+  if (!row) throw new Error(`show stat: no BACKEND row for ${backend}`);
+  return { requests: int(row.req_tot), errors5xx: int(row.hrsp_5xx), sessions: int(row.stot) };
+}
+
+/** What the bake sees in one poll of the release's backend, counted from `baseline` (the cutover). */
+export interface BakeFigures {
+  readonly requests: number;
+  readonly errors5xx: number;
+  readonly healthyHosts: number;
+  readonly unhealthyHosts: number;
+}
+
+/**
+ * The bake's figures for the release's backend: its counters since the cutover, and its servers as
+ * a target group counts healthy and unhealthy hosts (draining or maintenance count as neither).
+ */
+export function bakeFiguresFrom(props: {
+  readonly backend: string;
+  readonly counters: BackendCounters;
+  readonly baseline: BackendCounters;
+  readonly servers: readonly ServerStatus[];
+}): BakeFigures {
+  const states = props.servers.filter((s) => s.backend === props.backend).map((s) => targetHealthOf(s, props.backend, new Set([s.name])).state);
+  return {
+    requests: Math.max(0, props.counters.requests - props.baseline.requests),
+    errors5xx: Math.max(0, props.counters.errors5xx - props.baseline.errors5xx),
+    healthyHosts: states.filter((s) => s === 'healthy').length,
+    unhealthyHosts: states.filter((s) => s === 'unhealthy').length,
+  };
+}

@@ -1,6 +1,6 @@
 // HAProxy's runtime API over its admin stats socket: one connection per command, as socat would do.
 import * as net from 'node:net';
-import { serverStatuses, type ServerStatus } from './haproxy-state';
+import { backendCounters, serverStatuses, type BackendCounters, type ServerStatus } from './haproxy-state';
 
 export class RuntimeApi {
   constructor(
@@ -35,5 +35,11 @@ export class RuntimeApi {
   async servers(): Promise<ServerStatus[]> {
     const [stat, state] = await Promise.all([this.command('show stat'), this.command('show servers state')]);
     return serverStatuses(stat, state);
+  }
+
+  /** One backend's counters and every server, from the same pair of answers. `showStat` is kept for the logs. */
+  async backend(name: string): Promise<{ counters: BackendCounters; servers: ServerStatus[]; showStat: string }> {
+    const [stat, state] = await Promise.all([this.command('show stat'), this.command('show servers state')]);
+    return { counters: backendCounters(stat, name), servers: serverStatuses(stat, state), showStat: stat };
   }
 }
