@@ -1,6 +1,8 @@
-// bench:cutover — the same fleet, app, new release and load, deployed two ways in one run:
+// bench:cutover — the same fleet, app, new release and load, deployed three ways in one run:
 // (a) greenlight's blue/green behind the load balancer, (b) a restart of gunicorn in place on the
-// live instances, as seed 002 deployed before its fix. Errors, error seconds and p99 side by side.
+// live instances, as seed 002 deployed before its fix, and (c) blue/green with a release whose pages
+// fail right after the cutover, which the bake window takes out again. Errors, error seconds and p99
+// side by side, and for (c) the time from the first failed request until traffic was back on blue.
 import * as path from 'node:path';
 import type { EnvironmentSettings } from '../config/schema';
 import type { LoadResult } from './load';
@@ -25,7 +27,12 @@ export interface CutoverBenchResult {
   readonly inPlace: LoadResult;
   /** The blue/green run's own report (gate verdict, timeline). */
   readonly report: RehearsalReport;
+  /** The release that fails after the cutover: its report (bake verdict, failed requests, times). */
+  readonly failsAfterCutover: RehearsalReport;
 }
+
+/** The bake (c) needs when the environment has none: the shortest the settings allow, default limits. */
+export const BENCH_BAKE = { duration: 60, maxErrorRate: 1, maxErrors: 0, alarms: [] as string[] } as const;
 
 export async function benchCutover(o: CutoverBenchOptions): Promise<CutoverBenchResult> {
   const common = {
@@ -42,7 +49,28 @@ export async function benchCutover(o: CutoverBenchOptions): Promise<CutoverBench
   const report = await rehearse({ ...common, workDir: path.join(o.workDir, 'blue-green'), log: (l) => o.log(`  (a) ${l}`) });
   o.log('(b) restart in place: stop the old gunicorn, start the new one');
   const inPlace = await restartInPlace({ ...common, workDir: path.join(o.workDir, 'in-place'), log: (l) => o.log(`  (b) ${l}`) });
-  return { blueGreen: report.load, inPlace: inPlace.load, report };
+  o.log(`(c) blue/green, a release that fails after the cutover: the bake switches back${o.settings.bake ? '' : ` (bake ${BENCH_BAKE.duration}s: ${o.environment} has none)`}`);
+  const failsAfterCutover = await rehearse({
+    ...common,
+    settings: { ...o.settings, bake: o.settings.bake ?? { ...BENCH_BAKE, alarms: [] } },
+    scenario: scenarioNamed('errors-after-cutover'),
+    workDir: path.join(o.workDir, 'fails-after-cutover'),
+    log: (l) => o.log(`  (c) ${l}`),
+  });
+  return { blueGreen: report.load, inPlace: inPlace.load, report, failsAfterCutover };
+}
+
+const secs = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
+
+/** How the bake took the failing release out: failures before and after the switch back, and the times. */
+function rollbackLine(r: RehearsalReport): string {
+  const bake = r.bake;
+  if (!bake || r.outcome !== 'rolled back after cutover') return `not rolled back after the cutover (${r.outcome}): ${r.mismatch ?? bake?.reason ?? 'no bake ran'}`;
+  return (
+    `${bake.failedBeforeSwitchBack} failed before the switch back, ${bake.failedAfterSwitchBack} after; ` +
+    `detected ${secs(bake.detectionMs)} and back on blue ${secs(bake.switchedBackAfterFirstFailureMs)} after the first failed request ` +
+    `(bake polled every ${bake.pollIntervalMs} ms): ${bake.reason}`
+  );
 }
 
 /** The side-by-side table. */
@@ -57,9 +85,11 @@ export function renderBench(result: CutoverBenchResult): string {
     `${'deploy'.padEnd(28)}  ${'requests'.padStart(8)}  ${'errors'.padStart(7)}  ${'error seconds'.padStart(13)}  ${'p99'.padStart(10)}  ${'max'.padStart(10)}`,
     row('(a) greenlight blue/green', result.blueGreen),
     row('(b) restart in place', result.inPlace),
+    row('(c) fails after cutover', result.failsAfterCutover.load),
     '',
     `(a) errors: ${kinds(result.blueGreen)}; gate ${result.report.gate.verdict}: ${result.report.gate.reason}`,
     `(b) errors: ${kinds(result.inPlace)}`,
+    `(c) errors: ${kinds(result.failsAfterCutover.load)}; ${rollbackLine(result.failsAfterCutover)}`,
     '',
   ].join('\n');
 }

@@ -86,6 +86,12 @@ export async function rehearseCommand(raw: RehearseCommandOptions): Promise<numb
   const settings = readSettings();
   const env = environmentNamed(settings, envName);
   const timeScale = timeScaleFor(raw.timeScale, envName, env);
+  if (scenario.greenBreaksAfterCutover && !env.bake) {
+    throw new UserError(
+      `--scenario ${scenario.name}: environment ${envName} has no bake window, and only a bake catches a release that fails after the cutover; ` +
+        'give it one in cdk.json, e.g. "bake": { "duration": 60 }',
+    );
+  }
   const options = {
     instances: numberOption('--instances', raw.instances, 1, 8, true),
     workers: numberOption('--workers', raw.workers, 1, 16, true),

@@ -59,6 +59,8 @@ export class LoadGenerator {
   private readonly connectionErrors: Record<string, number> = {};
   private readonly servedBy: Record<string, number> = {};
   private readonly failedSeconds = new Set<number>();
+  /** When each failed request was sent (epoch ms), to place failures around the cutover and a switch back. */
+  private readonly failureTimes: number[] = [];
   private firstFailure?: { atMs: number; what: string };
   private sent = 0;
   private ok = 0;
@@ -100,6 +102,13 @@ export class LoadGenerator {
     return this.result();
   }
 
+  /** Failed requests sent in [fromMs, toMs) (epoch ms): which phase of the release they belong to. */
+  failuresSent(fromMs: number, toMs = Number.POSITIVE_INFINITY): { readonly count: number; readonly firstAt?: number } {
+    const inRange = this.failureTimes.filter((t) => t >= fromMs && t < toMs);
+    const firstAt = inRange.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+    return { count: inRange.length, ...(inRange.length > 0 ? { firstAt } : {}) };
+  }
+
   private failedCount(): number {
     const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
     return sum(this.non2xx) + sum(this.connectionErrors);
@@ -120,6 +129,7 @@ export class LoadGenerator {
 
   private failure(at: number, bucket: Record<string, number>, key: string): void {
     bucket[key] = (bucket[key] ?? 0) + 1;
+    this.failureTimes.push(at);
     const atMs = at - this.startedAt;
     this.failedSeconds.add(Math.floor(atMs / 1000));
     this.firstFailure ??= { atMs, what: key };

@@ -1,11 +1,16 @@
-// One blue/green release played on this machine: blue (release A) serves under load; green (release B)
-// boots and registers with the load balancer; the gate polls; on pass the listener moves to green, blue
-// drains and stops; on fail green is deregistered and stopped, and blue is never touched.
+// One blue/green release played on this machine, in the phases AWS plays: blue (release A) serves under
+// load; green (release B) boots and registers with the load balancer; the gate polls; smoke checks go
+// through the preview route; the listener moves to green; a bake window watches green's backend; only
+// after a clean bake does blue drain and stop. A failed gate or smoke check deregisters and stops green
+// before any user reaches it; a failed bake switches the listener back to blue, which still runs.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { BakePolicy } from '../bake/evaluate';
 import type { EnvironmentSettings } from '../config/schema';
 import type { GatePolicy } from '../health-gate/types';
+import { runBake, type BakeRun } from './bake';
+import { dropAppTables } from './database-fault';
 import { runGate, type GateRun } from './gate';
 import {
   addServerCommand,
@@ -16,15 +21,16 @@ import {
   renderLiveMap,
   type CheckSettings,
 } from './haproxy-config';
-import type { InstanceProcessState, ServerStatus } from './haproxy-state';
+import type { BackendCounters, InstanceProcessState, ServerStatus } from './haproxy-state';
 import { bakeImage, Instance, type BootResult, type ReleaseImage } from './instance';
 import { LoadGenerator, type LoadResult } from './load';
 import { ephemeralPort, instancePort, probe } from './net';
 import { Postgres } from './postgres';
 import { ProcessSupervisor, type ManagedProcess } from './processes';
-import type { RehearsalReport, TimelineEntry } from './report';
+import type { BakeReport, RehearsalReport, SmokeReport, TimelineEntry } from './report';
 import { RuntimeApi } from './runtime-api';
-import type { Scenario } from './scenarios';
+import type { ReleaseOutcome, Scenario } from './scenarios';
+import { runSmoke } from './smoke';
 
 export interface RehearsalOptions {
   readonly app: string;
@@ -75,6 +81,20 @@ export function gatePolicyFrom(settings: EnvironmentSettings, instances: number,
     pollIntervalMs: Math.max(1, Math.round(settings.gate.pollInterval * 1000 * timeScale)),
     timeoutMs: Math.max(1, Math.round(settings.gate.timeout * 1000 * timeScale)),
     maxReplacedInstances: settings.gate.maxReplacedInstances,
+  };
+}
+
+/**
+ * The bake policy, with its duration scaled. The rehearsal has no CloudWatch, so named alarms are not
+ * watched here; HAProxy's counters are read live, so nothing needs time to settle.
+ */
+export function bakePolicyFrom(bake: NonNullable<EnvironmentSettings['bake']>, timeScale: number): BakePolicy {
+  return {
+    durationMs: Math.max(1, Math.round(bake.duration * 1000 * timeScale)),
+    maxErrorRate: bake.maxErrorRate,
+    maxErrors: bake.maxErrors,
+    alarms: [],
+    settleMs: 0,
   };
 }
 
@@ -270,6 +290,9 @@ class Release {
     // Green: its own database when the scenario takes it down.
     let postgres: Postgres | undefined;
     let greenConfig: Record<string, string> = { ...config, GREENLIGHT_RELEASE: this.greenRelease };
+    // Its own database when the scenario breaks it after the cutover: blue's must stay whole.
+    const greenDatabase = path.join(this.dir('db'), 'green.sqlite3');
+    if (scenario.greenBreaksAfterCutover) greenConfig = { ...greenConfig, DATABASE_URL: `sqlite://${greenDatabase}` };
     if (scenario.greenDatabaseDown) {
       const db = new Postgres(this.dir('postgres'), await ephemeralPort(), this.supervisor);
       this.cleanups.push(() => db.remove());
@@ -328,22 +351,46 @@ class Release {
     await afterBoot;
     this.mark(`gate ${gate.decision.verdict}`, gate.decision.message);
 
-    let serving: Instance[];
-    let servingRelease: string;
+    // After the gate: smoke checks through the preview route, the cutover, the bake, then blue retires.
+    let outcome: ReleaseOutcome = 'rolled back before cutover';
+    let smoke: SmokeReport | undefined;
+    let bake: BakeRun | undefined;
+    let cutoverAt: number | undefined;
+    let switchBackAt: number | undefined;
     if (gate.decision.verdict === 'pass') {
-      await this.cutOver(blue);
-      serving = green;
-      servingRelease = this.greenRelease;
+      smoke = await this.smoke(frontend);
+      if (smoke?.verdict === 'fail') {
+        await this.rollBack(green, terminated);
+      } else {
+        const baseline = (await this.api.backend(this.greenBackend)).counters;
+        cutoverAt = await this.switchTo(this.greenBackend);
+        this.mark('cutover', `the listener sends every new request to ${this.greenBackend}`);
+        if (scenario.greenBreaksAfterCutover) {
+          const dropped = await dropAppTables(greenDatabase);
+          this.mark('green database broken', `${dropped} tables dropped; django_migrations still records every migration`);
+        }
+        if (o.settings.bake) bake = await this.bake(o.settings.bake, baseline);
+        if (bake?.decision.verdict === 'fail') {
+          switchBackAt = await this.switchTo(this.blueBackend);
+          this.mark('rolled back after cutover', `the listener sends every new request to ${this.blueBackend} again, whose instances never stopped`);
+          await this.rollBack(green, terminated);
+          outcome = 'rolled back after cutover';
+        } else {
+          await this.retire(blue);
+          outcome = 'live';
+        }
+      }
     } else {
       await this.rollBack(green, terminated);
-      serving = blue;
-      servingRelease = this.blueRelease;
     }
+    const serving = outcome === 'live' ? green : blue;
+    const servingRelease = outcome === 'live' ? this.greenRelease : this.blueRelease;
 
     const servingAfter = await Promise.all(
       serving.map(async (s) => ({ name: s.name, running: s.running(), health: await probe(s.address, s.port, this.check.path, s.address) })),
     );
     const result = await this.finishLoad(load);
+    const bakeReport = bake && cutoverAt !== undefined ? this.bakeReport(bake, load, cutoverAt, switchBackAt) : undefined;
 
     await o.onFinished?.({ frontend, blue, green, servingRelease, api: this.api, hostHeader: HOST_HEADER });
     await this.supervisor.stop(haproxy);
@@ -357,14 +404,88 @@ class Release {
       consecutiveHealthyPolls: this.policy.consecutiveHealthyPolls,
       greenBoots: boots.map(describeBoot),
       greenEverHealthy: gate.everHealthy.size > 0,
+      ...(smoke ? { smoke: smoke.verdict } : {}),
+      ...(bake ? { bake: { verdict: bake.decision.verdict === 'pass' ? 'pass' : 'fail', reason: bake.decision.message } } : {}),
+      outcome,
     });
     const instances = [
       ...blue.map((b, i) => ({ inst: b, release: this.blueRelease, boot: blueBoots[i] })),
       ...green.map((g, i) => ({ inst: g, release: this.greenRelease, boot: boots[i] })),
     ].map(({ inst, release, boot }) => ({ name: inst.name, address: inst.address, release, boot: describeBoot(boot) }));
     const stillServing = servingAfter.every((s) => s.running && s.health === 200);
-    const ok = mismatch === undefined && result.failed === 0 && stillServing;
-    return this.report(gate, result, instances, { release: servingRelease, instances: servingAfter }, mismatch, ok);
+    // A bake that caught a breaking release bounds its failures; none may fall outside that window.
+    const failedOutsideBake = result.failed - (bakeReport?.failedBeforeSwitchBack ?? 0);
+    const ok = mismatch === undefined && failedOutsideBake === 0 && stillServing;
+    const phaseFailed = gate.decision.verdict !== 'pass' ? 'gate' : smoke?.verdict === 'fail' ? 'smoke' : bake?.decision.verdict === 'fail' ? 'bake' : undefined;
+    return this.report(gate, result, instances, { release: servingRelease, instances: servingAfter }, mismatch, ok, {
+      outcome,
+      ...(phaseFailed ? { phaseFailed } : {}),
+      ...(smoke ? { smoke } : {}),
+      ...(bakeReport ? { bake: bakeReport } : {}),
+    });
+  }
+
+  /** The smoke checks, when the environment has them: each path through the preview route to green. */
+  private async smoke(frontend: { address: string; port: number }): Promise<SmokeReport | undefined> {
+    const settings = this.o.settings.smoke;
+    if (!settings) return undefined;
+    const run = await runSmoke({
+      host: frontend.address,
+      port: frontend.port,
+      hostHeader: HOST_HEADER,
+      preview: { header: this.o.settings.preview.header, release: this.greenRelease },
+      paths: settings.paths,
+      expectedStatuses: settings.expectedStatuses,
+      // A per-request bound, not a phase duration: not scaled.
+      timeoutMs: settings.timeout * 1000,
+    });
+    this.mark(`smoke ${run.verdict.verdict}`, run.verdict.message);
+    return { verdict: run.verdict.verdict, message: run.verdict.message, requests: run.requests };
+  }
+
+  /** The bake window on green's backend, counted from its counters at the cutover. */
+  private async bake(settings: NonNullable<EnvironmentSettings['bake']>, baseline: BackendCounters): Promise<BakeRun> {
+    const policy = bakePolicyFrom(settings, this.o.timeScale);
+    const ignored = settings.alarms.length > 0 ? `; alarms ${settings.alarms.join(', ')} are CloudWatch's and not watched here` : '';
+    this.mark('bake', `${policy.durationMs} ms on ${this.greenBackend}, polled every ${this.policy.pollIntervalMs} ms${ignored}`);
+    const run = await runBake({
+      api: this.api,
+      backend: this.greenBackend,
+      policy,
+      pollIntervalMs: this.policy.pollIntervalMs,
+      baseline,
+      log: (line) => this.log(`[${this.seconds()}] ${line}`),
+    });
+    // HAProxy's own view at the verdict, next to its log.
+    fs.writeFileSync(path.join(this.dir('haproxy'), 'show-stat-at-bake-verdict.csv'), run.showStat);
+    this.mark(`bake ${run.decision.verdict}`, run.decision.message);
+    return run;
+  }
+
+  /** The bake's figures, and where the load's failed requests fell around the cutover and the switch back. */
+  private bakeReport(bake: BakeRun, load: LoadGenerator, cutoverAt: number, switchBackAt: number | undefined): BakeReport {
+    const during = load.failuresSent(cutoverAt, switchBackAt);
+    const after = switchBackAt === undefined ? 0 : load.failuresSent(switchBackAt).count;
+    const policy = bakePolicyFrom(this.o.settings.bake as NonNullable<EnvironmentSettings['bake']>, this.o.timeScale);
+    return {
+      verdict: bake.decision.verdict === 'pass' ? 'pass' : 'fail',
+      reason: bake.decision.message,
+      durationMs: policy.durationMs,
+      pollIntervalMs: this.policy.pollIntervalMs,
+      maxErrorRate: policy.maxErrorRate,
+      maxErrors: policy.maxErrors,
+      figures: bake.figures,
+      decidedAfterCutoverMs: bake.decidedAt - cutoverAt,
+      ...(switchBackAt !== undefined
+        ? {
+            failedBeforeSwitchBack: during.count,
+            failedAfterSwitchBack: after,
+            ...(during.firstAt !== undefined
+              ? { detectionMs: bake.decidedAt - during.firstAt, switchedBackAfterFirstFailureMs: switchBackAt - during.firstAt }
+              : {}),
+          }
+        : {}),
+    };
   }
 
   private report(
@@ -374,6 +495,7 @@ class Release {
     servingAfter: RehearsalReport['servingAfter'],
     mismatch: string | undefined,
     ok: boolean,
+    phases: Pick<RehearsalReport, 'outcome' | 'phaseFailed' | 'smoke' | 'bake'>,
   ): RehearsalReport {
     const { o, check } = this;
     return {
@@ -406,6 +528,7 @@ class Release {
         maxConsecutiveHealthy: gate.maxConsecutiveHealthy,
       },
       ...(gate.firstAllHealthyAt !== undefined ? { greenHealthyAfterMs: gate.firstAllHealthyAt - this.started } : {}),
+      ...phases,
       load,
       instances,
       servingAfter,
@@ -443,9 +566,15 @@ class Release {
         liveMapPath,
         liveBackend: this.blueBackend,
         listenerProtocol: this.o.settings.listener.protocol,
+        preview: { header: this.o.settings.preview.header },
         backends: [
-          { name: this.blueBackend, check: this.check, servers: blue.map((b) => ({ name: b.name, address: b.address, port: b.port })) },
-          { name: this.greenBackend, check: this.greenCheck, servers: [] },
+          {
+            name: this.blueBackend,
+            release: this.blueRelease,
+            check: this.check,
+            servers: blue.map((b) => ({ name: b.name, address: b.address, port: b.port })),
+          },
+          { name: this.greenBackend, release: this.greenRelease, check: this.greenCheck, servers: [] },
         ],
       }),
     );
@@ -475,9 +604,14 @@ class Release {
     }
   }
 
-  private async cutOver(blue: readonly Instance[]): Promise<void> {
-    await this.api.run([cutoverCommand(path.join(this.o.workDir, 'haproxy', 'live.map'), this.greenBackend)]);
-    this.mark('cutover', `the listener sends every new request to ${this.greenBackend}`);
+  /** Points the listener's default at `backend` (one atomic `set map`); returns when HAProxy acknowledged it. */
+  private async switchTo(backend: string): Promise<number> {
+    await this.api.run([cutoverCommand(path.join(this.o.workDir, 'haproxy', 'live.map'), backend)]);
+    return Date.now();
+  }
+
+  /** After a clean bake (or with none): blue drains, stops and leaves the load balancer. */
+  private async retire(blue: readonly Instance[]): Promise<void> {
     await this.api.run(blue.map((b) => `set server ${this.blueBackend}/${b.name} state drain`));
     const left = await this.drain(this.blueBackend);
     this.mark('blue drained', left === 0 ? 'no sessions left on blue' : `${left} sessions cut at the deregistration delay`);
@@ -486,7 +620,7 @@ class Release {
     this.mark('blue stopped', `${blue.length} instances of ${this.blueRelease} stopped and deregistered`);
   }
 
-  /** A failed gate: green leaves the load balancer and stops; blue's processes and servers are untouched. */
+  /** A failed gate, smoke check or bake: green leaves the load balancer and stops; blue's processes and servers are untouched. */
   private async rollBack(green: readonly Instance[], terminated: Set<string>): Promise<void> {
     await this.api.run(green.map((g) => `set server ${this.greenBackend}/${g.name} state maint`));
     await this.drain(this.greenBackend);

@@ -1,6 +1,10 @@
-// The rehearsal's report: what the load saw, what the gate decided and why, and the phase timeline.
-// Rendered for people, or as JSON for pipelines and tests. Pure.
+// The rehearsal's report: what the load saw, what the gate, smoke checks and bake decided and why,
+// where the release ended up, and the phase timeline. Rendered for people, or as JSON for pipelines
+// and tests. Pure.
+import type { BakeFigures } from './haproxy-state';
 import type { LoadResult } from './load';
+import type { ReleaseOutcome } from './scenarios';
+import type { SmokeRequest } from './smoke';
 
 export interface TimelineEntry {
   /** Milliseconds since the rehearsal started. */
@@ -15,6 +19,33 @@ export interface InstanceReport {
   readonly release: string;
   /** `started`, or `failed in step <step>: <detail>`. */
   readonly boot: string;
+}
+
+export interface SmokeReport {
+  readonly verdict: 'pass' | 'fail';
+  readonly message: string;
+  /** Each path as requested through the preview route, and who answered it. */
+  readonly requests: readonly SmokeRequest[];
+}
+
+export interface BakeReport {
+  readonly verdict: 'pass' | 'fail';
+  readonly reason: string;
+  /** The window and poll interval, scaled; the limits as configured. */
+  readonly durationMs: number;
+  readonly pollIntervalMs: number;
+  readonly maxErrorRate: number;
+  readonly maxErrors: number;
+  /** Green's backend at the verdict: counters since the cutover, healthy and unhealthy servers. */
+  readonly figures: BakeFigures;
+  readonly decidedAfterCutoverMs: number;
+  /** After a breach: the load's failed requests sent between the cutover and the switch back, and after it. */
+  readonly failedBeforeSwitchBack?: number;
+  readonly failedAfterSwitchBack?: number;
+  /** From the first failed request to the bake's verdict. */
+  readonly detectionMs?: number;
+  /** From the first failed request until the listener pointed at blue again. */
+  readonly switchedBackAfterFirstFailureMs?: number;
 }
 
 export interface RehearsalReport {
@@ -43,6 +74,13 @@ export interface RehearsalReport {
     readonly polls: number;
     readonly maxConsecutiveHealthy: number;
   };
+  /** Where the release ended up, and the phase that failed when it was rolled back. */
+  readonly outcome: ReleaseOutcome;
+  readonly phaseFailed?: 'gate' | 'smoke' | 'bake';
+  /** Present when the environment has smoke checks and the gate passed. */
+  readonly smoke?: SmokeReport;
+  /** Present when the environment has a bake window and the cutover happened. */
+  readonly bake?: BakeReport;
   /** From the start of the rehearsal until every green instance was healthy in the load balancer. */
   readonly greenHealthyAfterMs?: number;
   readonly load: LoadResult;
@@ -64,6 +102,37 @@ export interface RehearsalReport {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const counts = (r: Readonly<Record<string, number>>) =>
   Object.keys(r).length === 0 ? '0' : Object.entries(r).map(([k, v]) => `${v}× ${k}`).join(', ');
+
+function smokeLines(smoke: SmokeReport | undefined): string[] {
+  if (!smoke) return [];
+  return [
+    'smoke (through the preview route)',
+    `  verdict            ${smoke.verdict}: ${smoke.message}`,
+    ...smoke.requests.map(
+      (q) => `  GET ${q.path.padEnd(15)} ${q.status ?? q.error ?? 'no answer'}${q.servedBy ? ` from ${q.servedBy}` : ''}`,
+    ),
+    '',
+  ];
+}
+
+function bakeLines(bake: BakeReport | undefined): string[] {
+  if (!bake) return [];
+  const f = bake.figures;
+  const lines = [
+    'bake',
+    `  verdict            ${bake.verdict} ${seconds(bake.decidedAfterCutoverMs)} after the cutover: ${bake.reason}`,
+    `  window             ${seconds(bake.durationMs)}, polled every ${bake.pollIntervalMs} ms; limits ${bake.maxErrorRate}% and ${bake.maxErrors} 5xx`,
+    `  green's backend    ${f.requests} requests, ${f.errors5xx} 5xx since the cutover; ${f.healthyHosts} healthy, ${f.unhealthyHosts} unhealthy servers`,
+  ];
+  if (bake.failedBeforeSwitchBack !== undefined) {
+    lines.push(`  failed requests    ${bake.failedBeforeSwitchBack} before the switch back to blue, ${bake.failedAfterSwitchBack ?? 0} after`);
+  }
+  if (bake.detectionMs !== undefined) {
+    lines.push(`  detection          ${seconds(bake.detectionMs)} from the first failed request to the bake's verdict`);
+    lines.push(`  switched back      ${seconds(bake.switchedBackAfterFirstFailureMs ?? 0)} after the first failed request`);
+  }
+  return [...lines, ''];
+}
 
 /** The human-readable report. */
 export function renderReport(r: RehearsalReport): string {
@@ -93,6 +162,10 @@ export function renderReport(r: RehearsalReport): string {
     `  verdict            ${r.gate.verdict} after ${r.gate.polls} polls (most consecutive healthy: ${r.gate.maxConsecutiveHealthy})`,
     `  reason             ${r.gate.reason}`,
     `  green healthy      ${r.greenHealthyAfterMs === undefined ? 'never' : `${seconds(r.greenHealthyAfterMs)} after start`}`,
+    '',
+    ...smokeLines(r.smoke),
+    ...bakeLines(r.bake),
+    `release       ${r.outcome}${r.phaseFailed ? ` (phase ${r.phaseFailed} failed)` : ''}`,
     '',
     'instances',
     ...r.instances.map((i) => `  ${i.name.padEnd(9)} ${i.address.padEnd(11)} ${i.release.padEnd(14)} ${i.boot}`),

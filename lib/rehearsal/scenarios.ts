@@ -1,11 +1,12 @@
 // The rehearsal's scenarios: what goes wrong with the green release, and the outcome the gate must
 // reach. Each failure comes from a seed: a 301 on the health path (003), a Host the app does not
 // allow (000), configuration missing at boot (000), a database down during boot (001), a flapping
-// instance (the K-consecutive rule). Pure data plus a pure outcome check.
+// instance (the K-consecutive rule), and a release whose pages fail once it serves (the bake window).
+// Pure data plus a pure outcome check.
 import { UserError } from '../errors';
 import type { CheckSettings } from './haproxy-config';
 
-export const SCENARIO_NAMES = ['healthy', 'redirect-301', 'bad-host', 'missing-config', 'db-down', 'flapping'] as const;
+export const SCENARIO_NAMES = ['healthy', 'redirect-301', 'bad-host', 'missing-config', 'db-down', 'flapping', 'errors-after-cutover'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** What a finished rehearsal looked like, as far as the expected outcome is concerned. */
@@ -20,13 +21,23 @@ export interface OutcomeFacts {
   readonly greenBoots: readonly string[];
   /** Whether any green instance was ever healthy in the load balancer. */
   readonly greenEverHealthy: boolean;
+  /** The smoke checks' verdict, when they ran (after a passing gate, when the environment has `smoke`). */
+  readonly smoke?: 'pass' | 'fail';
+  /** The bake's verdict and message, when it ran (after the cutover, when the environment has `bake`). */
+  readonly bake?: { readonly verdict: 'pass' | 'fail'; readonly reason: string };
+  /** Where the release ended up. */
+  readonly outcome: ReleaseOutcome;
 }
+
+/** Green serves; or it was taken out before any user reached it; or the bake took it out again. */
+export type ReleaseOutcome = 'live' | 'rolled back before cutover' | 'rolled back after cutover';
 
 export interface Scenario {
   readonly name: ScenarioName;
   readonly summary: string;
-  /** One line for the report: what the gate must conclude. */
+  /** One line for the report: what the release must come to. */
   readonly expected: string;
+  /** The gate's expected verdict. */
   readonly expectedVerdict: 'pass' | 'fail';
   /** Why the outcome differs from the expected one, or undefined when it matches. */
   check(facts: OutcomeFacts): string | undefined;
@@ -40,6 +51,11 @@ export interface Scenario {
   readonly greenDatabaseDown?: boolean;
   /** The first green instance's app crashes whenever it turns healthy, and restarts once marked unhealthy. */
   readonly greenFlaps?: boolean;
+  /**
+   * Green has its own database, which loses its tables right after the cutover. Only a bake window
+   * can catch it, so the environment must have one.
+   */
+  readonly greenBreaksAfterCutover?: boolean;
 }
 
 const gateFailedWith =
@@ -56,7 +72,12 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     summary: 'green is a good release',
     expected: 'the gate passes, traffic moves to green, blue drains and stops',
     expectedVerdict: 'pass',
-    check: (facts) => (facts.verdict === 'pass' ? undefined : 'the gate failed; expected it to pass'),
+    check: (facts) => {
+      if (facts.verdict !== 'pass') return 'the gate failed; expected it to pass';
+      if (facts.smoke === 'fail') return 'the smoke checks failed; expected them to pass';
+      if (facts.bake?.verdict === 'fail') return `the bake failed; expected it to pass: ${facts.bake.reason}`;
+      return facts.outcome === 'live' ? undefined : `green was ${facts.outcome}; expected it to stay live`;
+    },
   },
   'redirect-301': {
     name: 'redirect-301',
@@ -108,6 +129,23 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     // it. The ALB's minimum T is 2; 1 keeps this scenario decisive for K=3.
     greenCheck: (check) => ({ ...check, fall: 1 }),
     greenFlaps: true,
+  },
+  'errors-after-cutover': {
+    name: 'errors-after-cutover',
+    summary:
+      'green passes its gate and smoke checks; right after the cutover its database loses every table but django_migrations ' +
+      '(as a restore of the wrong snapshot would leave it): the migrations still count as applied, and every page answers 500',
+    expected: "the gate passes; the bake sees the 5xx share on green's backend and switches the listener back to blue, which still runs",
+    expectedVerdict: 'pass',
+    check: (facts) => {
+      if (facts.verdict !== 'pass') return `the gate failed; expected it to pass: ${facts.reason}`;
+      if (facts.smoke === 'fail') return 'the smoke checks failed; expected them to pass before the fault';
+      if (!facts.bake) return 'no bake ran; this scenario needs the environment to have a bake window';
+      if (facts.bake.verdict !== 'fail') return `the bake passed; expected it to catch the 5xx: ${facts.bake.reason}`;
+      if (!/5xx/.test(facts.bake.reason)) return `the bake failed for another reason: ${facts.bake.reason}`;
+      return facts.outcome === 'rolled back after cutover' ? undefined : `green was ${facts.outcome}; expected it rolled back after the cutover`;
+    },
+    greenBreaksAfterCutover: true,
   },
 };
 

@@ -1,6 +1,7 @@
 // End to end, with real HAProxy, nginx, gunicorn, Django and PostgreSQL: a healthy release through the
-// CLI with cdk.json's staging settings, three failing releases through the library with a compact
-// environment, and Ctrl-C in the middle of a release. Time scales keep the whole file near a minute.
+// CLI with cdk.json's staging settings (gate, smoke checks, cutover, bake), three releases failing
+// their gate and one failing after the cutover through the library with a compact environment, and
+// Ctrl-C in the middle of a release. Time scales keep the whole file near a minute and a half.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -76,10 +77,17 @@ describe('rehearse: a healthy release through the CLI', () => {
         { name: 'green-2', running: true, health: 200 },
       ],
     });
+    // Smoke checks reached green through the preview route before the cutover; the bake watched it after.
+    expect(report.smoke).toMatchObject({ verdict: 'pass', requests: staging.smoke?.paths.map((p) => ({ path: p, status: 200 })) });
+    expect(report.smoke?.requests.every((r) => r.servedBy?.startsWith('release-rehearsal-b/'))).toBe(true);
+    expect(report.bake).toMatchObject({ verdict: 'pass', durationMs: (staging.bake?.duration ?? 0) * 50, figures: { errors5xx: 0, healthyHosts: 2 } });
+    expect(report.bake?.figures.requests).toBeGreaterThan(0);
+    expect(report.outcome).toBe('live');
+    expect(report.phaseFailed).toBeUndefined();
     const phases = report.timeline.map((t) => t.phase);
-    expect(phases.indexOf('gate pass')).toBeLessThan(phases.indexOf('cutover'));
-    expect(phases.indexOf('cutover')).toBeLessThan(phases.indexOf('blue drained'));
-    expect(phases.indexOf('blue drained')).toBeLessThan(phases.indexOf('blue stopped'));
+    const order = ['gate pass', 'smoke pass', 'cutover', 'bake pass', 'blue drained', 'blue stopped'];
+    expect(order.map((p) => phases.indexOf(p))).toEqual([...order.map((p) => phases.indexOf(p))].sort((a, b) => a - b));
+    expect(order.every((p) => phases.includes(p))).toBe(true);
   }, 120_000);
 });
 
@@ -167,6 +175,75 @@ describe('rehearse: failing releases roll back, and blue serves throughout', () 
     expect(report.instances.every((i) => i.boot === 'started')).toBe(true);
     const phases = report.timeline.map((t) => t.phase);
     expect(phases.indexOf('green database stopped')).toBeLessThan(phases.indexOf('gate fail'));
+  }, 90_000);
+});
+
+describe('rehearse: a release that fails after the cutover', () => {
+  const settings = loadSettings({
+    app: 'greenlight-demo',
+    environments: {
+      rehearsal: {
+        ...minimalEnvironment(),
+        // A gate with room to pass on a busy machine: 1 s checks with a 500 ms timeout, 30 s to pass.
+        healthCheck: { path: '/health/', interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
+        gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 300, maxReplacedInstances: 2 },
+        smoke: { paths: ['/'] },
+        bake: { duration: 60, maxErrorRate: 1, maxErrors: 0 },
+      },
+    },
+  });
+
+  it('errors-after-cutover: the gate and smoke checks pass, the bake catches the 5xx and switches back to blue, which never stopped', async () => {
+    let checked = false;
+    const pids: number[] = [];
+    const report = await rehearse({
+      app: settings.app,
+      environment: 'rehearsal',
+      settings: settings.environments.rehearsal,
+      scenario: scenarioNamed('errors-after-cutover'),
+      timeScale: 0.1,
+      ...LIGHT_LOAD,
+      workDir: newWorkDir(),
+      repoRoot: REPO_ROOT,
+      onFinished: async (live: LiveRehearsal) => {
+        expect(live.servingRelease).toBe('rehearsal-a');
+        for (const blue of live.blue) {
+          expect(blue.pids().every(alive)).toBe(true);
+          expect(await probe(blue.address, blue.port, '/health/', blue.address)).toBe(200);
+        }
+        for (let i = 0; i < 4; i++) expect(await probe(live.frontend.address, live.frontend.port, '/', live.hostHeader)).toBe(200);
+        expect(live.green.flatMap((g) => g.pids()).some(alive)).toBe(false);
+        const servers = await live.api.servers();
+        expect(servers.filter((s) => s.backend === 'release-rehearsal-b')).toEqual([]);
+        expect(servers.filter((s) => s.backend === 'release-rehearsal-a' && s.opState === 2 && s.adminState === 0)).toHaveLength(2);
+        pids.push(...live.blue.flatMap((b) => b.pids()));
+        checked = true;
+      },
+    });
+    expect(checked).toBe(true);
+    expect(pids.some(alive)).toBe(false);
+
+    expect(report.mismatch).toBeUndefined();
+    expect(report).toMatchObject({ ok: true, outcome: 'rolled back after cutover', phaseFailed: 'bake', gate: { verdict: 'pass' } });
+    expect(report.smoke).toMatchObject({ verdict: 'pass', requests: [{ path: '/', status: 200 }] });
+    expect(report.bake?.verdict).toBe('fail');
+    expect(report.bake?.reason).toMatch(/^bake: \d+(\.\d+)?% 5xx on the release's target group over \d+s \(limit 1%\): \d+ of \d+ requests$/);
+    expect(report.bake?.figures.errors5xx).toBeGreaterThan(0);
+    // Every failed request fell between the cutover and the switch back, and the report says how many.
+    expect(report.load.failed).toBeGreaterThan(0);
+    expect(report.bake?.failedBeforeSwitchBack).toBe(report.load.failed);
+    expect(report.bake?.failedAfterSwitchBack).toBe(0);
+    expect(Object.keys(report.load.non2xx)).toEqual(['500']);
+    expect(report.load.connectionErrors).toEqual({});
+    expect(report.bake?.detectionMs).toBeGreaterThan(0);
+    expect(report.bake?.switchedBackAfterFirstFailureMs).toBeGreaterThanOrEqual(report.bake?.detectionMs ?? Infinity);
+    expect(report.servingAfter).toMatchObject({ release: 'rehearsal-a', instances: [{ health: 200 }, { health: 200 }] });
+    const phases = report.timeline.map((t) => t.phase);
+    const order = ['gate pass', 'smoke pass', 'cutover', 'green database broken', 'bake fail', 'rolled back after cutover', 'rollback'];
+    expect(order.every((p) => phases.includes(p))).toBe(true);
+    expect(order.map((p) => phases.indexOf(p))).toEqual([...order.map((p) => phases.indexOf(p))].sort((a, b) => a - b));
+    expect(phases).not.toContain('blue drained');
+    expect(phases).not.toContain('blue stopped');
   }, 90_000);
 });
 

@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,10 +12,12 @@ import {
   cutoverCommand,
   enableServerCommands,
   expectStatus,
+  previewRules,
   renderHaproxyConfig,
   serverId,
   type HaproxyConfigProps,
 } from '../../lib/rehearsal/haproxy-config';
+import { ephemeralPort } from '../../lib/rehearsal/net';
 import { cdkContext, minimalEnvironment } from '../helpers/settings';
 
 const staging = loadSettings(cdkContext()).environments.staging;
@@ -122,6 +126,101 @@ describe('renderHaproxyConfig', () => {
       'backend release-a: servers span 127.0.1., 127.0.2.; they must share one /24',
     );
   });
+});
+
+describe('the preview route', () => {
+  const withPreview = props({
+    preview: { header: 'X-Greenlight-Release' },
+    backends: props().backends.map((b) => ({ ...b, release: b.name.replace(/^release-/, '') })),
+  });
+
+  it('forwards a request naming a release in the header to its backend, ahead of the live map', () => {
+    const config = renderHaproxyConfig(withPreview);
+    const rules = [
+      '  use_backend release-a if { req.hdr(X-Greenlight-Release) -m str a }',
+      '  use_backend release-b if { req.hdr(X-Greenlight-Release) -m str b }',
+      '  use_backend %[str(live),map(/tmp/rehearsal/live.map,release-a)]',
+    ];
+    expect(config).toContain(`${rules.join('\n')}\n`);
+  });
+
+  it('follows the configured header name, and routes only backends that name their release', () => {
+    const backends = [{ ...withPreview.backends[0], release: undefined }, withPreview.backends[1]];
+    expect(previewRules('X-Preview', backends)).toEqual(['  use_backend release-b if { req.hdr(X-Preview) -m str b }']);
+    expect(renderHaproxyConfig(props())).not.toContain('req.hdr');
+  });
+
+  it('refuses a header name HAProxy would read as something else', () => {
+    expect(() => previewRules("X-It's", withPreview.backends)).toThrow(
+      `preview.header "X-It's": the rehearsal's HAProxy takes letters, digits and !$%&*+.^_|~- only`,
+    );
+    expect(() => previewRules('X#Release', withPreview.backends)).toThrow('preview.header "X#Release"');
+  });
+
+  it('routes by the header in a real HAProxy: the named release, else the live one', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greenlight-preview-'));
+    const servers: http.Server[] = [];
+    let haproxy: ReturnType<typeof spawn> | undefined;
+    try {
+      // One stand-in instance per release, answering with its own name.
+      const ports: number[] = [];
+      for (const [i, name] of ['blue-1', 'green-1'].entries()) {
+        const server = http.createServer((_req, res) => res.end(name));
+        servers.push(server);
+        await new Promise<void>((resolve) => server.listen(0, `127.0.1.${i + 1}`, resolve));
+        ports.push((server.address() as AddressInfo).port);
+      }
+      const frontendPort = await ephemeralPort();
+      const liveMapPath = path.join(dir, 'live.map');
+      fs.writeFileSync(liveMapPath, 'live release-a\n');
+      const check = checkSettingsFrom(staging.healthCheck, 1);
+      const config = renderHaproxyConfig({
+        frontend: { address: '127.0.0.1', port: frontendPort },
+        socketPath: path.join(dir, 'admin.sock'),
+        liveMapPath,
+        liveBackend: 'release-a',
+        preview: { header: 'X-Greenlight-Release' },
+        backends: [
+          { name: 'release-a', release: 'r1', check, servers: [{ name: 'blue-1', address: '127.0.1.1', port: ports[0] }] },
+          { name: 'release-b', release: 'r2', check, servers: [{ name: 'green-1', address: '127.0.1.2', port: ports[1] }] },
+        ],
+      });
+      fs.writeFileSync(path.join(dir, 'haproxy.cfg'), config);
+      haproxy = spawn('haproxy', ['-f', path.join(dir, 'haproxy.cfg'), '-db'], { stdio: 'ignore' });
+      const get = (headers: Record<string, string>) =>
+        new Promise<string>((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port: frontendPort, path: '/', headers, agent: false }, (res) => {
+              let body = '';
+              res.on('data', (c) => (body += c));
+              res.on('end', () => resolve(body));
+            })
+            .on('error', reject);
+        });
+      // Condition wait: HAProxy is up once it answers through the listener.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const answer = await get({}).catch(() => undefined);
+        if (answer !== undefined) break;
+        if (Date.now() > deadline) throw new Error('HAProxy did not answer within 10 s');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await get({})).toBe('blue-1');
+      expect(await get({ 'X-Greenlight-Release': 'r2' })).toBe('green-1');
+      expect(await get({ 'x-greenlight-release': 'r2' })).toBe('green-1');
+      expect(await get({ 'X-Greenlight-Release': 'r1' })).toBe('blue-1');
+      expect(await get({ 'X-Greenlight-Release': 'r3' })).toBe('blue-1');
+      expect(await get({ 'X-Greenlight-Release': 'r2x' })).toBe('blue-1');
+    } finally {
+      if (haproxy && haproxy.exitCode === null) {
+        const exited = new Promise((resolve) => haproxy?.once('exit', resolve));
+        haproxy.kill('SIGTERM');
+        await exited;
+      }
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });
 
 describe('matcher and server ids', () => {

@@ -3,9 +3,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { evaluateBake, freshBakeProgress, type BakePolicy } from '../../lib/bake/evaluate';
 import { evaluate } from '../../lib/health-gate/evaluate';
 import type { GatePolicy } from '../../lib/health-gate/types';
 import {
+  backendCounters,
+  bakeFiguresFrom,
   newCheckHistory,
   observationFrom,
   parseServersState,
@@ -164,5 +167,50 @@ describe('observations for the shared gate core', () => {
     expect(evaluate(all, policy, undefined).progress.consecutiveHealthy).toBe(1);
     const partly = observationFrom({ at: 0, backend: 'release-b', instances, servers: [up('green-1'), up('green-2'), server({ name: 'green-3' })] });
     expect(evaluate(partly, policy, undefined).progress.consecutiveHealthy).toBe(0);
+  });
+});
+
+// Captured at two bakes' verdicts with HAProxy 2.6: a rehearsal whose green pages answer 500 after
+// the cutover (green-2 already failing its checks, 9/10 before HAProxy takes it down), and a green
+// backend with one server taken down by its checks.
+describe('the bake window from per-backend counters', () => {
+  const atVerdict = fixture('show-stat-bake.csv');
+  const down = { stat: fixture('show-stat-bake-down.csv'), state: fixture('show-servers-state-bake-down.txt') };
+  const policy: BakePolicy = { durationMs: 60_000, maxErrorRate: 1, maxErrors: 0, alarms: [] };
+
+  it("reads a backend's requests, 5xx and sessions from its BACKEND row; health checks are not requests", () => {
+    expect(backendCounters(atVerdict, 'release-rehearsal-b')).toEqual({ requests: 34, errors5xx: 33, sessions: 42 });
+    expect(backendCounters(atVerdict, 'release-rehearsal-a')).toEqual({ requests: 1475, errors5xx: 0, sessions: 1475 });
+    expect(() => backendCounters(atVerdict, 'release-c')).toThrow('show stat: no BACKEND row for release-c');
+  });
+
+  it('counts from the cutover, and a server still UP while failing its checks as healthy, as the load balancer does', () => {
+    const servers = serverStatuses(atVerdict, '');
+    expect(servers.find((s) => s.name === 'green-2')).toMatchObject({ status: 'UP 9/10', checkStatus: 'L7STS', checkCode: 503, opState: 2 });
+    // The one request before the cutover was the smoke check's, answered 200.
+    const baseline = { requests: 1, errors5xx: 0, sessions: 1 };
+    const figures = bakeFiguresFrom({ backend: 'release-rehearsal-b', counters: backendCounters(atVerdict, 'release-rehearsal-b'), baseline, servers });
+    expect(figures).toEqual({ requests: 33, errors5xx: 33, healthyHosts: 2, unhealthyHosts: 0 });
+    const decision = evaluateBake({ at: 2_000, ...figures, alarms: [] }, policy, freshBakeProgress(0));
+    expect(decision.verdict).toBe('fail');
+    expect(decision.message).toBe("bake: 100% 5xx on the release's target group over 2s (limit 1%): 33 of 33 requests");
+  });
+
+  it('counts a server its checks took down as unhealthy', () => {
+    const servers = serverStatuses(down.stat, down.state);
+    const counters = backendCounters(down.stat, 'release-rehearsal-b');
+    const figures = bakeFiguresFrom({ backend: 'release-rehearsal-b', counters, baseline: counters, servers });
+    expect(figures).toEqual({ requests: 0, errors5xx: 0, healthyHosts: 1, unhealthyHosts: 1 });
+    expect(evaluateBake({ at: 1_000, ...figures, alarms: [] }, policy, freshBakeProgress(0)).verdict).toBe('wait');
+    const allDown = bakeFiguresFrom({ backend: 'release-rehearsal-b', counters, baseline: counters, servers: servers.map((s) => ({ ...s, opState: 0 })) });
+    expect(allDown).toMatchObject({ healthyHosts: 0, unhealthyHosts: 2 });
+    expect(evaluateBake({ at: 1_000, ...allDown, alarms: [] }, policy, freshBakeProgress(0)).message).toMatch(/every target of the release's target group is unhealthy/);
+  });
+
+  it('ignores draining and maintenance servers and never counts below the baseline', () => {
+    const servers = serverStatuses(down.stat, down.state).map((s) => ({ ...s, adminState: s.name === 'green-1' ? 1 : 8 }));
+    const counters = backendCounters(down.stat, 'release-rehearsal-b');
+    const later = { requests: counters.requests + 5, errors5xx: counters.errors5xx, sessions: 0 };
+    expect(bakeFiguresFrom({ backend: 'release-rehearsal-b', counters, baseline: later, servers })).toEqual({ requests: 0, errors5xx: 0, healthyHosts: 0, unhealthyHosts: 0 });
   });
 });

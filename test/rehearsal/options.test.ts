@@ -11,7 +11,7 @@ import { environmentNamed, numberOption, timeScaleFor } from '../../lib/rehearsa
 import { checkSettingsFrom } from '../../lib/rehearsal/haproxy-config';
 import { LoadGenerator, percentile } from '../../lib/rehearsal/load';
 import { debianFamily, installCommand, prerequisites } from '../../lib/rehearsal/prerequisites';
-import { gatePolicyFrom } from '../../lib/rehearsal/release';
+import { bakePolicyFrom, gatePolicyFrom } from '../../lib/rehearsal/release';
 import { scenarioNamed, SCENARIO_NAMES, type OutcomeFacts } from '../../lib/rehearsal/scenarios';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
 
@@ -45,11 +45,35 @@ describe('options', () => {
     expect(gatePolicyFrom(staging, 2, 0.1)).toEqual({ expectedInstances: 2, consecutiveHealthyPolls: 3, pollIntervalMs: 1500, timeoutMs: 90_000, maxReplacedInstances: 2 });
   });
 
+  it('scales the bake window, and leaves CloudWatch alarms to AWS', () => {
+    expect(bakePolicyFrom({ duration: 60, maxErrorRate: 1, maxErrors: 0, alarms: ['api-p99'] }, 0.1)).toEqual({
+      durationMs: 6_000,
+      maxErrorRate: 1,
+      maxErrors: 0,
+      alarms: [],
+      settleMs: 0,
+    });
+  });
+
+  it('refuses errors-after-cutover on an environment without a bake window, before anything starts', () => {
+    expect(settings.environments.production.bake).toBeUndefined();
+    const run = spawnSync(
+      path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      ['bin/greenlight.ts', 'rehearse', '--env', 'production', '--scenario', 'errors-after-cutover', '--time-scale', '0.05'],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'greenlight: --scenario errors-after-cutover: environment production has no bake window, and only a bake catches a release that fails after the cutover; ' +
+        'give it one in cdk.json, e.g. "bake": { "duration": 60 }',
+    );
+  });
+
   it('exits with code 2 and one line for a user mistake', () => {
     const run = spawnSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/greenlight.ts', 'rehearse', '--scenario', 'outage'], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stderr.trim()).toBe(
-      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping',
+      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover',
     );
   });
 });
@@ -62,6 +86,7 @@ describe('scenarios', () => {
     consecutiveHealthyPolls: 3,
     greenBoots: ['started', 'started'],
     greenEverHealthy: false,
+    outcome: 'rolled back before cutover',
     ...patch,
   });
 
@@ -69,13 +94,34 @@ describe('scenarios', () => {
     for (const name of SCENARIO_NAMES) {
       const scenario = scenarioNamed(name);
       expect(scenario.expected.length).toBeGreaterThan(20);
-      expect(scenario.expectedVerdict).toBe(name === 'healthy' ? 'pass' : 'fail');
+      expect(scenario.expectedVerdict).toBe(name === 'healthy' || name === 'errors-after-cutover' ? 'pass' : 'fail');
     }
   });
 
-  it('healthy expects a pass', () => {
-    expect(scenarioNamed('healthy').check(facts({ verdict: 'pass' }))).toBeUndefined();
-    expect(scenarioNamed('healthy').check(facts({ verdict: 'fail' }))).toBe('the gate failed; expected it to pass');
+  it('healthy expects a pass, clean smoke checks and bake, and green live', () => {
+    const healthy = scenarioNamed('healthy');
+    expect(healthy.check(facts({ verdict: 'pass', outcome: 'live' }))).toBeUndefined();
+    expect(healthy.check(facts({ verdict: 'pass', outcome: 'live', smoke: 'pass', bake: { verdict: 'pass', reason: 'bake: passed' } }))).toBeUndefined();
+    expect(healthy.check(facts({ verdict: 'fail' }))).toBe('the gate failed; expected it to pass');
+    expect(healthy.check(facts({ verdict: 'pass', smoke: 'fail' }))).toBe('the smoke checks failed; expected them to pass');
+    const breach = { verdict: 'fail' as const, reason: 'bake: 3% 5xx' };
+    expect(healthy.check(facts({ verdict: 'pass', smoke: 'pass', bake: breach, outcome: 'rolled back after cutover' }))).toBe(
+      'the bake failed; expected it to pass: bake: 3% 5xx',
+    );
+  });
+
+  it('errors-after-cutover expects the gate to pass and the bake to take green out on its 5xx', () => {
+    const scenario = scenarioNamed('errors-after-cutover');
+    const caught = { verdict: 'fail' as const, reason: "bake: 100% 5xx on the release's target group over 2s (limit 1%): 33 of 33 requests" };
+    expect(scenario.greenBreaksAfterCutover).toBe(true);
+    expect(scenario.check(facts({ verdict: 'pass', smoke: 'pass', bake: caught, outcome: 'rolled back after cutover' }))).toBeUndefined();
+    expect(scenario.check(facts({ verdict: 'fail', reason: 'Gate timed out' }))).toBe('the gate failed; expected it to pass: Gate timed out');
+    expect(scenario.check(facts({ verdict: 'pass', outcome: 'live' }))).toBe('no bake ran; this scenario needs the environment to have a bake window');
+    expect(scenario.check(facts({ verdict: 'pass', bake: { verdict: 'pass', reason: 'bake: passed after 60s' }, outcome: 'live' }))).toBe(
+      'the bake passed; expected it to catch the 5xx: bake: passed after 60s',
+    );
+    const unhealthy = { verdict: 'fail' as const, reason: "bake: every target of the release's target group is unhealthy (0 of 2)" };
+    expect(scenario.check(facts({ verdict: 'pass', bake: unhealthy, outcome: 'rolled back after cutover' }))).toMatch(/^the bake failed for another reason/);
   });
 
   it('a failure scenario expects its own reason, not just any failure', () => {

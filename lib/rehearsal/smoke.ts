@@ -1,0 +1,63 @@
+// Smoke checks, run locally: each configured path requested through HAProxy's preview route (the
+// preview header naming the new release), judged by the same pure verdict as the AWS handler.
+import * as http from 'node:http';
+import { bodyExcerpt, evaluateSmoke, type SmokeResult, type SmokeVerdict } from '../smoke/evaluate';
+
+export interface SmokeRunProps {
+  /** The listener. */
+  readonly host: string;
+  readonly port: number;
+  /** The site's public name, as a person's browser would send it. */
+  readonly hostHeader: string;
+  /** The preview header and the release it names. */
+  readonly preview: { readonly header: string; readonly release: string };
+  readonly paths: readonly string[];
+  /** A matcher: "200", "200,202" or "200-299". */
+  readonly expectedStatuses: string;
+  readonly timeoutMs: number;
+}
+
+/** One smoke request, plus which backend and server answered it (HAProxy's served-by header). */
+export interface SmokeRequest extends SmokeResult {
+  readonly servedBy?: string;
+}
+
+export interface SmokeRun {
+  readonly verdict: SmokeVerdict;
+  readonly requests: readonly SmokeRequest[];
+}
+
+// A body excerpt needs only the start of the answer.
+const BODY_LIMIT = 4096;
+
+function request(props: SmokeRunProps, path: string): Promise<SmokeRequest> {
+  return new Promise((resolve) => {
+    const headers = { host: props.hostHeader, [props.preview.header]: props.preview.release };
+    const req = http.get({ host: props.host, port: props.port, path, headers, agent: false, timeout: props.timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < BODY_LIMIT) body += chunk;
+      });
+      res.on('end', () => {
+        const servedBy = res.headers['x-greenlight-served-by'];
+        resolve({
+          path,
+          status: res.statusCode ?? 0,
+          bodyExcerpt: bodyExcerpt(body),
+          ...(typeof servedBy === 'string' ? { servedBy } : {}),
+        });
+      });
+      res.on('error', (err) => resolve({ path, error: err.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`timed out after ${props.timeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ path, error: err.message }));
+  });
+}
+
+/** Requests every path in order, then judges them together. */
+export async function runSmoke(props: SmokeRunProps): Promise<SmokeRun> {
+  const requests: SmokeRequest[] = [];
+  for (const path of props.paths) requests.push(await request(props, path));
+  return { verdict: evaluateSmoke(requests, props.expectedStatuses), requests };
+}
