@@ -1,4 +1,4 @@
-// npm run bench:cutover [-- --time-scale 0.2 --rate 150 --concurrency 8 --env staging]
+// npm run bench:cutover [-- --time-scale 0.2 --rate 150 --concurrency 8 --env staging --work-dir <dir>]
 // The same load against the same app and release, deployed (a) blue/green with greenlight's gate and
 // (b) by restarting gunicorn in place, and (c) a release failing after the cutover, which the bake
 // takes out. Prints errors, error seconds and p99 for each; exits 1 when (a) dropped a request or
@@ -18,6 +18,8 @@ async function main(): Promise<number> {
       'time-scale': { type: 'string', default: '0.2' },
       rate: { type: 'string', default: '150' },
       concurrency: { type: 'string', default: '8' },
+      // gunicorn's unix socket lives under it, so a deep checkout may need a shorter one.
+      'work-dir': { type: 'string' },
     },
   });
   const settings = readSettings();
@@ -25,7 +27,7 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   ensurePrerequisites(false, log);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const workDir = path.join(REPO_ROOT, '.rehearsal', `bench-${stamp}-${process.pid}`);
+  const workDir = path.resolve(values['work-dir'] ?? path.join(REPO_ROOT, '.rehearsal', `bench-${stamp}-${process.pid}`));
   fs.mkdirSync(workDir, { recursive: true });
   const result = await benchCutover({
     app: settings.app,

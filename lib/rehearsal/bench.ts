@@ -34,6 +34,7 @@ export interface CutoverBenchResult {
 /** The bake (c) needs when the environment has none: the shortest the settings allow, default limits. */
 export const BENCH_BAKE = { duration: 60, maxErrorRate: 1, maxErrors: 0, alarms: [] as string[] } as const;
 
+// Each run's files go to a one-letter directory: gunicorn's unix socket path must stay short.
 export async function benchCutover(o: CutoverBenchOptions): Promise<CutoverBenchResult> {
   const common = {
     app: o.app,
@@ -46,15 +47,15 @@ export async function benchCutover(o: CutoverBenchOptions): Promise<CutoverBench
     repoRoot: o.repoRoot,
   };
   o.log('(a) blue/green: a new fleet, the health gate, cutover, drain');
-  const report = await rehearse({ ...common, workDir: path.join(o.workDir, 'blue-green'), log: (l) => o.log(`  (a) ${l}`) });
+  const report = await rehearse({ ...common, workDir: path.join(o.workDir, 'a'), log: (l) => o.log(`  (a) ${l}`) });
   o.log('(b) restart in place: stop the old gunicorn, start the new one');
-  const inPlace = await restartInPlace({ ...common, workDir: path.join(o.workDir, 'in-place'), log: (l) => o.log(`  (b) ${l}`) });
+  const inPlace = await restartInPlace({ ...common, workDir: path.join(o.workDir, 'b'), log: (l) => o.log(`  (b) ${l}`) });
   o.log(`(c) blue/green, a release that fails after the cutover: the bake switches back${o.settings.bake ? '' : ` (bake ${BENCH_BAKE.duration}s: ${o.environment} has none)`}`);
   const failsAfterCutover = await rehearse({
     ...common,
     settings: { ...o.settings, bake: o.settings.bake ?? { ...BENCH_BAKE, alarms: [] } },
     scenario: scenarioNamed('errors-after-cutover'),
-    workDir: path.join(o.workDir, 'fails-after-cutover'),
+    workDir: path.join(o.workDir, 'c'),
     log: (l) => o.log(`  (c) ${l}`),
   });
   return { blueGreen: report.load, inPlace: inPlace.load, report, failsAfterCutover };
