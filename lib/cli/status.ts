@@ -1,9 +1,10 @@
 // `greenlight status --env <env>`: the live release, the environment's fleets with their capacity,
-// and every instance's target health, as tables.
-import { type AwsClients, createClients, describeGroups, describeTargetHealth, readParameter } from '../health-gate/aws';
+// their scaling policies and last scaling activity, and every instance's target health, as tables.
+import { type AwsClients, createClients, describeGroupScaling, describeGroups, describeTargetHealth, readParameter } from '../health-gate/aws';
 import { targetGroupLabel, targetReason } from '../health-gate/evaluate';
 import { liveReleaseParameterName, RELEASE_TAG } from '../ssm-paths';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
+import { describeActivity, describePolicy, describeScheduledAction } from './scaling-summary';
 import { renderTable } from './table';
 
 export interface FleetStatus {
@@ -15,6 +16,9 @@ export interface FleetStatus {
   readonly inService: number;
   readonly instances: number;
   readonly live: boolean;
+  /** One line per scaling policy and scheduled action. */
+  readonly scaling: readonly string[];
+  readonly lastActivity: string;
 }
 
 export interface TargetStatus {
@@ -34,13 +38,17 @@ export interface EnvironmentStatus {
   readonly targets: readonly TargetStatus[];
 }
 
-/** One DescribeAutoScalingGroups (paginated), one DescribeTargetHealth per target group, one GetParameter. */
+/**
+ * One DescribeAutoScalingGroups (paginated), one DescribeTargetHealth per target group, one
+ * GetParameter, and per group DescribePolicies, DescribeScheduledActions and DescribeScalingActivities.
+ */
 export async function collectStatus(clients: AwsClients, env: CliEnvironment): Promise<EnvironmentStatus> {
   const liveRelease = await readParameter(clients, liveReleaseParameterName(env.app, env.envName));
   const groups = await describeGroups(clients, { filters: [{ Name: 'tag:aws:cloudformation:stack-name', Values: [env.stackName] }] });
   const releaseOf = new Map<string, string>();
   const instanceRows = new Map<string, { release: string; lifecycle: string; health: string }>();
-  const fleets = groups.map((g): FleetStatus => {
+  const scaling = await Promise.all(groups.map((g) => describeGroupScaling(clients, g.AutoScalingGroupName ?? '')));
+  const fleets = groups.map((g, n): FleetStatus => {
     const release = g.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value ?? '-';
     for (const i of g.Instances ?? []) {
       releaseOf.set(i.InstanceId ?? '', release);
@@ -55,6 +63,8 @@ export async function collectStatus(clients: AwsClients, env: CliEnvironment): P
       inService: (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length,
       instances: (g.Instances ?? []).length,
       live: release === liveRelease,
+      scaling: [...scaling[n].policies.map(describePolicy), ...scaling[n].scheduledActions.map(describeScheduledAction)],
+      lastActivity: describeActivity(scaling[n].lastActivity),
     };
   });
   const targetGroups = [...new Set(groups.flatMap((g) => g.TargetGroupARNs ?? []))];
@@ -86,6 +96,15 @@ export function renderStatus(status: EnvironmentStatus): string {
       ['GROUP', 'RELEASE', 'LIVE', 'MIN', 'DESIRED', 'MAX', 'IN SERVICE'],
       status.fleets.map((f) => [f.name, f.release, f.live ? 'yes' : '', String(f.min), String(f.desired), String(f.max), `${f.inService}/${f.instances}`]),
     ),
+  );
+  parts.push(
+    '',
+    renderTable(
+      ['GROUP', 'SCALING'],
+      status.fleets.flatMap((f) => (f.scaling.length > 0 ? f.scaling : ['none']).map((line) => [f.name, line])),
+    ),
+    '',
+    renderTable(['GROUP', 'LAST SCALING ACTIVITY'], status.fleets.map((f) => [f.name, f.lastActivity])),
   );
   if (status.targets.length > 0) {
     parts.push(

@@ -2,11 +2,16 @@
 // replace the SDK underneath with aws-sdk-client-mock. Clients are built with the SDK's defaults, so
 // AWS_ENDPOINT_URL, AWS_REGION, AWS_MAX_ATTEMPTS and AWS_RETRY_MODE work as everywhere else.
 import {
+  type Activity,
   AutoScalingClient,
   type AutoScalingGroup,
   DescribeScalingActivitiesCommand,
   paginateDescribeAutoScalingGroups,
+  paginateDescribePolicies,
+  paginateDescribeScheduledActions,
   type Filter,
+  type ScalingPolicy,
+  type ScheduledUpdateGroupAction,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -173,4 +178,31 @@ export async function liveDesiredCapacity(clients: AwsClients, stackName: string
     ],
   });
   return Math.max(0, ...groups.map((g) => g.DesiredCapacity ?? 0));
+}
+
+/** A group's scaling policies, scheduled actions and newest scaling activity. */
+export interface GroupScaling {
+  readonly policies: readonly ScalingPolicy[];
+  readonly scheduledActions: readonly ScheduledUpdateGroupAction[];
+  readonly lastActivity?: Activity;
+}
+
+/** DescribePolicies and DescribeScheduledActions (every page) and the newest DescribeScalingActivities record. */
+export async function describeGroupScaling(clients: AwsClients, groupName: string): Promise<GroupScaling> {
+  const collect = async <T>(pages: AsyncIterable<T>, pick: (page: T) => readonly unknown[] | undefined) => {
+    const out: unknown[] = [];
+    for await (const page of pages) out.push(...(pick(page) ?? []));
+    return out;
+  };
+  const client = { client: clients.autoScaling };
+  const [policies, scheduledActions, activities] = await Promise.all([
+    collect(paginateDescribePolicies(client, { AutoScalingGroupName: groupName }), (p) => p.ScalingPolicies),
+    collect(paginateDescribeScheduledActions(client, { AutoScalingGroupName: groupName }), (p) => p.ScheduledUpdateGroupActions),
+    clients.autoScaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, MaxRecords: 1 })),
+  ]);
+  return {
+    policies: policies as ScalingPolicy[],
+    scheduledActions: scheduledActions as ScheduledUpdateGroupAction[],
+    lastActivity: activities.Activities?.[0],
+  };
 }

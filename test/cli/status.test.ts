@@ -1,4 +1,10 @@
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribePoliciesCommand,
+  DescribeScalingActivitiesCommand,
+  DescribeScheduledActionsCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -32,10 +38,16 @@ const group = (name: string, release: string, desired: number, instances: Array<
   })),
 });
 
+const R2 = 'shop-staging-Fleet-r2';
+const ALB_TG = 'app/shop-staging/50dc6c495c0c9188/targetgroup/r2-web/73e2d6bc24d8a067';
+
 beforeEach(() => {
   asg.reset();
   elb.reset();
   ssm.reset();
+  asg.on(DescribePoliciesCommand).resolves({ ScalingPolicies: [] });
+  asg.on(DescribeScheduledActionsCommand).resolves({ ScheduledUpdateGroupActions: [] });
+  asg.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
 });
 
 describe('greenlight status', () => {
@@ -53,6 +65,48 @@ describe('greenlight status', () => {
         { Target: { Id: 'i-other' }, TargetHealth: { State: 'healthy' } },
       ],
     });
+    // r2 has policies on two pages, a scheduled action and a scale-out; r1 has neither.
+    asg
+      .on(DescribePoliciesCommand, { AutoScalingGroupName: R2 })
+      .resolvesOnce({
+        ScalingPolicies: [
+          {
+            PolicyName: 'cpu',
+            PolicyType: 'TargetTrackingScaling',
+            TargetTrackingConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' }, TargetValue: 60 },
+          },
+        ],
+        NextToken: 'p2',
+      })
+      .resolvesOnce({
+        ScalingPolicies: [
+          {
+            PolicyName: 'requests',
+            PolicyType: 'TargetTrackingScaling',
+            TargetTrackingConfiguration: {
+              PredefinedMetricSpecification: { PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: ALB_TG },
+              TargetValue: 1200,
+              DisableScaleIn: true,
+            },
+          },
+        ],
+      });
+    asg.on(DescribeScheduledActionsCommand, { AutoScalingGroupName: R2 }).resolves({
+      ScheduledUpdateGroupActions: [{ ScheduledActionName: 'weekday-morning', Recurrence: '30 6 * * MON-FRI', TimeZone: 'Europe/London', MinSize: 4 }],
+    });
+    asg.on(DescribeScalingActivitiesCommand, { AutoScalingGroupName: R2, MaxRecords: 1 }).resolves({
+      Activities: [
+        {
+          ActivityId: 'a1',
+          AutoScalingGroupName: R2,
+          StatusCode: 'Successful',
+          StartTime: new Date('2026-11-25T09:00:12Z'),
+          Description: 'Launching a new EC2 instance: i-d',
+          Cause:
+            'At 2026-11-25T09:00:00Z a monitor alarm TargetTracking-cpu-AlarmHigh in state ALARM triggered policy cpu changing the desired capacity from 1 to 2.',
+        },
+      ],
+    });
     const out = await statusCommand({ env: 'staging' }, 'cdk.json', createClients('eu-west-1'));
     expect(out).toBe(
       [
@@ -61,6 +115,16 @@ describe('greenlight status', () => {
         'GROUP                  RELEASE  LIVE  MIN  DESIRED  MAX  IN SERVICE',
         'shop-staging-Fleet-r1  r1       yes   1    2        4    2/2',
         'shop-staging-Fleet-r2  r2             1    2        4    1/2',
+        '',
+        'GROUP                  SCALING',
+        'shop-staging-Fleet-r1  none',
+        'shop-staging-Fleet-r2  target tracking: average CPU 60%',
+        'shop-staging-Fleet-r2  target tracking: requests per target per minute 1200 on r2-web; no scale-in',
+        'shop-staging-Fleet-r2  scheduled weekday-morning: 30 6 * * MON-FRI Europe/London, min 4',
+        '',
+        'GROUP                  LAST SCALING ACTIVITY',
+        'shop-staging-Fleet-r1  none recorded',
+        'shop-staging-Fleet-r2  2026-11-25 09:00:12Z Successful: Launching a new EC2 instance: i-d (desired 1 → 2)',
         '',
         'INSTANCE  RELEASE  LIFECYCLE  ASG HEALTH  TARGET GROUP  TARGET STATE    REASON',
         'i-a       r1       InService  Healthy     web           healthy',
@@ -74,6 +138,32 @@ describe('greenlight status', () => {
       { Name: 'tag:aws:cloudformation:stack-name', Values: ['greenlight-demo-staging'] },
     ]);
     expect(elb.commandCalls(DescribeTargetHealthCommand)).toHaveLength(1);
+    // The paginator reuses one input object, so only the group names can be compared per call.
+    expect(asg.commandCalls(DescribePoliciesCommand).map((c) => c.args[0].input.AutoScalingGroupName)).toEqual(['shop-staging-Fleet-r1', R2, R2]);
+  });
+
+  it('shows a failed scaling activity with its status message', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'r1' } });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group('shop-staging-Fleet-r1', 'r1', 1, [])] });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    asg.on(DescribeScalingActivitiesCommand).resolves({
+      Activities: [
+        {
+          ActivityId: 'a2',
+          AutoScalingGroupName: 'shop-staging-Fleet-r1',
+          StatusCode: 'Failed',
+          StartTime: new Date('2026-11-25T10:00:00Z'),
+          Description: 'Launching a new EC2 instance.  Status Reason: no capacity',
+          StatusMessage: 'We currently do not have sufficient m6i.large capacity in the Availability Zone you requested',
+          Cause: 'At 2026-11-25T09:59:00Z a scheduled action update of AutoScalingGroup constraints to min: 4 changing the desired capacity from 2 to 4.',
+        },
+      ],
+    });
+    const out = await statusCommand({ env: 'staging' }, 'cdk.json', createClients('eu-west-1'));
+    expect(out).toContain(
+      'shop-staging-Fleet-r1  2026-11-25 10:00:00Z Failed: Launching a new EC2 instance.  Status Reason: no capacity (desired 2 → 4): ' +
+        'We currently do not have sufficient m6i.large capacity in the Availability Zone you requested',
+    );
   });
 
   it('says so before the first deploy', async () => {
