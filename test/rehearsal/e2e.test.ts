@@ -247,6 +247,48 @@ describe('rehearse: a release that fails after the cutover', () => {
   }, 90_000);
 });
 
+describe('rehearse: a smoke check that fails', () => {
+  it('rolls back before the cutover: green never takes a user request, and the report names the phase', async () => {
+    const env = loadSettings({
+      app: 'greenlight-demo',
+      environments: {
+        rehearsal: {
+          ...minimalEnvironment(),
+          healthCheck: { path: '/health/', interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
+          gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 300, maxReplacedInstances: 2 },
+          // A page green does not have: Django answers 404.
+          smoke: { paths: ['/', '/no-such-page/'] },
+          bake: { duration: 60 },
+        },
+      },
+    }).environments.rehearsal;
+    const report = await rehearse({
+      app: 'greenlight-demo',
+      environment: 'rehearsal',
+      settings: env,
+      scenario: scenarioNamed('healthy'),
+      timeScale: 0.1,
+      ...LIGHT_LOAD,
+      workDir: newWorkDir(),
+      repoRoot: REPO_ROOT,
+    });
+    expect(report).toMatchObject({ ok: false, outcome: 'rolled back before cutover', phaseFailed: 'smoke', gate: { verdict: 'pass' } });
+    expect(report.mismatch).toBe('the smoke checks failed; expected them to pass');
+    expect(report.smoke?.message).toMatch(/^smoke: GET \/no-such-page\/ answered 404 \(expected 200\): "/);
+    expect(report.smoke?.requests.map((r) => [r.path, r.status, r.servedBy?.split('/')[0]])).toEqual([
+      ['/', 200, 'release-rehearsal-b'],
+      ['/no-such-page/', 404, 'release-rehearsal-b'],
+    ]);
+    expect(report.bake).toBeUndefined();
+    expect(report.load.failed).toBe(0);
+    expect(Object.keys(report.load.servedBy)).toEqual(['release-rehearsal-a']);
+    const phases = report.timeline.map((t) => t.phase);
+    expect(phases).toContain('smoke fail');
+    expect(phases).toContain('rollback');
+    expect(phases).not.toContain('cutover');
+  }, 90_000);
+});
+
 describe('rehearse: Ctrl-C', () => {
   it('stops every process it started and exits 130', async () => {
     const workDir = newWorkDir();
