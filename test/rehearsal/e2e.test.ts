@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../lib/config/load';
+import type { EnvironmentSettings } from '../../lib/config/schema';
 import { probe } from '../../lib/rehearsal/net';
 import { rehearse, type LiveRehearsal } from '../../lib/rehearsal/release';
 import type { RehearsalReport } from '../../lib/rehearsal/report';
@@ -48,6 +49,14 @@ function cli(args: string[], onStderr?: (text: string, child: ReturnType<typeof 
 
 const LIGHT_LOAD = { concurrency: 4, ratePerSecond: 40 };
 
+/** Every one of `expected` is in the timeline, in that order. */
+function expectPhasesInOrder(report: RehearsalReport, expected: readonly string[]) {
+  const phases = report.timeline.map((t) => t.phase);
+  expect(expected.filter((p) => !phases.includes(p))).toEqual([]);
+  const at = expected.map((p) => phases.indexOf(p));
+  expect(at).toEqual([...at].sort((a, b) => a - b));
+}
+
 describe('rehearse: a healthy release through the CLI', () => {
   it('passes the gate, moves traffic to green, drains and stops blue, and drops nothing', async () => {
     const workDir = newWorkDir();
@@ -84,61 +93,66 @@ describe('rehearse: a healthy release through the CLI', () => {
     expect(report.bake?.figures.requests).toBeGreaterThan(0);
     expect(report.outcome).toBe('live');
     expect(report.phaseFailed).toBeUndefined();
-    const phases = report.timeline.map((t) => t.phase);
-    const order = ['gate pass', 'smoke pass', 'cutover', 'bake pass', 'blue drained', 'blue stopped'];
-    expect(order.map((p) => phases.indexOf(p))).toEqual([...order.map((p) => phases.indexOf(p))].sort((a, b) => a - b));
-    expect(order.every((p) => phases.includes(p))).toBe(true);
+    expectPhasesInOrder(report, ['gate pass', 'smoke pass', 'cutover', 'bake pass', 'blue drained', 'blue stopped']);
   }, 120_000);
 });
 
-describe('rehearse: failing releases roll back, and blue serves throughout', () => {
-  // A compact but valid environment: the gate times out 6 s into green's boot at this time scale.
-  const settings = loadSettings({
+/** A compact but valid environment; at time scale 0.1 its gate times out 6 s into green's boot. */
+function compactEnvironment(patch: Record<string, unknown> = {}) {
+  const environment = {
+    ...minimalEnvironment(),
+    healthCheck: { path: '/health/', interval: 5, timeout: 4, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
+    gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 60, maxReplacedInstances: 2 },
+    ...patch,
+  };
+  return loadSettings({ app: 'greenlight-demo', environments: { rehearsal: environment } }).environments.rehearsal;
+}
+
+/** A gate with room to pass on a busy machine: 1 s checks with a 500 ms timeout, 30 s to pass. */
+const PASSING_GATE = {
+  healthCheck: { path: '/health/', interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
+  gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 300, maxReplacedInstances: 2 },
+};
+
+/** Plays a release that must end with blue serving, and checks that while everything still runs. */
+async function releaseEndingOnBlue(settings: EnvironmentSettings, name: ScenarioName) {
+  let checked = false;
+  const pids: number[] = [];
+  const report = await rehearse({
     app: 'greenlight-demo',
-    environments: {
-      rehearsal: {
-        ...minimalEnvironment(),
-        healthCheck: { path: '/health/', interval: 5, timeout: 4, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
-        gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 60, maxReplacedInstances: 2 },
-      },
+    environment: 'rehearsal',
+    settings,
+    scenario: scenarioNamed(name),
+    timeScale: 0.1,
+    ...LIGHT_LOAD,
+    workDir: newWorkDir(),
+    repoRoot: REPO_ROOT,
+    onFinished: async (live: LiveRehearsal) => {
+      expect(live.servingRelease).toBe('rehearsal-a');
+      // Blue's own processes still run and answer, directly and through the load balancer.
+      for (const blue of live.blue) {
+        expect(blue.running()).toBe(true);
+        expect(blue.pids().every(alive)).toBe(true);
+        expect(await probe(blue.address, blue.port, '/health/', blue.address)).toBe(200);
+      }
+      for (let i = 0; i < 4; i++) expect(await probe(live.frontend.address, live.frontend.port, '/', live.hostHeader)).toBe(200);
+      // Green is gone: deregistered and its processes stopped.
+      expect(live.green.flatMap((g) => g.pids()).some(alive)).toBe(false);
+      const servers = await live.api.servers();
+      expect(servers.filter((s) => s.backend === 'release-rehearsal-b')).toEqual([]);
+      expect(servers.filter((s) => s.backend === 'release-rehearsal-a' && s.opState === 2 && s.adminState === 0)).toHaveLength(2);
+      pids.push(...live.blue.flatMap((b) => b.pids()));
+      checked = true;
     },
   });
+  expect(checked).toBe(true);
+  // Every process is stopped once the rehearsal returns.
+  expect(pids.some(alive)).toBe(false);
+  return report;
+}
 
-  async function failingRelease(name: ScenarioName) {
-    let checked = false;
-    const pids: number[] = [];
-    const report = await rehearse({
-      app: settings.app,
-      environment: 'rehearsal',
-      settings: settings.environments.rehearsal,
-      scenario: scenarioNamed(name),
-      timeScale: 0.1,
-      ...LIGHT_LOAD,
-      workDir: newWorkDir(),
-      repoRoot: REPO_ROOT,
-      onFinished: async (live: LiveRehearsal) => {
-        expect(live.servingRelease).toBe('rehearsal-a');
-        // Blue's own processes still run and answer, directly and through the load balancer.
-        for (const blue of live.blue) {
-          expect(blue.running()).toBe(true);
-          expect(blue.pids().every(alive)).toBe(true);
-          expect(await probe(blue.address, blue.port, '/health/', blue.address)).toBe(200);
-        }
-        for (let i = 0; i < 4; i++) expect(await probe(live.frontend.address, live.frontend.port, '/', live.hostHeader)).toBe(200);
-        // Green is gone: deregistered and its processes stopped.
-        expect(live.green.flatMap((g) => g.pids()).some(alive)).toBe(false);
-        const servers = await live.api.servers();
-        expect(servers.filter((s) => s.backend === 'release-rehearsal-b')).toEqual([]);
-        expect(servers.filter((s) => s.backend === 'release-rehearsal-a' && s.opState === 2)).toHaveLength(2);
-        pids.push(...live.blue.flatMap((b) => b.pids()));
-        checked = true;
-      },
-    });
-    expect(checked).toBe(true);
-    // Every process is stopped once the rehearsal returns.
-    expect(pids.some(alive)).toBe(false);
-    return report;
-  }
+describe('rehearse: failing releases roll back, and blue serves throughout', () => {
+  const failingRelease = (name: ScenarioName) => releaseEndingOnBlue(compactEnvironment(), name);
 
   const expectRolledBack = (report: RehearsalReport) => {
     expect(report.mismatch).toBeUndefined();
@@ -179,50 +193,9 @@ describe('rehearse: failing releases roll back, and blue serves throughout', () 
 });
 
 describe('rehearse: a release that fails after the cutover', () => {
-  const settings = loadSettings({
-    app: 'greenlight-demo',
-    environments: {
-      rehearsal: {
-        ...minimalEnvironment(),
-        // A gate with room to pass on a busy machine: 1 s checks with a 500 ms timeout, 30 s to pass.
-        healthCheck: { path: '/health/', interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
-        gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 300, maxReplacedInstances: 2 },
-        smoke: { paths: ['/'] },
-        bake: { duration: 60, maxErrorRate: 1, maxErrors: 0 },
-      },
-    },
-  });
-
   it('errors-after-cutover: the gate and smoke checks pass, the bake catches the 5xx and switches back to blue, which never stopped', async () => {
-    let checked = false;
-    const pids: number[] = [];
-    const report = await rehearse({
-      app: settings.app,
-      environment: 'rehearsal',
-      settings: settings.environments.rehearsal,
-      scenario: scenarioNamed('errors-after-cutover'),
-      timeScale: 0.1,
-      ...LIGHT_LOAD,
-      workDir: newWorkDir(),
-      repoRoot: REPO_ROOT,
-      onFinished: async (live: LiveRehearsal) => {
-        expect(live.servingRelease).toBe('rehearsal-a');
-        for (const blue of live.blue) {
-          expect(blue.pids().every(alive)).toBe(true);
-          expect(await probe(blue.address, blue.port, '/health/', blue.address)).toBe(200);
-        }
-        for (let i = 0; i < 4; i++) expect(await probe(live.frontend.address, live.frontend.port, '/', live.hostHeader)).toBe(200);
-        expect(live.green.flatMap((g) => g.pids()).some(alive)).toBe(false);
-        const servers = await live.api.servers();
-        expect(servers.filter((s) => s.backend === 'release-rehearsal-b')).toEqual([]);
-        expect(servers.filter((s) => s.backend === 'release-rehearsal-a' && s.opState === 2 && s.adminState === 0)).toHaveLength(2);
-        pids.push(...live.blue.flatMap((b) => b.pids()));
-        checked = true;
-      },
-    });
-    expect(checked).toBe(true);
-    expect(pids.some(alive)).toBe(false);
-
+    const env = compactEnvironment({ ...PASSING_GATE, smoke: { paths: ['/'] }, bake: { duration: 60, maxErrorRate: 1, maxErrors: 0 } });
+    const report = await releaseEndingOnBlue(env, 'errors-after-cutover');
     expect(report.mismatch).toBeUndefined();
     expect(report).toMatchObject({ ok: true, outcome: 'rolled back after cutover', phaseFailed: 'bake', gate: { verdict: 'pass' } });
     expect(report.smoke).toMatchObject({ verdict: 'pass', requests: [{ path: '/', status: 200 }] });
@@ -238,10 +211,8 @@ describe('rehearse: a release that fails after the cutover', () => {
     expect(report.bake?.detectionMs).toBeGreaterThan(0);
     expect(report.bake?.switchedBackAfterFirstFailureMs).toBeGreaterThanOrEqual(report.bake?.detectionMs ?? Infinity);
     expect(report.servingAfter).toMatchObject({ release: 'rehearsal-a', instances: [{ health: 200 }, { health: 200 }] });
+    expectPhasesInOrder(report, ['gate pass', 'smoke pass', 'cutover', 'green database broken', 'bake fail', 'rolled back after cutover', 'rollback']);
     const phases = report.timeline.map((t) => t.phase);
-    const order = ['gate pass', 'smoke pass', 'cutover', 'green database broken', 'bake fail', 'rolled back after cutover', 'rollback'];
-    expect(order.every((p) => phases.includes(p))).toBe(true);
-    expect(order.map((p) => phases.indexOf(p))).toEqual([...order.map((p) => phases.indexOf(p))].sort((a, b) => a - b));
     expect(phases).not.toContain('blue drained');
     expect(phases).not.toContain('blue stopped');
   }, 90_000);
@@ -249,29 +220,9 @@ describe('rehearse: a release that fails after the cutover', () => {
 
 describe('rehearse: a smoke check that fails', () => {
   it('rolls back before the cutover: green never takes a user request, and the report names the phase', async () => {
-    const env = loadSettings({
-      app: 'greenlight-demo',
-      environments: {
-        rehearsal: {
-          ...minimalEnvironment(),
-          healthCheck: { path: '/health/', interval: 10, timeout: 5, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
-          gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 300, maxReplacedInstances: 2 },
-          // A page green does not have: Django answers 404.
-          smoke: { paths: ['/', '/no-such-page/'] },
-          bake: { duration: 60 },
-        },
-      },
-    }).environments.rehearsal;
-    const report = await rehearse({
-      app: 'greenlight-demo',
-      environment: 'rehearsal',
-      settings: env,
-      scenario: scenarioNamed('healthy'),
-      timeScale: 0.1,
-      ...LIGHT_LOAD,
-      workDir: newWorkDir(),
-      repoRoot: REPO_ROOT,
-    });
+    // A page green does not have: Django answers 404.
+    const env = compactEnvironment({ ...PASSING_GATE, smoke: { paths: ['/', '/no-such-page/'] }, bake: { duration: 60 } });
+    const report = await releaseEndingOnBlue(env, 'healthy');
     expect(report).toMatchObject({ ok: false, outcome: 'rolled back before cutover', phaseFailed: 'smoke', gate: { verdict: 'pass' } });
     expect(report.mismatch).toBe('the smoke checks failed; expected them to pass');
     expect(report.smoke?.message).toMatch(/^smoke: GET \/no-such-page\/ answered 404 \(expected 200\): "/);
