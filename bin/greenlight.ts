@@ -98,8 +98,9 @@ program
   .description('print the AMI recorded for a release, or nothing when it has not been baked')
   .option('--release <id>', 'the release id')
   .option('--app <name>', "the app's name (default: context.app in cdk.json)")
+  .option('--find-baked', "when none is recorded, record this account's AMI an earlier bake of the release left (its name and tags)")
   .action(async (opts: ReleaseAmiCommandOptions) => {
-    const ami = await releaseAmiCommand(opts);
+    const ami = await releaseAmiCommand(opts, 'cdk.json', process.env.AWS_REGION || undefined);
     if (ami) console.log(ami);
   });
 

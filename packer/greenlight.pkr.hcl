@@ -62,6 +62,35 @@ variable "kms_key_id" {
   description = "KMS key for the AMI's snapshot (default: aws/ebs). Sharing with ami_users needs a customer managed key they may use."
 }
 
+variable "vpc_id" {
+  type        = string
+  default     = ""
+  description = "VPC to build in (the bake role's <BAKE_VPC_ID>). Default: the account's default VPC."
+}
+
+variable "subnet_id" {
+  type        = string
+  default     = ""
+  description = "Subnet of vpc_id to build in. Default: one Packer picks in the VPC."
+}
+
+variable "associate_public_ip_address" {
+  type        = bool
+  default     = true
+  description = "Give the build instance a public IP: false in a private subnet reached through a NAT gateway and a VPN or peering."
+}
+
+variable "ssh_interface" {
+  type        = string
+  default     = "public_ip"
+  description = "How Packer reaches the build instance over SSH: public_ip, private_ip, public_dns or private_dns."
+
+  validation {
+    condition     = contains(["public_ip", "private_ip", "public_dns", "private_dns"], var.ssh_interface)
+    error_message = "The ssh_interface must be one of public_ip, private_ip, public_dns or private_dns."
+  }
+}
+
 variable "volume_size" {
   type    = number
   default = 8
@@ -77,6 +106,9 @@ locals {
     "greenlight:git-sha" = var.git_sha
     "greenlight:built"   = local.build_time
   }
+  # What Packer creates carries greenlight:packer from its creating call; the bake role changes and
+  # deletes only resources with it, and cannot add it later (iam/bake-role-policy.json).
+  run_tags = merge(local.tags, { "greenlight:packer" = var.app })
 }
 
 source "amazon-ebs" "debian" {
@@ -84,6 +116,12 @@ source "amazon-ebs" "debian" {
   instance_type = var.instance_type
   ami_name      = "${var.app}-${var.release}"
   ssh_username  = "admin"
+
+  # Accounts without a default VPC name one; a private subnet needs private_ip and no public address.
+  vpc_id                      = var.vpc_id
+  subnet_id                   = var.subnet_id
+  associate_public_ip_address = var.associate_public_ip_address
+  ssh_interface               = var.ssh_interface
 
   source_ami_filter {
     filters = {
@@ -99,9 +137,10 @@ source "amazon-ebs" "debian" {
   # The image's snapshot is encrypted, and so is the build instance's volume.
   encrypt_boot = true
   kms_key_id   = var.kms_key_id
-  # Environments in other accounts launch the same AMI; the key above must let them decrypt it.
-  ami_users      = var.ami_users
-  snapshot_users = var.ami_users
+  # Environments in other accounts launch the same AMI; the key above must let them decrypt it, and
+  # their Auto Scaling service-linked role needs a grant on it. Launching a shared AMI needs no
+  # snapshot sharing.
+  ami_users = var.ami_users
   launch_block_device_mappings {
     device_name           = "/dev/xvda"
     volume_size           = var.volume_size
@@ -112,9 +151,10 @@ source "amazon-ebs" "debian" {
     delete_on_termination = true
   }
 
-  tags          = local.tags
-  snapshot_tags = local.tags
-  run_tags      = local.tags
+  tags            = local.tags
+  snapshot_tags   = local.tags
+  run_tags        = local.run_tags
+  run_volume_tags = local.run_tags
 }
 
 build {

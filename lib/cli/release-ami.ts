@@ -1,7 +1,10 @@
 // `greenlight release-ami --release <id>`: the AMI recorded for a release, or nothing when it has not
-// been baked. Release jobs use it to bake each release once.
+// been baked. Release jobs use it to bake each release once; with --find-baked, a release whose bake
+// made its AMI but never recorded it (a job that stopped in between) gets that AMI recorded instead.
+import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { resolveApp } from '../ami/publish';
+import { bakedImageName, chooseBakedImage } from '../ami/baked-image';
+import { publishAmi, resolveApp } from '../ami/publish';
 import { getParameterValue } from '../ssm-parameter';
 import { amiParameterName } from '../ssm-paths';
 import { explainAwsError } from './environment';
@@ -12,13 +15,39 @@ export async function releaseAmi(app: string, release: string, client: SSMClient
   return getParameterValue(client, name).catch((err) => explainAwsError(err, `reading ${name}`));
 }
 
+export interface ReleaseAmiClients {
+  readonly ssm: SSMClient;
+  readonly ec2: EC2Client;
+  /** The bake region, where the image and its parameter live. */
+  readonly region?: string;
+  /** Passed to publishAmi; tests shorten its wait. */
+  readonly confirm?: { readonly attempts: number; readonly delayMs: number };
+}
+
+/** The recorded AMI; otherwise an earlier bake's image of this account, which it then records. */
+export async function findBakedAmi(app: string, release: string, clients: ReleaseAmiClients): Promise<string | undefined> {
+  const recorded = await releaseAmi(app, release, clients.ssm);
+  if (recorded) return recorded;
+  const name = bakedImageName(app, release);
+  const out = await clients.ec2
+    .send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [name] }] }))
+    .catch((err) => explainAwsError(err, `looking for an AMI named ${name}`));
+  const ami = chooseBakedImage(out.Images ?? [], app, release);
+  if (!ami) return undefined;
+  const published = await publishAmi({ ami, release, app, region: clients.region, client: clients.ssm, confirm: clients.confirm });
+  return published.amiId;
+}
+
 export interface ReleaseAmiCommandOptions {
   readonly release?: string;
   readonly app?: string;
+  readonly findBaked?: boolean;
 }
 
 /** The line to print: the AMI id, or nothing. */
-export async function releaseAmiCommand(opts: ReleaseAmiCommandOptions, cdkJsonPath = 'cdk.json'): Promise<string | undefined> {
+export async function releaseAmiCommand(opts: ReleaseAmiCommandOptions, cdkJsonPath = 'cdk.json', region?: string): Promise<string | undefined> {
   const release = releaseOption(opts.release, 'the release whose AMI to look up');
-  return releaseAmi(resolveApp(opts.app, cdkJsonPath), release);
+  const app = resolveApp(opts.app, cdkJsonPath);
+  if (!opts.findBaked) return releaseAmi(app, release);
+  return findBakedAmi(app, release, { ssm: new SSMClient({ region }), ec2: new EC2Client({ region }), region });
 }

@@ -4,7 +4,9 @@ packer {
   required_version = ">= 1.7.0"
   required_plugins {
     amazon = {
-      version = ">= 1.2.0"
+      # 1.4.0 tags the temporary key pair, security group, image and snapshot in their creating
+      # calls, and copies the image's tags to the encrypted copy: the bake role relies on both.
+      version = ">= 1.4.0"
       source  = "github.com/hashicorp/amazon"
     }
   }

@@ -44,6 +44,29 @@ describe('Packer template', () => {
     expect(wrong.stdout + wrong.stderr).toMatch(/ami_users/);
   });
 
+  it('builds in a given VPC and subnet, reaching the instance as asked, and refuses an unknown ssh_interface', () => {
+    const network = ['-var', 'vpc_id=vpc-0123', '-var', 'subnet_id=subnet-0123', '-var', 'associate_public_ip_address=false', '-var', 'ssh_interface=private_ip'];
+    expect(run('packer', ['validate', ...vars, ...network, 'packer/']).status).toBe(0);
+    const wrong = run('packer', ['validate', ...vars, '-var', 'ssh_interface=session_manager', 'packer/']);
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stdout + wrong.stderr).toMatch(/ssh_interface must be one of public_ip, private_ip, public_dns or\s+private_dns/);
+    const template = readFileSync(join(ROOT, 'packer/greenlight.pkr.hcl'), 'utf8');
+    for (const v of ['vpc_id', 'subnet_id', 'associate_public_ip_address', 'ssh_interface']) expect(template).toMatch(new RegExp(`\\b${v}\\s*=\\s*var\\.${v}\\b`));
+  });
+
+  it("tags what Packer creates with greenlight:packer, which the bake role's mutations require, and not the finished image's labels", () => {
+    const template = readFileSync(join(ROOT, 'packer/greenlight.pkr.hcl'), 'utf8');
+    expect(template).toMatch(/run_tags = merge\(local\.tags, \{ "greenlight:packer" = var\.app \}\)/);
+    expect(template).toMatch(/\brun_tags\s*=\s*local\.run_tags/);
+    expect(template).toMatch(/\brun_volume_tags\s*=\s*local\.run_tags/);
+    expect(template).toMatch(/\btags\s*=\s*local\.tags/);
+    const labels = template.slice(template.indexOf('tags = {'), template.indexOf('  # What Packer creates'));
+    expect(labels).toContain('"greenlight:app"');
+    expect(labels).not.toContain('greenlight:packer');
+    // A shared AMI launches without its snapshot being shared, so the role needs no ModifySnapshotAttribute.
+    expect(template).not.toMatch(/snapshot_users/);
+  });
+
   it('is rejected without the app and release variables', () => {
     const out = run('packer', ['validate', 'packer/']);
     expect(out.status).not.toBe(0);

@@ -192,7 +192,7 @@ describe('CircleCI: the release workflow', () => {
       }
     }
     const assume = JSON.stringify(config.commands['assume-role']);
-    expect(assume).toContain('CIRCLE_OIDC_TOKEN');
+    expect(assume).toContain('CIRCLE_OIDC_TOKEN_V2');
     expect(assume).toContain('AWS_WEB_IDENTITY_TOKEN_FILE');
     expect(config.orbs).toBeUndefined();
     expect(source).not.toMatch(/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key/i);

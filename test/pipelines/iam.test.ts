@@ -1,29 +1,19 @@
-// iam/: the pipelines' role policies and OIDC trust policies. Parsed, checked for broad grants, then
-// rendered for cdk.json's environments and asked whether they allow exactly what greenlight calls.
-import { readdirSync, readFileSync } from 'node:fs';
+// iam/: the pipelines' role policies, OIDC trust policies and cdk bootstrap's execution policy. Parsed,
+// checked for broad grants, then rendered for cdk.json's environments and asked what they allow:
+// the SSM paths greenlight uses, and the traced calls of a bake rerun and of a cross-account publish.
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { amiParameterName, gateProgressParameterName, liveReleaseParameterName } from '../../lib/ssm-paths';
+import { amiParameterName, configPrefix, gateProgressParameterName, liveReleaseParameterName } from '../../lib/ssm-paths';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
+import { synthesize } from '../helpers/synth';
+import { allows, type Context, grantsIgnoringConditions, iamFiles, list, type Policy, rawPolicy, renderPolicy } from './iam-policy';
 
-interface Statement {
-  readonly Sid?: string;
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource?: string | string[];
-  readonly Principal?: { Federated?: string };
-  readonly Condition?: Record<string, Record<string, string>>;
-}
-interface Policy {
-  readonly Version: string;
-  readonly Statement: Statement[];
-}
-
-const IAM_DIR = path.join(REPO_ROOT, 'iam');
-const files = readdirSync(IAM_DIR).filter((f) => f.endsWith('.json'));
-const raw = (file: string) => readFileSync(path.join(IAM_DIR, file), 'utf8');
-const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : [v].flat());
-const isReadOnly = (action: string) => /^[a-z0-9-]+:(Describe|Get|List)/.test(action);
+const files = iamFiles(REPO_ROOT);
+const parsed = (file: string): Policy => JSON.parse(rawPolicy(REPO_ROOT, file)) as Policy;
+const isDescribeOnly = (action: string) => /^[a-z0-9-]+:(Describe|Get|List)[A-Za-z]*$/.test(action);
+const TAG_KEY = /^(aws:RequestTag\/|aws:ResourceTag\/|aws:TagKeys$|ec2:ResourceTag\/)/;
+const conditionKeys = (s: { Condition?: Record<string, Record<string, unknown>> }) => Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c));
 
 /** The README's pipelines section: where placeholders and broad grants are explained. */
 const readmeSection = (() => {
@@ -32,157 +22,360 @@ const readmeSection = (() => {
   return start < 0 ? '' : readme.slice(start);
 })();
 
-/** The policy with its <PLACEHOLDERS> filled in, as the README tells a team to do. */
-function render(file: string, values: Record<string, string>): Policy {
-  const text = raw(file).replace(/<([A-Z_]+)>/g, (m, key: string) => values[key] ?? m);
-  expect(text, `${file} still has a placeholder`).not.toMatch(/<[A-Z_]+>/);
-  return JSON.parse(text);
-}
-
-// IAM's wildcards: * is any run of characters, ? one character; actions are case-insensitive.
-const glob = (pattern: string, value: string, flags = '') =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, flags).test(value);
-
-/** The statements that allow this action on this resource (conditions aside). */
-const allowing = (policy: Policy, action: string, resource: string): Statement[] =>
-  policy.Statement.filter(
-    (s) => s.Effect === 'Allow' && list(s.Action).some((a) => glob(a, action, 'i')) && list(s.Resource).some((r) => glob(r, resource)),
-  );
-
+const RELEASE = '2026.11.22-3f9c2ab';
 const ssmArn = (region: string, account: string, name: string) => `arn:aws:ssm:${region}:${account}:parameter${name}`;
+const environments = Object.entries(cdkContext().environments);
+const { app } = cdkContext();
+
+// The bake account and region of the traces below, and the values the README tells a team to fill in.
+const BAKE = { ACCOUNT_ID: '111111111111', REGION: 'eu-west-1', APP: app, BAKE_VPC_ID: 'vpc-0bake', AMI_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab' };
 
 describe('iam/ documents', () => {
-  it('ships the two role policies and a trust policy per CI system', () => {
-    expect(files.sort()).toEqual([
+  it('ships a policy per role, a trust policy per role and CI system, and the execution policy for cdk bootstrap', () => {
+    expect(files).toEqual([
       'bake-role-policy.json',
-      'circleci-oidc-trust.json',
+      'circleci-oidc-trust-bake.json',
+      'circleci-oidc-trust-deploy.json',
+      'circleci-oidc-trust-preview.json',
+      'cloudformation-execution-policy.json',
       'deploy-role-policy.json',
       'github-oidc-trust-bake.json',
       'github-oidc-trust-deploy.json',
+      'github-oidc-trust-preview.json',
+      'preview-role-policy.json',
     ]);
   });
 
-  it.each(files)('%s parses, and every statement is a named Allow with no wildcard action', (file) => {
-    const policy: Policy = JSON.parse(raw(file));
+  it.each(files)('%s: every statement is a named Allow, and no action has a wildcard', (file) => {
+    const policy = parsed(file);
     expect(policy.Version).toBe('2012-10-17');
     expect(policy.Statement.length).toBeGreaterThan(0);
+    const sids = policy.Statement.map((s) => s.Sid);
+    expect(new Set(sids).size, `${file}: Sids are unique`).toBe(sids.length);
     for (const s of policy.Statement) {
       expect(s.Sid, file).toMatch(/^[A-Za-z0-9]+$/);
       expect(s.Effect).toBe('Allow');
       expect(Object.keys(s)).not.toContain('NotAction');
       expect(Object.keys(s)).not.toContain('NotResource');
-      for (const action of list(s.Action)) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
+      for (const action of list(s.Action)) expect(action, `${file} ${s.Sid}`).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
     }
   });
 
-  it.each(files)('%s grants a write on every resource only with a condition the README justifies', (file) => {
-    const policy: Policy = JSON.parse(raw(file));
-    for (const s of policy.Statement.filter((st) => list(st.Resource).includes('*'))) {
-      const writes = list(s.Action).filter((a) => !isReadOnly(a));
-      if (writes.length === 0) continue;
-      expect(s.Condition, `${file} ${s.Sid}`).toBeDefined();
-      expect(readmeSection, `README must justify ${s.Sid}`).toContain(`\`${s.Sid}\``);
+  it.each(files.filter((f) => !f.includes('trust')))('%s: Resource "*" only for describe-only actions, in statements the README names', (file) => {
+    for (const s of parsed(file).Statement) {
+      const resources = list(s.Resource);
+      expect(resources.length, `${file} ${s.Sid} names its resources`).toBeGreaterThan(0);
+      for (const r of resources) {
+        // A wildcard may stand for ids nobody knows in advance, never for a whole service or account.
+        if (r !== '*') expect(r, `${file} ${s.Sid}`).toMatch(/^(arn:aws:[a-z0-9-]+:(<REGION>)?:(<ACCOUNT_ID>)?:[A-Za-z-]+[/:]|<AMI_KMS_KEY_ARN>$|arn:aws:s3:::<APP>-\*$)/);
+      }
+      if (!resources.includes('*')) continue;
+      expect(list(s.Action).filter((a) => !isDescribeOnly(a)), `${file} ${s.Sid}`).toEqual([]);
+      expect(readmeSection, `README must name ${s.Sid}`).toContain(`\`${s.Sid}\``);
     }
   });
 
   it('explains every placeholder in the README', () => {
-    const placeholders = new Set(files.flatMap((f) => [...raw(f).matchAll(/<([A-Z_]+)>/g)].map((m) => m[0])));
-    expect([...placeholders].sort()).toEqual(['<ACCOUNT_ID>', '<APP>', '<CIRCLECI_ORG_ID>', '<CIRCLECI_PROJECT_ID>', '<ENV>', '<GITHUB_OWNER>', '<GITHUB_REPO>', '<REGION>']);
+    const placeholders = new Set(files.flatMap((f) => [...rawPolicy(REPO_ROOT, f).matchAll(/<([A-Z_]+)>/g)].map((m) => m[0])));
+    expect([...placeholders].sort()).toEqual([
+      '<ACCOUNT_ID>', '<AMI_KMS_KEY_ARN>', '<APP>', '<BAKE_VPC_ID>', '<CIRCLECI_ORG_ID>', '<CIRCLECI_PROJECT_ID>', '<ENV>', '<GITHUB_OWNER>', '<GITHUB_REPO>', '<REGION>', '<VCS_ORIGIN>',
+    ]);
     for (const p of placeholders) expect(readmeSection, p).toContain(`\`${p}\``);
   });
 });
 
-describe.each(Object.entries(cdkContext().environments))('deploy role for %s', (envName, settings) => {
-  const { app } = cdkContext();
+describe('OIDC trust policies: every sub is pinned', () => {
+  const GH = { ACCOUNT_ID: '111111111111', GITHUB_OWNER: 'acme', GITHUB_REPO: 'shop', ENV: 'production' };
+  const ORG = '11111111-2222-3333-4444-555555555555';
+  const PROJECT = '66666666-7777-8888-9999-000000000000';
+  const USER = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+  const CC = { ACCOUNT_ID: '111111111111', CIRCLECI_ORG_ID: ORG, CIRCLECI_PROJECT_ID: PROJECT, VCS_ORIGIN: 'github.com/acme/shop' };
+  const trusts = files.filter((f) => f.includes('-oidc-trust-'));
+
+  it.each(trusts)('%s: one statement, for web identities of one provider, with aud and sub conditions', (file) => {
+    const [s, ...rest] = parsed(file).Statement;
+    expect(rest).toEqual([]);
+    expect(s.Action).toBe('sts:AssumeRoleWithWebIdentity');
+    const keys = conditionKeys(s);
+    expect(keys.filter((k) => k.endsWith(':aud'))).toHaveLength(1);
+    expect(keys.filter((k) => k.endsWith(':sub'))).toHaveLength(1);
+    // The only wildcards in a sub: the 36 characters of CircleCI's user UUID, one `?` each, never `*`.
+    const subs = Object.values(s.Condition ?? {}).flatMap((c) => Object.entries(c).filter(([k]) => k.endsWith(':sub')).flatMap(([, v]) => list(v)));
+    for (const sub of subs) {
+      expect(sub).not.toContain('*');
+      expect(sub.replace('/user/????????-????-????-????-????????????/', '/user/<uuid>/')).not.toContain('?');
+    }
+  });
+
+  const assume = (file: string, values: Record<string, string>, context: Context) =>
+    allows(renderPolicy(REPO_ROOT, file, values), 'sts:AssumeRoleWithWebIdentity', '', context);
+
+  const ghToken = (sub: string): Context => ({ 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': sub });
+
+  it('GitHub: the bake and preview roles take only jobs on main, a deploy role only jobs in its GitHub environment', () => {
+    for (const file of ['github-oidc-trust-bake.json', 'github-oidc-trust-preview.json']) {
+      expect(assume(file, GH, ghToken('repo:acme/shop:ref:refs/heads/main')), file).toBe(true);
+      for (const other of ['repo:acme/shop:ref:refs/heads/feature', 'repo:acme/shop:ref:refs/heads/main-2', 'repo:acme/shop:pull_request', 'repo:acme/shop:environment:production', 'repo:evil/shop:ref:refs/heads/main']) {
+        expect(assume(file, GH, ghToken(other)), `${file} ${other}`).toBe(false);
+      }
+    }
+    expect(assume('github-oidc-trust-deploy.json', GH, ghToken('repo:acme/shop:environment:production'))).toBe(true);
+    for (const other of ['repo:acme/shop:environment:staging', 'repo:acme/shop:ref:refs/heads/main', 'repo:acme/shop:environment:production-2', 'repo:acme/shops:environment:production']) {
+      expect(assume('github-oidc-trust-deploy.json', GH, ghToken(other)), other).toBe(false);
+    }
+    expect(assume('github-oidc-trust-deploy.json', GH, { ...ghToken('repo:acme/shop:environment:production'), 'token.actions.githubusercontent.com:aud': 'other' })).toBe(false);
+  });
+
+  it.each(trusts.filter((f) => f.startsWith('circleci')))("CircleCI %s: the project's jobs on main, by CIRCLE_OIDC_TOKEN_V2's sub", (file) => {
+    const sub = (project: string, user: string, origin: string, ref: string) => `org/${ORG}/project/${project}/user/${user}/vcs-origin/${origin}/vcs-ref/${ref}`;
+    const token = (s: string): Context => ({ [`oidc.circleci.com/org/${ORG}:aud`]: ORG, [`oidc.circleci.com/org/${ORG}:sub`]: s });
+    const statement = renderPolicy(REPO_ROOT, file, CC).Statement[0];
+    expect(statement.Principal?.Federated).toBe(`arn:aws:iam::111111111111:oidc-provider/oidc.circleci.com/org/${ORG}`);
+    expect(assume(file, CC, token(sub(PROJECT, USER, 'github.com/acme/shop', 'refs/heads/main')))).toBe(true);
+    for (const other of [
+      sub(PROJECT, USER, 'github.com/acme/shop', 'refs/heads/feature'),
+      sub(PROJECT, USER, 'github.com/acme/shop', 'refs/heads/main/x'),
+      sub(PROJECT, USER, 'github.com/fork/shop', 'refs/heads/main'),
+      sub('99999999-7777-8888-9999-000000000000', USER, 'github.com/acme/shop', 'refs/heads/main'),
+      // The first version of CircleCI's token names no branch at all.
+      `org/${ORG}/project/${PROJECT}/user/${USER}`,
+      // A "user" that smuggles in another path does not fit the 36 characters of a UUID.
+      sub(PROJECT, `${USER}/vcs-origin/github.com/fork/shop/vcs-ref/refs/heads/main/x`, 'github.com/acme/shop', 'refs/heads/main'),
+    ]) {
+      expect(assume(file, CC, token(other)), other).toBe(false);
+    }
+  });
+});
+
+describe.each(environments)('deploy role for %s', (envName, settings) => {
   const account = String(settings.account);
   const region = String(settings.region);
-  const policy = render('deploy-role-policy.json', { ACCOUNT_ID: account, REGION: region, APP: app, ENV: envName });
-  const allows = (action: string, resource: string) => allowing(policy, action, resource).length > 0;
+  const policy = renderPolicy(REPO_ROOT, 'deploy-role-policy.json', { ACCOUNT_ID: account, REGION: region, APP: app, ENV: envName });
+  const can = (action: string, resource: string, context: Context = {}) => allows(policy, action, resource, { 'aws:RequestedRegion': region, ...context });
+  const others = environments.map(([name]) => name).filter((name) => name !== envName);
 
-  it('may assume the CDK bootstrap roles that deploy and publish assets, in its own account and region', () => {
-    for (const role of ['deploy-role', 'file-publishing-role', 'lookup-role']) {
-      expect(allows('sts:AssumeRole', `arn:aws:iam::${account}:role/cdk-hnb659fds-${role}-${account}-${region}`), role).toBe(true);
+  it('may assume the CDK roles that deploy and publish assets, in its own account and region, and not the lookup role', () => {
+    for (const role of ['deploy-role', 'file-publishing-role']) {
+      expect(can('sts:AssumeRole', `arn:aws:iam::${account}:role/cdk-hnb659fds-${role}-${account}-${region}`), role).toBe(true);
     }
-    expect(allows('sts:AssumeRole', `arn:aws:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-${account}-${region}`)).toBe(false);
-    expect(allows('sts:AssumeRole', `arn:aws:iam::999999999999:role/cdk-hnb659fds-deploy-role-999999999999-${region}`)).toBe(false);
+    for (const role of ['lookup-role', 'cfn-exec-role', 'image-publishing-role']) {
+      expect(can('sts:AssumeRole', `arn:aws:iam::${account}:role/cdk-hnb659fds-${role}-${account}-${region}`), role).toBe(false);
+    }
+    expect(can('sts:AssumeRole', `arn:aws:iam::999999999999:role/cdk-hnb659fds-deploy-role-999999999999-${region}`)).toBe(false);
   });
 
-  it('reads what deploy, watch, rollback and release-ami read', () => {
-    expect(allows('ssm:GetParameter', ssmArn(region, account, gateProgressParameterName(app, envName, '2026.11.22-3f9c2ab')))).toBe(true);
-    expect(allows('ssm:GetParameterHistory', ssmArn(region, account, liveReleaseParameterName(app, envName)))).toBe(true);
-    expect(allows('ssm:GetParameter', ssmArn(region, account, liveReleaseParameterName(app, envName)))).toBe(true);
-    expect(allows('ssm:GetParameter', ssmArn(region, account, amiParameterName(app, '2026.11.22-3f9c2ab')))).toBe(true);
-    expect(allows('cloudformation:DescribeStackEvents', `arn:aws:cloudformation:${region}:${account}:stack/${app}-${envName}/abc`)).toBe(true);
+  it('reads what deploy, watch, rollback, status and the environment URL read', () => {
+    expect(can('ssm:GetParameter', ssmArn(region, account, gateProgressParameterName(app, envName, RELEASE)))).toBe(true);
+    expect(can('ssm:GetParameterHistory', ssmArn(region, account, liveReleaseParameterName(app, envName)))).toBe(true);
+    expect(can('ssm:GetParameter', ssmArn(region, account, liveReleaseParameterName(app, envName)))).toBe(true);
+    expect(can('ssm:GetParameter', ssmArn(region, account, amiParameterName(app, RELEASE)))).toBe(true);
+    const stack = `arn:aws:cloudformation:${region}:${account}:stack/${app}-${envName}/abc`;
+    for (const action of ['cloudformation:DescribeStackEvents', 'cloudformation:DescribeStacks', 'cloudformation:GetTemplate']) expect(can(action, stack), action).toBe(true);
+    for (const action of ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'elasticloadbalancing:DescribeTargetHealth']) {
+      expect(can(action, '*'), action).toBe(true);
+      expect(can(action, '*', { 'aws:RequestedRegion': 'us-east-1' }), `${action} elsewhere`).toBe(false);
+    }
   });
 
-  it("writes only a shared release AMI's parameter itself, and reads no other environment", () => {
-    const writes = policy.Statement.flatMap((s) => list(s.Action)).filter((a) => !isReadOnly(a));
+  it("writes only a release AMI's parameter itself, and reads no other environment", () => {
+    const writes = policy.Statement.flatMap((s) => list(s.Action)).filter((a) => !isDescribeOnly(a));
     expect(writes).toEqual(['sts:AssumeRole', 'ssm:PutParameter']);
-    expect(allows('ssm:PutParameter', ssmArn(region, account, amiParameterName(app, '2026.11.22-3f9c2ab')))).toBe(true);
-    expect(allows('ssm:PutParameter', ssmArn(region, account, liveReleaseParameterName(app, envName)))).toBe(false);
-    expect(allows('ssm:PutParameter', ssmArn(region, account, gateProgressParameterName(app, envName, 'r1')))).toBe(false);
-    expect(allows('ssm:PutParameter', ssmArn(region, account, amiParameterName('another-app', 'r1')))).toBe(false);
-    const other = envName === 'staging' ? 'production' : 'staging';
-    expect(allows('ssm:GetParameterHistory', ssmArn(region, account, liveReleaseParameterName(app, other)))).toBe(false);
-    expect(allows('ssm:GetParameter', ssmArn(region, account, gateProgressParameterName(app, other, 'r1')))).toBe(false);
-    expect(allows('cloudformation:DescribeStacks', `arn:aws:cloudformation:${region}:${account}:stack/${app}-${other}/abc`)).toBe(false);
+    expect(can('ssm:PutParameter', ssmArn(region, account, amiParameterName(app, RELEASE)))).toBe(true);
+    expect(can('ssm:PutParameter', ssmArn(region, account, liveReleaseParameterName(app, envName)))).toBe(false);
+    expect(can('ssm:PutParameter', ssmArn(region, account, gateProgressParameterName(app, envName, 'r1')))).toBe(false);
+    expect(can('ssm:PutParameter', ssmArn(region, account, amiParameterName('another-app', 'r1')))).toBe(false);
+    expect(can('ssm:GetParametersByPath', ssmArn(region, account, configPrefix(app, envName)))).toBe(false);
+    for (const other of others) {
+      expect(can('ssm:GetParameterHistory', ssmArn(region, account, liveReleaseParameterName(app, other)))).toBe(false);
+      expect(can('ssm:GetParameter', ssmArn(region, account, gateProgressParameterName(app, other, 'r1')))).toBe(false);
+      expect(can('cloudformation:DescribeStacks', `arn:aws:cloudformation:${region}:${account}:stack/${app}-${other}/abc`)).toBe(false);
+    }
+  });
+
+  // docs/iam-traces.md, "Cross-account publish": the deploy job records the shared AMI in its own account.
+  it('traces a cross-account publish: read, create (SSM checks the AMI as the caller), read back', () => {
+    const parameter = ssmArn(region, account, amiParameterName(app, RELEASE));
+    expect(can('ssm:GetParameter', parameter)).toBe(true);
+    expect(can('ssm:PutParameter', parameter)).toBe(true);
+    expect(can('ec2:DescribeImages', '*')).toBe(true);
+    expect(can('ssm:GetParameter', parameter)).toBe(true);
+  });
+});
+
+describe('preview role', () => {
+  it.each(environments)("reads %s's stack template for cdk diff, and nothing else", (envName, settings) => {
+    const account = String(settings.account);
+    const region = String(settings.region);
+    const policy = renderPolicy(REPO_ROOT, 'preview-role-policy.json', { ACCOUNT_ID: account, REGION: region, APP: app, ENV: envName });
+    const stack = (env: string) => `arn:aws:cloudformation:${region}:${account}:stack/${app}-${env}/abc`;
+    expect(allows(policy, 'cloudformation:GetTemplate', stack(envName))).toBe(true);
+    expect(allows(policy, 'cloudformation:DescribeStacks', stack(envName))).toBe(true);
+    expect(allows(policy, 'cloudformation:GetTemplate', stack(`${envName}x`))).toBe(false);
+    expect(policy.Statement.flatMap((s) => list(s.Action)).filter((a) => !isDescribeOnly(a))).toEqual([]);
   });
 });
 
 describe('bake role', () => {
-  const { app } = cdkContext();
-  const policy = render('bake-role-policy.json', { ACCOUNT_ID: '111111111111', REGION: 'eu-west-1', APP: app });
-  const allows = (action: string, resource: string) => allowing(policy, action, resource).length > 0;
+  const policy = renderPolicy(REPO_ROOT, 'bake-role-policy.json', BAKE);
+  const ec2 = (type: string, id: string) => (['image', 'snapshot'].includes(type) ? `arn:aws:ec2:eu-west-1::${type}/${id}` : `arn:aws:ec2:eu-west-1:111111111111:${type}/${id}`);
+  const packerTag = { 'aws:ResourceTag/greenlight:packer': app };
+  const createTags = { 'aws:RequestTag/greenlight:packer': app, 'aws:RequestTag/greenlight:app': app, 'aws:TagKeys': ['Name', 'greenlight:app', 'greenlight:packer', 'greenlight:release'] };
+  const can = (action: string, resource: string, context: Context = {}) => allows(policy, action, resource, context);
+  const mutating = (a: string) => a.startsWith('ec2:') && !isDescribeOnly(a);
 
-  it('records the release AMI and nothing else in SSM', () => {
-    expect(allows('ssm:PutParameter', ssmArn('eu-west-1', '111111111111', amiParameterName(app, '2026.11.22-3f9c2ab')))).toBe(true);
-    expect(allows('ssm:GetParameter', ssmArn('eu-west-1', '111111111111', amiParameterName(app, '2026.11.22-3f9c2ab')))).toBe(true);
-    expect(allows('ssm:PutParameter', ssmArn('eu-west-1', '111111111111', liveReleaseParameterName(app, 'production')))).toBe(false);
-    expect(allows('ssm:PutParameter', ssmArn('eu-west-1', '111111111111', amiParameterName('another-app', 'r1')))).toBe(false);
-  });
-
-  it("launches Packer's instance in the bake region, and stops only instances tagged with the app", () => {
-    const [launch] = allowing(policy, 'ec2:RunInstances', '*');
-    expect(launch.Condition).toEqual({ StringEquals: { 'aws:RequestedRegion': 'eu-west-1' } });
-    const [terminate] = allowing(policy, 'ec2:TerminateInstances', 'arn:aws:ec2:eu-west-1:111111111111:instance/i-0abc');
-    expect(terminate.Condition).toEqual({ StringEquals: { 'ec2:ResourceTag/greenlight:app': app } });
-    // The tag Packer puts on its build instance (run_tags) is the one the condition checks.
-    const template = readFileSync(path.join(REPO_ROOT, 'packer', 'greenlight.pkr.hcl'), 'utf8');
-    expect(template).toMatch(/"greenlight:app"\s*=\s*var\.app/);
-    expect(template).toMatch(/run_tags\s*=\s*local\.tags/);
-  });
-
-  it('cannot deploy: no CloudFormation, no CDK roles', () => {
-    expect(policy.Statement.flatMap((s) => list(s.Action)).filter((a) => /^(cloudformation|sts|iam):/.test(a))).toEqual([]);
-  });
-});
-
-describe('OIDC trust policies', () => {
-  const trust = (file: string, values: Record<string, string>) => render(file, { ACCOUNT_ID: '111111111111', ...values }).Statement;
-
-  it('GitHub: deploy roles trust only jobs in their GitHub environment; the bake role only main', () => {
-    const values = { GITHUB_OWNER: 'acme', GITHUB_REPO: 'shop', ENV: 'production' };
-    for (const [file, sub] of [
-      ['github-oidc-trust-deploy.json', 'repo:acme/shop:environment:production'],
-      ['github-oidc-trust-bake.json', 'repo:acme/shop:ref:refs/heads/main'],
-    ]) {
-      const [s] = trust(file, values);
-      expect(s.Action).toBe('sts:AssumeRoleWithWebIdentity');
-      expect(s.Principal?.Federated).toBe('arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com');
-      expect(s.Condition).toEqual({
-        StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com', 'token.actions.githubusercontent.com:sub': sub },
-      });
+  it('conditions every mutating EC2 action on a tag, except launching from the base image into the bake VPC', () => {
+    const actions = [...new Set(policy.Statement.flatMap((s) => list(s.Action)).filter(mutating))];
+    expect(actions.length).toBeGreaterThan(10);
+    for (const action of actions) {
+      const statements = policy.Statement.filter((s) => list(s.Action).includes(action));
+      expect(statements.some((s) => conditionKeys(s).some((k) => TAG_KEY.test(k))), `${action} has a tag-conditioned grant`).toBe(true);
+      for (const s of statements) {
+        const tagged = conditionKeys(s).some((k) => TAG_KEY.test(k));
+        const pinned = list(s.Resource).every((r) => !r.includes('*'));
+        const referenced = ['LaunchFromDebiansImage', 'LaunchIntoTheBakeVpc'].includes(s.Sid ?? '');
+        expect(tagged || pinned || referenced, `${s.Sid} grants ${action}`).toBe(true);
+        if (referenced) {
+          expect(s.Condition, s.Sid).toBeDefined();
+          expect(readmeSection, `README must explain ${s.Sid}`).toContain(`\`${s.Sid}\``);
+        }
+      }
     }
   });
 
-  it("CircleCI: roles trust the organization's tokens for one project", () => {
-    const org = '11111111-2222-3333-4444-555555555555';
-    const [s] = trust('circleci-oidc-trust.json', { CIRCLECI_ORG_ID: org, CIRCLECI_PROJECT_ID: 'proj-1' });
-    expect(s.Action).toBe('sts:AssumeRoleWithWebIdentity');
-    expect(s.Principal?.Federated).toBe(`arn:aws:iam::111111111111:oidc-provider/oidc.circleci.com/org/${org}`);
-    expect(s.Condition).toEqual({
-      StringEquals: { [`oidc.circleci.com/org/${org}:aud`]: org },
-      StringLike: { [`oidc.circleci.com/org/${org}:sub`]: `org/${org}/project/proj-1/user/*` },
-    });
+  it('cannot tag its way into a mutation: the tag that authorises changes is set only when a resource is created', () => {
+    // Packer's labels on the finished image and its snapshots: allowed, as they cannot carry greenlight:packer.
+    const labels = { 'aws:RequestTag/greenlight:app': app, 'aws:TagKeys': ['Name', 'greenlight:app', 'greenlight:release', 'greenlight:git-sha', 'greenlight:built'] };
+    expect(can('ec2:CreateTags', ec2('snapshot', 'snap-0final'), labels)).toBe(true);
+    // Adding greenlight:packer to someone else's snapshot, instance or image afterwards: refused.
+    for (const [type, id] of [['snapshot', 'snap-0other'], ['instance', 'i-0other'], ['image', 'ami-0other'], ['volume', 'vol-0other']]) {
+      expect(can('ec2:CreateTags', ec2(type, id), createTags), `${type}`).toBe(false);
+    }
+    // And without that tag, nothing of someone else's can be changed.
+    for (const [action, type] of [
+      ['ec2:TerminateInstances', 'instance'],
+      ['ec2:StopInstances', 'instance'],
+      ['ec2:DeleteSnapshot', 'snapshot'],
+      ['ec2:DeregisterImage', 'image'],
+      ['ec2:ModifyImageAttribute', 'image'],
+      ['ec2:AuthorizeSecurityGroupIngress', 'security-group'],
+      ['ec2:DeleteSecurityGroup', 'security-group'],
+    ]) {
+      expect(can(action, ec2(type, 'x-0other'), { 'aws:ResourceTag/greenlight:app': app }), action).toBe(false);
+      expect(can(action, ec2(type, 'x-0other'), { 'aws:ResourceTag/greenlight:packer': 'another-app' }), action).toBe(false);
+    }
+    expect(can('ec2:ModifySnapshotAttribute', ec2('snapshot', 'snap-0'), packerTag)).toBe(false);
+    expect(can('ec2:CreateVolume', ec2('volume', 'vol-0'), createTags)).toBe(false);
+  });
+
+  it('launches only from Debian’s image, only into the bake VPC', () => {
+    const launch = { ...createTags, 'aws:ResourceTag/greenlight:packer': app };
+    expect(can('ec2:RunInstances', ec2('image', 'ami-0debian'), { 'ec2:Owner': '136693071363' })).toBe(true);
+    expect(can('ec2:RunInstances', ec2('image', 'ami-0other'), { 'ec2:Owner': '999999999999' })).toBe(false);
+    expect(can('ec2:RunInstances', ec2('subnet', 'subnet-0a'), { 'ec2:Vpc': 'arn:aws:ec2:eu-west-1:111111111111:vpc/vpc-0bake' })).toBe(true);
+    expect(can('ec2:RunInstances', ec2('subnet', 'subnet-0b'), { 'ec2:Vpc': 'arn:aws:ec2:eu-west-1:111111111111:vpc/vpc-0prod' })).toBe(false);
+    expect(can('ec2:RunInstances', ec2('instance', '*'), launch)).toBe(true);
+    expect(can('ec2:RunInstances', ec2('instance', '*'), { 'aws:RequestTag/greenlight:packer': 'another-app' })).toBe(false);
+    expect(can('ec2:RunInstances', 'arn:aws:ec2:us-east-1:111111111111:instance/*', launch)).toBe(false);
+  });
+
+  it('uses only the named KMS key, and lets only AWS services hold grants on it', () => {
+    for (const action of ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey']) {
+      expect(can(action, BAKE.AMI_KMS_KEY_ARN), action).toBe(true);
+      expect(can(action, 'arn:aws:kms:eu-west-1:111111111111:key/other'), action).toBe(false);
+    }
+    expect(can('kms:CreateGrant', BAKE.AMI_KMS_KEY_ARN, { 'kms:GrantIsForAWSResource': 'true' })).toBe(true);
+    expect(can('kms:CreateGrant', BAKE.AMI_KMS_KEY_ARN, { 'kms:GrantIsForAWSResource': 'false' })).toBe(false);
+    expect(can('kms:ScheduleKeyDeletion', BAKE.AMI_KMS_KEY_ARN)).toBe(false);
+  });
+
+  it('records the release AMI and nothing else in SSM; no CloudFormation, no other role', () => {
+    expect(can('ssm:PutParameter', ssmArn('eu-west-1', '111111111111', amiParameterName(app, RELEASE)))).toBe(true);
+    expect(can('ssm:PutParameter', ssmArn('eu-west-1', '111111111111', liveReleaseParameterName(app, 'production')))).toBe(false);
+    expect(can('ssm:PutParameter', ssmArn('eu-west-1', '111111111111', amiParameterName('another-app', 'r1')))).toBe(false);
+    expect(policy.Statement.flatMap((s) => list(s.Action)).filter((a) => /^(cloudformation|sts|iam):/.test(a))).toEqual([]);
+  });
+
+  // docs/iam-traces.md, "A bake rerun of the same release": every call Packer and greenlight make, in order.
+  it('traces a bake with encrypt_boot, a shared AMI and a customer managed key, then its rerun', () => {
+    const run: [string, string, Context][] = [
+      ['ec2:DescribeImages', '*', {}],
+      ['ec2:CreateKeyPair', ec2('key-pair', 'packer_1'), createTags],
+      ['ec2:CreateTags', ec2('key-pair', 'packer_1'), { ...createTags, 'ec2:CreateAction': 'CreateKeyPair' }],
+      ['ec2:CreateSecurityGroup', ec2('security-group', '*'), createTags],
+      ['ec2:CreateSecurityGroup', 'arn:aws:ec2:eu-west-1:111111111111:vpc/vpc-0bake', createTags],
+      ['ec2:CreateTags', ec2('security-group', 'sg-0build'), { ...createTags, 'ec2:CreateAction': 'CreateSecurityGroup' }],
+      ['ec2:AuthorizeSecurityGroupIngress', ec2('security-group', 'sg-0build'), packerTag],
+      ['ec2:RunInstances', ec2('instance', '*'), createTags],
+      ['ec2:RunInstances', ec2('volume', '*'), createTags],
+      ['ec2:RunInstances', ec2('network-interface', '*'), createTags],
+      ['ec2:RunInstances', ec2('image', 'ami-0debian'), { 'ec2:Owner': '136693071363' }],
+      ['ec2:RunInstances', ec2('subnet', 'subnet-0a'), { 'ec2:Vpc': 'arn:aws:ec2:eu-west-1:111111111111:vpc/vpc-0bake' }],
+      ['ec2:RunInstances', ec2('key-pair', 'packer_1'), packerTag],
+      ['ec2:RunInstances', ec2('security-group', 'sg-0build'), packerTag],
+      ['ec2:CreateTags', ec2('instance', 'i-0build'), { ...createTags, 'ec2:CreateAction': 'RunInstances' }],
+      ['kms:CreateGrant', BAKE.AMI_KMS_KEY_ARN, { 'kms:GrantIsForAWSResource': 'true' }],
+      ['kms:GenerateDataKeyWithoutPlaintext', BAKE.AMI_KMS_KEY_ARN, {}],
+      ['kms:Decrypt', BAKE.AMI_KMS_KEY_ARN, {}],
+      ['ec2:StopInstances', ec2('instance', 'i-0build'), packerTag],
+      ['ec2:CreateImage', ec2('instance', 'i-0build'), packerTag],
+      ['ec2:CreateImage', ec2('image', '*'), createTags],
+      ['ec2:CreateImage', ec2('snapshot', '*'), createTags],
+      ['ec2:CreateTags', ec2('image', 'ami-0temp'), { ...createTags, 'ec2:CreateAction': 'CreateImage' }],
+      ['ec2:CreateTags', ec2('snapshot', 'snap-0temp'), { ...createTags, 'ec2:CreateAction': 'CreateImage' }],
+      // encrypt_boot: Packer copies the temporary image under the key (copying its tags), then deletes it.
+      ['ec2:CopyImage', ec2('image', 'ami-0temp'), packerTag],
+      ['ec2:CopyImage', ec2('image', '*'), {}],
+      ['ec2:CopyImage', ec2('snapshot', '*'), {}],
+      ['kms:ReEncryptFrom', BAKE.AMI_KMS_KEY_ARN, {}],
+      ['kms:ReEncryptTo', BAKE.AMI_KMS_KEY_ARN, {}],
+      ['kms:DescribeKey', BAKE.AMI_KMS_KEY_ARN, {}],
+      ['ec2:ModifyImageAttribute', ec2('image', 'ami-0final'), packerTag],
+      ['ec2:DeregisterImage', ec2('image', 'ami-0temp'), packerTag],
+      ['ec2:DeleteSnapshot', ec2('snapshot', 'snap-0temp'), packerTag],
+      ['ec2:CreateTags', ec2('image', 'ami-0final'), { 'aws:RequestTag/greenlight:app': app, 'aws:TagKeys': ['Name', 'greenlight:app', 'greenlight:release', 'greenlight:git-sha', 'greenlight:built'] }],
+      ['ec2:CreateTags', ec2('snapshot', 'snap-0final'), { 'aws:RequestTag/greenlight:app': app, 'aws:TagKeys': ['Name', 'greenlight:app', 'greenlight:release', 'greenlight:git-sha', 'greenlight:built'] }],
+      ['ec2:TerminateInstances', ec2('instance', 'i-0build'), packerTag],
+      ['ec2:DeleteSecurityGroup', ec2('security-group', 'sg-0build'), packerTag],
+      ['ec2:DeleteKeyPair', ec2('key-pair', 'packer_1'), packerTag],
+      // greenlight publish-ami, then the rerun: release-ami reads the parameter, or finds the AMI by its tags and records it.
+      ['ssm:GetParameter', ssmArn('eu-west-1', '111111111111', amiParameterName(app, RELEASE)), {}],
+      ['ssm:PutParameter', ssmArn('eu-west-1', '111111111111', amiParameterName(app, RELEASE)), {}],
+      ['ec2:DescribeImages', '*', {}],
+    ];
+    for (const [action, resource, context] of run) {
+      expect(can(action, resource, context), `${action} ${resource}`).toBe(true);
+    }
+    // Every grant of the policy is exercised by the trace, so nothing in it is there by accident.
+    const used = new Set(run.flatMap(([action, resource, context]) => policy.Statement.filter((s) => allows({ ...policy, Statement: [s] }, action, resource, context)).map((s) => s.Sid)));
+    expect(policy.Statement.map((s) => s.Sid).filter((sid) => !used.has(sid))).toEqual([]);
+    expect(grantsIgnoringConditions(policy, 'ec2:ForceDeregister', '*')).toEqual([]);
+  });
+});
+
+describe('cloudformation execution policy (cdk bootstrap)', () => {
+  const policy = renderPolicy(REPO_ROOT, 'cloudformation-execution-policy.json', { ACCOUNT_ID: '111111111111', REGION: 'eu-west-1', APP: app });
+
+  it('lets CloudFormation manage every service a synthesized greenlight stack uses, in its account and region', () => {
+    const serviceOf: Record<string, string> = {
+      EC2: 'ec2', ElasticLoadBalancingV2: 'elasticloadbalancing', AutoScaling: 'autoscaling', IAM: 'iam', Lambda: 'lambda',
+      Logs: 'logs', S3: 's3', SSM: 'ssm', StepFunctions: 'states',
+    };
+    const types = Object.values(synthesize({ release: 'r1' }).templates).flatMap((t) => Object.values(t.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type));
+    const used = new Set(types.filter((t) => t.startsWith('AWS::') && t !== 'AWS::CDK::Metadata').map((t) => serviceOf[t.split('::')[1]] ?? t));
+    const granted = new Set(policy.Statement.flatMap((s) => list(s.Action)).map((a) => a.split(':')[0]));
+    expect([...used].sort()).toEqual([...granted].sort());
+    expect(allows(policy, 'ec2:CreateVpc', 'arn:aws:ec2:eu-west-1:111111111111:vpc/*')).toBe(true);
+    expect(allows(policy, 'ec2:CreateVpc', 'arn:aws:ec2:us-east-1:111111111111:vpc/*')).toBe(false);
+    expect(allows(policy, 'iam:CreateRole', `arn:aws:iam::111111111111:role/${app}-staging-InstanceRole-ABC`)).toBe(true);
+    expect(allows(policy, 'iam:CreateRole', 'arn:aws:iam::111111111111:role/admin')).toBe(false);
+    expect(allows(policy, 'ssm:PutParameter', ssmArn('eu-west-1', '111111111111', liveReleaseParameterName(app, 'staging')))).toBe(true);
+    expect(allows(policy, 'ssm:PutParameter', ssmArn('eu-west-1', '111111111111', '/other/secret'))).toBe(false);
+  });
+
+  it('cannot attach an arbitrary managed policy, such as AdministratorAccess, to a role it creates', () => {
+    const role = `arn:aws:iam::111111111111:role/${app}-staging-GateRole-ABC`;
+    expect(allows(policy, 'iam:AttachRolePolicy', role, { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' })).toBe(true);
+    expect(allows(policy, 'iam:AttachRolePolicy', role, { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' })).toBe(false);
+    expect(allows(policy, 'iam:CreateUser', 'arn:aws:iam::111111111111:user/x')).toBe(false);
   });
 });

@@ -99,7 +99,7 @@ describe.each([
   it('skips Packer when the release already has an AMI', () => {
     const result = run('ami-0baked');
     expect(result.status, result.stderr).toBe(0);
-    expect(result.calls).toEqual([`npx greenlight release-ami --release ${RELEASE}`]);
+    expect(result.calls).toEqual([`npx greenlight release-ami --release ${RELEASE} --find-baked`]);
     expect(result.stdout).toContain(`release ${RELEASE} is already baked: ami-0baked`);
     if (system === 'GitHub Actions') expect(result.output).toBe('ami=ami-0baked\n');
     else expect(readFileSync(path.join(dir, 'workspace', 'ami'), 'utf8')).toBe('ami-0baked\n');
@@ -110,7 +110,7 @@ describe.each([
     expect(result.status, result.stderr).toBe(0);
     const app = cdkContext().app;
     expect(result.calls.slice(0, 4)).toEqual([
-      `npx greenlight release-ami --release ${RELEASE}`,
+      `npx greenlight release-ami --release ${RELEASE} --find-baked`,
       'packer init packer/plugins',
       `packer build -var app=${app} -var release=${RELEASE} -var region=eu-west-1 -var git_sha=${'f'.repeat(40)} -var ami_users=[] -var kms_key_id= packer/`,
       `npx greenlight publish-ami --manifest packer/manifest.json --release ${RELEASE}`,
@@ -123,7 +123,7 @@ describe.each([
     const result = run(undefined, { STUB_FAIL: '1' });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('greenlight: no credentials');
-    expect(result.calls).toEqual([`npx greenlight release-ami --release ${RELEASE}`]);
+    expect(result.calls).toEqual([`npx greenlight release-ami --release ${RELEASE} --find-baked`]);
   });
 
   it('uses every variable the Packer template declares as required', () => {
@@ -150,7 +150,7 @@ describe('CircleCI assume-role command', () => {
   it('hands the OIDC token and the context’s role to the AWS SDKs through BASH_ENV', () => {
     const bashEnv = path.join(dir, 'bash-env');
     writeFileSync(bashEnv, '');
-    const base = { BASH_ENV: bashEnv, CIRCLE_OIDC_TOKEN: 'header.payload.signature', AWS_DEPLOY_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1', CIRCLE_BUILD_NUM: '42' };
+    const base = { BASH_ENV: bashEnv, CIRCLE_OIDC_TOKEN_V2: 'header.payload.signature', AWS_DEPLOY_ROLE_ARN: ROLE, AWS_REGION: 'eu-west-1', CIRCLE_BUILD_NUM: '42' };
     const result = runBash(script(), dir, base);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain(`assuming ${ROLE} in eu-west-1`);
@@ -163,13 +163,13 @@ describe('CircleCI assume-role command', () => {
   });
 
   it.each([
-    ['CIRCLE_OIDC_TOKEN', 'no OIDC token: run this job with a context'],
+    ['CIRCLE_OIDC_TOKEN_V2', 'no OIDC token: run this job with a context'],
     ['AWS_DEPLOY_ROLE_ARN', 'set AWS_DEPLOY_ROLE_ARN in the context of this job'],
     ['AWS_REGION', 'set AWS_REGION in the context of this job'],
   ])('fails clearly without %s', (missing, message) => {
     const env: Record<string, string> = {
       BASH_ENV: path.join(dir, 'unused'),
-      CIRCLE_OIDC_TOKEN: 't',
+      CIRCLE_OIDC_TOKEN_V2: 't',
       AWS_DEPLOY_ROLE_ARN: ROLE,
       AWS_REGION: 'eu-west-1',
       CIRCLE_BUILD_NUM: '1',

@@ -173,18 +173,28 @@ describe('EnvironmentStack', () => {
     expect(userData).not.toMatch(/SECRET_KEY=|DATABASE_URL=|password/i);
   });
 
-  it("lets instances read only their own environment's configuration", () => {
-    const policies = Object.values(templates[STAGING].findResources('AWS::IAM::Policy')).filter((p) =>
-      JSON.stringify(p.Properties.PolicyDocument).includes('ssm:GetParametersByPath'),
+  it.each(Object.keys(settings.environments))("lets %s's instances read only their own configuration, plus what Session Manager needs", (env) => {
+    const template = templates[`greenlight-demo-${env}`];
+    const [roleId, role] = Object.entries(template.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('InstanceRole'))!;
+    // No managed policy: AmazonSSMManagedInstanceCore would grant ssm:GetParameter* on every parameter.
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
     );
-    expect(policies).toHaveLength(1);
-    const statements = policies[0].Properties.PolicyDocument.Statement as { Resource: unknown }[];
-    expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatchObject({ Effect: 'Allow', Action: 'ssm:GetParametersByPath' });
-    expect(statements[0].Resource).toEqual([
-      'arn:aws:ssm:eu-west-1:111111111111:parameter/greenlight/greenlight-demo/staging/config',
-      'arn:aws:ssm:eu-west-1:111111111111:parameter/greenlight/greenlight-demo/staging/config/',
-    ]);
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[]);
+    const cfg = settings.environments[env];
+    const prefix = `arn:aws:ssm:${cfg.region}:${cfg.account}:parameter/greenlight/greenlight-demo/${env}/config`;
+    expect(Object.fromEntries(statements.map((st) => [st.Sid, st.Resource]))).toEqual({
+      SessionManagerChannels: '*',
+      SessionManagerRegistration: `arn:aws:ec2:${cfg.region}:${cfg.account}:instance/*`,
+      ReadOwnConfiguration: [prefix, `${prefix}/`],
+    });
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    expect(actions.filter((a) => a.startsWith('ssm:')).sort()).toEqual(['ssm:GetParametersByPath', 'ssm:UpdateInstanceInformation']);
+    expect(statements.find((st) => st.Sid === 'SessionManagerChannels')!.Action).toEqual(
+      expect.arrayContaining(['ssmmessages:CreateControlChannel', 'ssmmessages:OpenDataChannel', 'ec2messages:GetMessages']),
+    );
+    expect(actions.every((a) => /^(ssmmessages|ec2messages|ssm):[A-Za-z]+$/.test(a))).toBe(true);
   });
 });
 
