@@ -1,9 +1,9 @@
 // A bake rerun of the same release: the recorded AMI, else the earlier bake's image, recorded; never a second bake.
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, EC2Client, type Image } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseBakedImage, type ImageSummary } from '../../lib/ami/baked-image';
+import { chooseBakedImage } from '../../lib/ami/baked-image';
 import { findBakedAmi } from '../../lib/cli/release-ami';
 import { UserError } from '../../lib/errors';
 
@@ -11,7 +11,7 @@ const APP = 'greenlight-demo';
 const RELEASE = '2026.11.22-3f9c2ab';
 const AMI = 'ami-0123456789abcdef0';
 const PARAMETER = `/greenlight/${APP}/releases/${RELEASE}/ami-id`;
-const image = (over: Partial<ImageSummary> = {}): ImageSummary => ({
+const image = (over: Partial<Image> = {}): Image => ({
   ImageId: AMI,
   Name: `${APP}-${RELEASE}`,
   State: 'available',
@@ -61,7 +61,7 @@ describe('findBakedAmi', () => {
   it("records the earlier bake's image, never overwriting, when the bake stopped before recording it", async () => {
     ssm.on(GetParameterCommand).rejectsOnce(notFound()).rejectsOnce(notFound()).resolves({ Parameter: { Name: PARAMETER, Value: AMI } });
     ssm.on(PutParameterCommand).resolves({ Version: 1 });
-    ec2.on(DescribeImagesCommand).resolves({ Images: [{ ...image(), Tags: [...(image().Tags ?? [])] }] });
+    ec2.on(DescribeImagesCommand).resolves({ Images: [image()] });
     await expect(findBakedAmi(APP, RELEASE, clients())).resolves.toBe(AMI);
     expect(ec2.commandCalls(DescribeImagesCommand)[0].args[0].input).toEqual({ Owners: ['self'], Filters: [{ Name: 'name', Values: [`${APP}-${RELEASE}`] }] });
     expect(ssm.commandCalls(PutParameterCommand)[0].args[0].input).toMatchObject({ Name: PARAMETER, Value: AMI, Overwrite: false, DataType: 'aws:ec2:image' });
