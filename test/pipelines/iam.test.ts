@@ -354,13 +354,15 @@ describe('bake role', () => {
 
 describe('cloudformation execution policy (cdk bootstrap)', () => {
   const policy = renderPolicy(REPO_ROOT, 'cloudformation-execution-policy.json', { ACCOUNT_ID: '111111111111', REGION: 'eu-west-1', APP: app });
+  // Synthesized while the tests are collected, outside any one test's time limit.
+  const { templates } = synthesize({ release: 'r1' });
 
   it('lets CloudFormation manage every service a synthesized greenlight stack uses, in its account and region', () => {
     const serviceOf: Record<string, string> = {
       EC2: 'ec2', ElasticLoadBalancingV2: 'elasticloadbalancing', AutoScaling: 'autoscaling', IAM: 'iam', Lambda: 'lambda',
       Logs: 'logs', S3: 's3', SSM: 'ssm', StepFunctions: 'states',
     };
-    const types = Object.values(synthesize({ release: 'r1' }).templates).flatMap((t) => Object.values(t.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type));
+    const types = Object.values(templates).flatMap((t) => Object.values(t.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type));
     const used = new Set(types.filter((t) => t.startsWith('AWS::') && t !== 'AWS::CDK::Metadata').map((t) => serviceOf[t.split('::')[1]] ?? t));
     const granted = new Set(policy.Statement.flatMap((s) => list(s.Action)).map((a) => a.split(':')[0]));
     expect([...used].sort()).toEqual([...granted].sort());
