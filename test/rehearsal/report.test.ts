@@ -1,0 +1,99 @@
+// The report as people read it: where the release ended up, the smoke and bake sections, and the
+// bench table's row for a release that failed after the cutover.
+import { describe, expect, it } from 'vitest';
+import { renderBench } from '../../lib/rehearsal/bench';
+import type { LoadResult } from '../../lib/rehearsal/load';
+import { renderReport, type RehearsalReport } from '../../lib/rehearsal/report';
+
+const load = (patch: Partial<LoadResult> = {}): LoadResult => ({
+  sent: 8423,
+  ok: 8174,
+  non2xx: { '500': 249 },
+  connectionErrors: {},
+  failed: 249,
+  errorSeconds: 16,
+  latencyMs: { p50: 16, p99: 555.6, max: 1359.7 },
+  servedBy: { 'release-rehearsal-a': 8161, 'release-rehearsal-b': 262 },
+  durationMs: 101_400,
+  ...patch,
+});
+
+const rolledBack: RehearsalReport = {
+  scenario: 'errors-after-cutover',
+  summary: 'green breaks after the cutover',
+  environment: 'staging',
+  timeScale: 1,
+  releases: { blue: 'rehearsal-a', green: 'rehearsal-b' },
+  instancesPerRelease: 2,
+  healthCheck: { path: '/health/', greenPath: '/health/', intervalMs: 15_000, timeoutMs: 5_000, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
+  gatePolicy: { consecutiveHealthyPolls: 3, pollIntervalMs: 15_000, timeoutMs: 900_000 },
+  expected: 'the bake switches back',
+  expectedVerdict: 'pass',
+  gate: { verdict: 'pass', reason: '2/2 healthy', polls: 6, maxConsecutiveHealthy: 3 },
+  outcome: 'rolled back after cutover',
+  phaseFailed: 'bake',
+  smoke: { verdict: 'pass', message: 'smoke: 1/1 paths answered 200 (/)', requests: [{ path: '/', status: 200, servedBy: 'release-rehearsal-b/green-1' }] },
+  bake: {
+    verdict: 'fail',
+    reason: "bake: 94.9% 5xx on the release's target group over 15s (limit 1%): 241 of 254 requests",
+    durationMs: 60_000,
+    pollIntervalMs: 15_000,
+    maxErrorRate: 1,
+    maxErrors: 0,
+    figures: { requests: 254, errors5xx: 241, healthyHosts: 2, unhealthyHosts: 0 },
+    decidedAfterCutoverMs: 15_500,
+    failedBeforeSwitchBack: 249,
+    failedAfterSwitchBack: 0,
+    detectionMs: 15_300,
+    switchedBackAfterFirstFailureMs: 15_300,
+  },
+  load: load(),
+  instances: [],
+  servingAfter: { release: 'rehearsal-a', instances: [{ name: 'blue-1', running: true, health: 200 }] },
+  timeline: [],
+  ok: true,
+  workDir: '.rehearsal/x',
+  durationMs: 110_000,
+};
+
+describe('renderReport', () => {
+  it('says the release was rolled back after the cutover, with the bake figures and times', () => {
+    const text = renderReport(rolledBack);
+    expect(text).toContain('release       rolled back after cutover (phase bake failed)\n');
+    expect(text).toContain('  GET /               200 from release-rehearsal-b/green-1\n');
+    expect(text).toContain(
+      "  verdict            fail 15.5 s after the cutover: bake: 94.9% 5xx on the release's target group over 15s (limit 1%): 241 of 254 requests\n",
+    );
+    expect(text).toContain("  green's backend    254 requests, 241 5xx since the cutover; 2 healthy, 0 unhealthy servers\n");
+    expect(text).toContain('  failed requests    249 before the switch back to blue, 0 after\n');
+    expect(text).toContain("  detection          15.3 s from the first failed request to the bake's verdict\n");
+    expect(text).toContain('  switched back      15.3 s after the first failed request\n');
+  });
+
+  it('leaves out the phases that did not run', () => {
+    const text = renderReport({ ...rolledBack, outcome: 'rolled back before cutover', phaseFailed: 'gate', smoke: undefined, bake: undefined });
+    expect(text).toContain('release       rolled back before cutover (phase gate failed)\n');
+    expect(text).not.toContain('smoke (through the preview route)');
+    expect(text).not.toMatch(/^bake$/m);
+    expect(renderReport({ ...rolledBack, outcome: 'live', phaseFailed: undefined })).toContain('release       live\n');
+  });
+});
+
+describe('renderBench', () => {
+  const clean = load({ sent: 4435, ok: 4435, non2xx: {}, failed: 0, errorSeconds: 0 });
+
+  it("adds the failing release's row and how the bake took it out", () => {
+    const text = renderBench({ blueGreen: clean, inPlace: load({ non2xx: { '502': 382 }, failed: 382 }), report: rolledBack, failsAfterCutover: rolledBack });
+    expect(text).toMatch(/^\(c\) fails after cutover\s+8423\s+249\s+16\s+555\.6 ms\s+1359\.7 ms$/m);
+    expect(text).toContain(
+      '(c) errors: 249× 500; 249 failed before the switch back, 0 after; detected 15.3 s and back on blue 15.3 s after the first failed request (bake polled every 15000 ms)',
+    );
+  });
+
+  it('says so when the release was not rolled back after the cutover', () => {
+    const live = { ...rolledBack, outcome: 'live' as const, mismatch: 'the bake passed; expected it to catch the 5xx' };
+    expect(renderBench({ blueGreen: clean, inPlace: clean, report: rolledBack, failsAfterCutover: live })).toContain(
+      '(c) errors: 249× 500; not rolled back after the cutover (live): the bake passed; expected it to catch the 5xx',
+    );
+  });
+});
