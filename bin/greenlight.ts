@@ -39,7 +39,7 @@ program
   .command('rehearse')
   .description('play a whole blue/green release on this machine under load: HAProxy, nginx, gunicorn, Django')
   .option('--env <name>', 'environment in cdk.json whose health-check and gate settings to use', 'staging')
-  .option('--scenario <name>', 'healthy, redirect-301, bad-host, missing-config, db-down, flapping or errors-after-cutover', 'healthy')
+  .option('--scenario <name>', 'healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover or scale-out-mid-gate', 'healthy')
   .option('--time-scale <factor>', 'multiply every health-check and gate duration (1 = as configured)', '1')
   .option('--instances <n>', "instances per release (default: the environment's desired capacity)")
   .option('--workers <n>', 'gunicorn workers per instance (WEB_CONCURRENCY)', '2')

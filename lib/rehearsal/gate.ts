@@ -12,6 +12,8 @@ export interface GateRunProps {
   /** The new release's instances as the rehearsal launched them. */
   readonly instances: () => readonly InstanceProcessState[];
   readonly policy: GatePolicy;
+  /** The group's desired capacity now, read on every poll as the Lambda reads DescribeAutoScalingGroups. */
+  readonly desiredCapacity?: () => number;
   /** Progress lines while waiting, printed as the Lambda would log them. */
   readonly log: (line: string) => void;
   /** Called after every poll (the flapping scenario and the timeline listen here). */
@@ -56,7 +58,8 @@ export async function runGate(props: GateRunProps): Promise<GateRun> {
   const history = newCheckHistory();
   for (;;) {
     const began = Date.now();
-    const observation = await observe(props.api, props.backend, props.instances(), everHealthy, history);
+    const observed = await observe(props.api, props.backend, props.instances(), everHealthy, history);
+    const observation = props.desiredCapacity && !observed.transientError ? { ...observed, desiredCapacity: props.desiredCapacity() } : observed;
     for (const th of observation.targetHealth) if (th.state === 'healthy') everHealthy.add(th.instanceId);
     const decision = evaluate(observation, props.policy, progress);
     progress = decision.progress;

@@ -29,6 +29,7 @@ import { Postgres } from './postgres';
 import { ProcessSupervisor, type ManagedProcess } from './processes';
 import type { BakeReport, RehearsalReport, SmokeReport, TimelineEntry } from './report';
 import { RuntimeApi } from './runtime-api';
+import { MidGateScaleOut } from './scale-out';
 import type { ReleaseOutcome, Scenario } from './scenarios';
 import { runSmoke } from './smoke';
 
@@ -178,26 +179,29 @@ class Release {
   }
 
   private instances(color: 'blue' | 'green', image: ReleaseImage, port: number, config: Record<string, string>): Instance[] {
+    return Array.from({ length: this.n }, (_, i) => this.instance(color, i, image, port, config));
+  }
+
+  /** The i-th instance of a release (from 0); green's addresses follow blue's. */
+  private instance(color: 'blue' | 'green', i: number, image: ReleaseImage, port: number, config: Record<string, string>): Instance {
     const offset = color === 'blue' ? 0 : this.n;
     const green = color === 'green';
-    return Array.from({ length: this.n }, (_, i) => {
-      const name = `${color}-${i + 1}`;
-      const own: Record<string, string> = { ...config, GREENLIGHT_INSTANCE_ID: name };
-      for (const missing of green ? (this.o.scenario.greenMissingConfig ?? []) : []) delete own[missing];
-      return new Instance(
-        {
-          name,
-          address: `127.0.1.${offset + i + 1}`,
-          port,
-          image,
-          root: this.dir(name),
-          config: own,
-          writeIpv4: !(green && this.o.scenario.greenWithoutIpv4),
-          tls: this.o.settings.listener.protocol === 'HTTPS',
-        },
-        this.supervisor,
-      );
-    });
+    const name = `${color}-${i + 1}`;
+    const own: Record<string, string> = { ...config, GREENLIGHT_INSTANCE_ID: name };
+    for (const missing of green ? (this.o.scenario.greenMissingConfig ?? []) : []) delete own[missing];
+    return new Instance(
+      {
+        name,
+        address: `127.0.1.${offset + i + 1}`,
+        port,
+        image,
+        root: this.dir(name),
+        config: own,
+        writeIpv4: !(green && this.o.scenario.greenWithoutIpv4),
+        tls: this.o.settings.listener.protocol === 'HTTPS',
+      },
+      this.supervisor,
+    );
   }
 
   /** Common to every strategy: both release images, blue booted and serving, HAProxy, and the load. */
@@ -213,7 +217,8 @@ class Release {
       });
     const blueImage = bake(this.blueRelease);
     const greenImage = bake(this.greenRelease);
-    const addresses = Array.from({ length: 2 * this.n }, (_, i) => `127.0.1.${i + 1}`);
+    // One address more when green scales out during the gate.
+    const addresses = Array.from({ length: 2 * this.n + (o.scenario.greenScalesOutMidGate ? 1 : 0) }, (_, i) => `127.0.1.${i + 1}`);
     const port = o.port ?? (await instancePort(addresses));
     const config = {
       SECRET_KEY: randomBytes(32).toString('base64url'),
@@ -328,6 +333,17 @@ class Release {
       }
     });
 
+    const scaleOut = scenario.greenScalesOutMidGate
+      ? new MidGateScaleOut({
+          api: this.api,
+          backend: this.greenBackend,
+          check: this.greenCheck,
+          initialDesired: this.n,
+          launch: () => this.instance('green', green.length, greenImage, port, greenConfig),
+          fleet: green,
+          mark: (phase, detail) => this.mark(phase, detail),
+        })
+      : undefined;
     const flapping = { stop: false, done: Promise.resolve() };
     if (scenario.greenFlaps) flapping.done = this.flap(green[0], () => flapping.stop);
 
@@ -338,12 +354,14 @@ class Release {
       backend: this.greenBackend,
       instances: greenStates,
       policy: this.policy,
+      desiredCapacity: () => scaleOut?.desiredCapacity() ?? this.n,
       log: (line) => this.log(`[${this.seconds()}] ${line}`),
       onPoll: (_observation, decision) => {
         if (!greenHealthy && decision.progress.consecutiveHealthy > 0) {
           greenHealthy = true;
           this.mark('green healthy', `every green instance is healthy in ${this.greenBackend}`);
         }
+        scaleOut?.onPoll(decision);
       },
     });
     flapping.stop = true;
@@ -395,7 +413,7 @@ class Release {
     await o.onFinished?.({ frontend, blue, green, servingRelease, api: this.api, hostHeader: HOST_HEADER });
     await this.supervisor.stop(haproxy);
 
-    const boots = await greenBoots;
+    const boots = [...(await greenBoots), ...(scaleOut?.boot ? [await scaleOut.boot] : [])];
     const describeBoot = (r: BootResult | undefined) => (!r ? 'not booted' : r.ok ? 'started' : `failed in step ${r.step}: ${r.detail}`);
     const mismatch = scenario.check({
       verdict: gate.decision.verdict === 'pass' ? 'pass' : 'fail',
@@ -407,6 +425,7 @@ class Release {
       ...(smoke ? { smoke: smoke.verdict } : {}),
       ...(bake ? { bake: { verdict: bake.decision.verdict === 'pass' ? 'pass' : 'fail', reason: bake.decision.message } } : {}),
       outcome,
+      scaleOut: scaleOut?.facts(),
     });
     const instances = [
       ...blue.map((b, i) => ({ inst: b, release: this.blueRelease, boot: blueBoots[i] })),

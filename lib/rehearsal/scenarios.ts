@@ -5,8 +5,9 @@
 // Pure data plus a pure outcome check.
 import { UserError } from '../errors';
 import type { CheckSettings } from './haproxy-config';
+import type { ScaleOutFacts } from './scale-out';
 
-export const SCENARIO_NAMES = ['healthy', 'redirect-301', 'bad-host', 'missing-config', 'db-down', 'flapping', 'errors-after-cutover'] as const;
+export const SCENARIO_NAMES = ['healthy', 'redirect-301', 'bad-host', 'missing-config', 'db-down', 'flapping', 'errors-after-cutover', 'scale-out-mid-gate'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** What a finished rehearsal looked like, as far as the expected outcome is concerned. */
@@ -27,6 +28,8 @@ export interface OutcomeFacts {
   readonly bake?: { readonly verdict: 'pass' | 'fail'; readonly reason: string };
   /** Where the release ended up. */
   readonly outcome: ReleaseOutcome;
+  /** Green's scale-out during the gate, when the scenario plays one and it happened. */
+  readonly scaleOut?: ScaleOutFacts;
 }
 
 /** Green serves; or it was taken out before any user reached it; or the bake took it out again. */
@@ -56,6 +59,8 @@ export interface Scenario {
    * can catch it, so the environment must have one.
    */
   readonly greenBreaksAfterCutover?: boolean;
+  /** A policy raises green's desired capacity by one after the gate's first healthy poll. */
+  readonly greenScalesOutMidGate?: boolean;
 }
 
 const gateFailedWith =
@@ -146,6 +151,23 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
       return facts.outcome === 'rolled back after cutover' ? undefined : `green was ${facts.outcome}; expected it rolled back after the cutover`;
     },
     greenBreaksAfterCutover: true,
+  },
+  'scale-out-mid-gate': {
+    name: 'scale-out-mid-gate',
+    summary: "a scaling policy raises green's desired capacity by one after the gate's first healthy poll",
+    expected: 'the gate restarts its count, waits for the new instance to turn healthy, then passes on the larger fleet',
+    expectedVerdict: 'pass',
+    check: (facts) => {
+      if (!facts.scaleOut) return 'green never scaled out: the gate passed before its first healthy poll could trigger it';
+      const { to, instance, streakBefore } = facts.scaleOut;
+      if (facts.verdict !== 'pass') return `the gate failed; expected it to pass with ${instance}: ${facts.reason}`;
+      if (streakBefore >= facts.consecutiveHealthyPolls) return 'the gate had already counted K healthy polls before the scale-out';
+      if (!new RegExp(`^${to}/${to} healthy`).test(facts.reason)) {
+        return `the gate passed without waiting for ${instance}: ${facts.reason}`;
+      }
+      return facts.outcome === 'live' ? undefined : `green was ${facts.outcome}; expected it to stay live`;
+    },
+    greenScalesOutMidGate: true,
   },
 };
 

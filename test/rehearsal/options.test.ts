@@ -73,7 +73,7 @@ describe('options', () => {
     const run = spawnSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/greenlight.ts', 'rehearse', '--scenario', 'outage'], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stderr.trim()).toBe(
-      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover',
+      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover, scale-out-mid-gate',
     );
   });
 });
@@ -94,7 +94,7 @@ describe('scenarios', () => {
     for (const name of SCENARIO_NAMES) {
       const scenario = scenarioNamed(name);
       expect(scenario.expected.length).toBeGreaterThan(20);
-      expect(scenario.expectedVerdict).toBe(name === 'healthy' || name === 'errors-after-cutover' ? 'pass' : 'fail');
+      expect(scenario.expectedVerdict).toBe(['healthy', 'errors-after-cutover', 'scale-out-mid-gate'].includes(name) ? 'pass' : 'fail');
     }
   });
 
@@ -122,6 +122,20 @@ describe('scenarios', () => {
     );
     const unhealthy = { verdict: 'fail' as const, reason: "bake: every target of the release's target group is unhealthy (0 of 2)" };
     expect(scenario.check(facts({ verdict: 'pass', bake: unhealthy, outcome: 'rolled back after cutover' }))).toMatch(/^the bake failed for another reason/);
+  });
+
+  it('scale-out-mid-gate expects a pass on the larger fleet, counted after the scale-out', () => {
+    const scenario = scenarioNamed('scale-out-mid-gate');
+    const scaleOut = { to: 3, instance: 'green-3', streakBefore: 1 };
+    const passed = '3/3 healthy in every target group for 3 consecutive polls after 20s';
+    expect(scenario.greenScalesOutMidGate).toBe(true);
+    expect(scenario.check(facts({ verdict: 'pass', reason: passed, scaleOut, outcome: 'live' }))).toBeUndefined();
+    expect(scenario.check(facts({ verdict: 'pass', reason: '2/3 healthy in every target group for 3 consecutive polls after 20s', scaleOut, outcome: 'live' }))).toMatch(
+      /^the gate passed without waiting for green-3/,
+    );
+    expect(scenario.check(facts({ verdict: 'pass', reason: passed, outcome: 'live' }))).toMatch(/^green never scaled out/);
+    expect(scenario.check(facts({ verdict: 'pass', reason: passed, scaleOut: { ...scaleOut, streakBefore: 3 }, outcome: 'live' }))).toMatch(/already counted K/);
+    expect(scenario.check(facts({ verdict: 'fail', reason: 'Gate timed out', scaleOut }))).toMatch(/^the gate failed; expected it to pass with green-3/);
   });
 
   it('a failure scenario expects its own reason, not just any failure', () => {
