@@ -43,4 +43,12 @@ describe('buildApp', () => {
       ]),
     );
   });
+
+  it('synthesizes a gate with any valid poll interval, such as 7 s', () => {
+    const context = cdkContext();
+    const staging = { ...context.environments.staging, gate: { consecutiveHealthyPolls: 3, pollInterval: 7, timeout: 900, maxReplacedInstances: 2 } };
+    const app = new App();
+    const [stack] = buildApp(app, { ...context, env: 'staging', release: 'r1', environments: { ...context.environments, staging } });
+    Template.fromStack(stack).hasResourceProperties('Custom::HealthGate', { PollIntervalSeconds: 7, ServiceTimeout: '1027' });
+  });
 });

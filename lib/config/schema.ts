@@ -1,6 +1,7 @@
 // The per-environment settings read from cdk.json's context, as a zod schema.
 // Durations are whole seconds in JSON; limits are AWS's documented ones for an ALB target group.
 import { z } from 'zod';
+import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
 
 /** Seed 000's health check: a real readiness path, and patience before declaring an instance dead. */
 export const HEALTH_CHECK_DEFAULTS = {
@@ -29,8 +30,9 @@ export const LIMITS = {
   maxAzs: [1, 6],
   consecutiveHealthyPolls: [1, 20],
   pollInterval: [5, 300],
-  // The Provider framework gives up after 2 hours; the gate must fail first, with its diagnosis.
-  gateTimeout: [60, 6600],
+  // CloudFormation waits at most an hour for a custom resource; the gate must fail first, with its
+  // diagnosis. The upper bound is for the shortest poll interval; a longer one lowers it.
+  gateTimeout: [60, maxGateTimeout(5)],
   maxReplacedInstances: [0, 100],
   capacity: [1, 1000],
   smokePaths: [1, 20],
@@ -143,12 +145,26 @@ const healthCheck = z
     }
   });
 
-const gate = z.strictObject({
-  consecutiveHealthyPolls: count(LIMITS.consecutiveHealthyPolls).default(GATE_DEFAULTS.consecutiveHealthyPolls),
-  pollInterval: seconds(LIMITS.pollInterval).default(GATE_DEFAULTS.pollInterval),
-  timeout: seconds(LIMITS.gateTimeout).default(GATE_DEFAULTS.timeout),
-  maxReplacedInstances: count(LIMITS.maxReplacedInstances).default(GATE_DEFAULTS.maxReplacedInstances),
-});
+const gate = z
+  .strictObject({
+    consecutiveHealthyPolls: count(LIMITS.consecutiveHealthyPolls).default(GATE_DEFAULTS.consecutiveHealthyPolls),
+    pollInterval: seconds(LIMITS.pollInterval).default(GATE_DEFAULTS.pollInterval),
+    timeout: seconds(LIMITS.gateTimeout).default(GATE_DEFAULTS.timeout),
+    maxReplacedInstances: count(LIMITS.maxReplacedInstances).default(GATE_DEFAULTS.maxReplacedInstances),
+  })
+  .superRefine((g, ctx) => {
+    const max = maxGateTimeout(g.pollInterval);
+    if (g.timeout > max) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeout'],
+        message:
+          `${g.timeout}s is too long with pollInterval ${g.pollInterval}s; allowed ${LIMITS.gateTimeout[0]}–${max}s ` +
+          `(CloudFormation waits at most ${CUSTOM_RESOURCE_TIMEOUT_LIMIT}s for a custom resource, and the gate needs ` +
+          `one poll interval and ${GATE_REPORT_MARGIN}s after its timeout to report)`,
+      });
+    }
+  });
 
 // An ALB http-header condition names a header of at most 40 token characters.
 const preview = z.strictObject({

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { GateResourceProperties } from '../health-gate/properties';
+import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, gateServiceTimeout, maxGateTimeout, providerTotalTimeout } from '../health-gate/time-limits';
 import { customResourceRole, GateFunction } from './gate-function';
 import { acknowledgeProviderFramework } from './provider-framework';
 
@@ -16,9 +17,6 @@ export function nagText(stack: Stack, value: string): string {
   if (!join) throw new Error(`cannot render ${JSON.stringify(resolved)} for a cdk-nag acknowledgement`);
   return join[1].map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join(join[0]);
 }
-
-/** The Provider framework gives up after two hours; the gate must report first. */
-const PROVIDER_LIMIT = Duration.hours(2);
 
 export interface HealthGateProps {
   /** The new release's group. The gate depends on it and polls it. */
@@ -40,7 +38,8 @@ export interface HealthGateProps {
    */
   readonly pollInterval?: Duration;
   /**
-   * Time from the gate's start until it fails with its diagnosis.
+   * Time from the gate's start until it fails with its diagnosis. With the poll interval and two
+   * minutes to report, it must fit CloudFormation's one-hour limit for a custom resource.
    * @default Duration.minutes(15)
    */
   readonly timeout?: Duration;
@@ -87,6 +86,8 @@ export class HealthGate extends Construct {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::HealthGate',
+      // CloudFormation gives up on its own shortly after the gate would have reported, not after an hour.
+      serviceTimeout: Duration.seconds(gateServiceTimeout(timeout.toSeconds(), pollInterval.toSeconds())),
       properties: { ...properties },
     });
     this.resource.node.addDependency(props.group);
@@ -108,11 +109,13 @@ function validate(props: HealthGateProps, pollInterval: Duration, timeout: Durat
     throw new Error(`pollInterval: ${pollInterval.toSeconds()}s must be between 1 and 300 seconds`);
   }
   if (!timeout.isUnresolved() && !pollInterval.isUnresolved()) {
-    const room = PROVIDER_LIMIT.toSeconds() - timeout.toSeconds();
-    if (timeout.toSeconds() < pollInterval.toSeconds() || room < pollInterval.toSeconds()) {
+    const poll = pollInterval.toSeconds();
+    const max = maxGateTimeout(poll);
+    if (timeout.toSeconds() < poll || timeout.toSeconds() > max) {
       throw new Error(
-        `timeout: ${timeout.toSeconds()}s must be at least pollInterval (${pollInterval.toSeconds()}s) and leave ` +
-          `one poll interval before the Provider's 2-hour limit, so the gate and not the framework reports the failure`,
+        `timeout: ${timeout.toSeconds()}s must be between pollInterval (${poll}s) and ${max}s: CloudFormation waits at most ` +
+          `${CUSTOM_RESOURCE_TIMEOUT_LIMIT}s for a custom resource, and the gate needs one poll interval and ` +
+          `${GATE_REPORT_MARGIN}s after its timeout to report`,
       );
     }
   }
@@ -199,8 +202,8 @@ class HealthGateProvider extends Construct {
       role,
       logGroup,
     });
-    // The gate times out first; the framework's limit is only a backstop.
-    const totalTimeout = Duration.seconds(Math.min(PROVIDER_LIMIT.toSeconds(), props.timeout.toSeconds() + 600));
+    // The gate times out first; the framework's limit is only a backstop, in whole poll intervals.
+    const totalTimeout = Duration.seconds(providerTotalTimeout(props.timeout.toSeconds(), props.pollInterval.toSeconds()));
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent.function,
       isCompleteHandler: isComplete.function,

@@ -97,7 +97,13 @@ describe('loadSettings', () => {
     ['unknown listener protocol', { listener: { protocol: 'TCP' } }, 'environments.production.listener.protocol: "TCP" is not a listener protocol; expected "HTTP" or "HTTPS"'],
     ['too many availability zones', { vpc: { maxAzs: 7 } }, 'environments.production.vpc.maxAzs: 7 is out of range; allowed a whole number 1–6'],
     ['VPC id without subnets', { vpc: { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a'] } }, 'environments.production.vpc.publicSubnetIds: is required to import a VPC (or set maxAzs to create one)'],
-    ['gate timeout above the provider limit', { gate: { timeout: 7200 } }, 'environments.production.gate.timeout: 7200s is out of range; allowed 60–6600s'],
+    ['gate timeout above CloudFormation\'s limit', { gate: { timeout: 3600 } }, 'environments.production.gate.timeout: 3600s is out of range; allowed 60–3475s'],
+    [
+      'gate timeout that leaves no time to report after a long poll interval',
+      { gate: { timeout: 3300, pollInterval: 300 } },
+      'environments.production.gate.timeout: 3300s is too long with pollInterval 300s; allowed 60–3180s (CloudFormation waits at most 3600s ' +
+        'for a custom resource, and the gate needs one poll interval and 120s after its timeout to report)',
+    ],
     ['gate timeout shorter than the time to turn healthy', { gate: { timeout: 60, consecutiveHealthyPolls: 3, pollInterval: 15 } }, 'environments.production.gate.timeout: 60s is too short; the gate needs at least 75s (healthyThreshold 2 × interval 15s + consecutiveHealthyPolls 3 × pollInterval 15s)'],
     ['zero consecutive polls', { gate: { consecutiveHealthyPolls: 0 } }, 'environments.production.gate.consecutiveHealthyPolls: 0 is out of range; allowed a whole number 1–20'],
     ['a preview header with a space', { preview: { header: 'X Release' } }, 'environments.production.preview.header: "X Release" is not an HTTP header name; expected 1–40 letters, digits or -_.!#$%&\'*+^`|~'],

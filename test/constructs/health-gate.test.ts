@@ -31,21 +31,35 @@ describe('HealthGate', () => {
     });
   });
 
-  it('polls at the gate interval and lets the gate time out before the framework does', () => {
-    const { stack, group } = gateStack();
-    addGate(stack, group, { pollInterval: Duration.seconds(20), timeout: Duration.minutes(30) });
+  const waiter = (stack: ReturnType<typeof gateStack>['stack']) => {
     const machine = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'))[0];
     const definition = JSON.stringify(machine.Properties.DefinitionString);
-    // totalTimeout = 30 min + 10 min margin = 2400 s = 120 attempts of 20 s.
-    expect(definition).toContain('\\"IntervalSeconds\\":20');
-    expect(definition).toContain('\\"MaxAttempts\\":120');
+    const read = (field: string) => Number(definition.match(new RegExp(`\\\\"${field}\\\\":(\\d+)`))?.[1]);
+    return { interval: read('IntervalSeconds'), attempts: read('MaxAttempts') };
+  };
+
+  it('polls at the gate interval and lets the gate time out before the framework and CloudFormation do', () => {
+    const { stack, group } = gateStack();
+    addGate(stack, group, { pollInterval: Duration.seconds(20), timeout: Duration.minutes(30) });
+    // CloudFormation waits for the timeout, one more poll and two minutes to report: 1800 + 20 + 120 s.
+    Template.fromStack(stack).hasResourceProperties('Custom::HealthGate', { ServiceTimeout: '1940' });
+    // The framework's waiter covers the same time in whole intervals: 97 × 20 s.
+    expect(waiter(stack)).toEqual({ interval: 20, attempts: 97 });
   });
 
-  it('caps the framework timeout at its 2-hour limit', () => {
+  it.each([7, 13, 299])('any poll interval divides the framework timeout (pollInterval %is)', (seconds) => {
     const { stack, group } = gateStack();
-    addGate(stack, group, { pollInterval: Duration.seconds(15), timeout: Duration.seconds(6600) });
-    const machine = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'))[0];
-    expect(JSON.stringify(machine.Properties.DefinitionString)).toContain('\\"MaxAttempts\\":480');
+    addGate(stack, group, { pollInterval: Duration.seconds(seconds), timeout: Duration.minutes(15) });
+    const { interval, attempts } = waiter(stack);
+    expect(interval).toBe(seconds);
+    expect(interval * attempts).toBeGreaterThanOrEqual(900 + seconds + 120);
+    expect(interval * attempts).toBeLessThan(900 + 2 * seconds + 120);
+  });
+
+  it('the longest gate timeout still fits CloudFormation’s one-hour limit', () => {
+    const { stack, group } = gateStack();
+    addGate(stack, group, { pollInterval: Duration.seconds(15), timeout: Duration.seconds(3465) });
+    Template.fromStack(stack).hasResourceProperties('Custom::HealthGate', { ServiceTimeout: '3600' });
   });
 
   it("grants describe calls and its own environment's gate path, nothing else", () => {
@@ -103,8 +117,13 @@ describe('HealthGate', () => {
     [{ maxReplacedInstances: -1 }, 'maxReplacedInstances: -1 must be a whole number of at least 0'],
     [{ pollInterval: Duration.minutes(6) }, 'pollInterval: 360s must be between 1 and 300 seconds'],
     [
-      { pollInterval: Duration.minutes(1), timeout: Duration.seconds(7170) },
-      "timeout: 7170s must be at least pollInterval (60s) and leave one poll interval before the Provider's 2-hour limit, so the gate and not the framework reports the failure",
+      { pollInterval: Duration.minutes(1), timeout: Duration.seconds(3421) },
+      'timeout: 3421s must be between pollInterval (60s) and 3420s: CloudFormation waits at most 3600s for a custom resource, ' +
+        'and the gate needs one poll interval and 120s after its timeout to report',
+    ],
+    [
+      { pollInterval: Duration.minutes(1), timeout: Duration.seconds(30) },
+      'timeout: 30s must be between pollInterval (60s) and 3420s',
     ],
     [{ progressParameterName: 'greenlight/x' }, 'progressParameterName: "greenlight/x" must be an absolute SSM parameter name'],
   ] as const)('rejects %j', (overrides, message) => {
