@@ -1,6 +1,7 @@
 // The only module that calls AWS. The gate, the capacity probe and the CLI go through it, and tests
 // replace the SDK underneath with aws-sdk-client-mock. Clients are built with the SDK's defaults, so
-// AWS_ENDPOINT_URL, AWS_REGION, AWS_MAX_ATTEMPTS and AWS_RETRY_MODE work as everywhere else.
+// AWS_ENDPOINT_URL, AWS_REGION and AWS_RETRY_MODE work as everywhere else; the timeouts and the
+// attempt count are fixed so that one gate poll always ends inside its function's 60-second limit.
 import {
   type Activity,
   AutoScalingClient,
@@ -25,9 +26,23 @@ export interface AwsClients {
   readonly ssm: SSMClient;
 }
 
+/**
+ * The retry budget of one call: a poll makes at most four calls one after another (progress read,
+ * group, target health with activities, progress write), each at most `maxAttempts` ×
+ * (connection + request timeout) plus the SDK's backoff: about 4 × 2 × 5 s = 40 s of the 60 s.
+ * A call that still fails is a transient error: the gate waits for its next poll.
+ */
+export const CALL_BUDGET = { connectionTimeoutMs: 1500, requestTimeoutMs: 3500, maxAttempts: 2 } as const;
+
 /** Clients with the SDK's standard configuration; `region` only when the caller knows better than the environment. */
-export function createClients(region?: string): AwsClients {
-  const config = region ? { region } : {};
+export function createClients(region?: string, budget: { readonly connectionTimeoutMs: number; readonly requestTimeoutMs: number; readonly maxAttempts: number } = CALL_BUDGET): AwsClients {
+  const config = {
+    ...(region ? { region } : {}),
+    maxAttempts: budget.maxAttempts,
+    // Without these, a hung connection waits for the function's own timeout and ends the run as an error.
+    // Newer handlers only warn at the request timeout unless told to throw.
+    requestHandler: { connectionTimeout: budget.connectionTimeoutMs, requestTimeout: budget.requestTimeoutMs, throwOnRequestTimeout: true },
+  };
   return {
     autoScaling: new AutoScalingClient(config),
     elb: new ElasticLoadBalancingV2Client(config),
@@ -122,7 +137,7 @@ export async function observeGroup(clients: AwsClients, groupName: string, at: n
   const empty = { at, instances: [], targetGroups: [], targetHealth: [], activities: [] };
   try {
     const [group] = await describeGroups(clients, { names: [groupName] });
-    if (!group) return { ...empty, transientError: `Auto Scaling group ${groupName} not found` };
+    if (!group) return { ...empty, groupNotFound: groupName };
     const instances = (group.Instances ?? []).map((i) => ({
       instanceId: i.InstanceId ?? '',
       lifecycleState: i.LifecycleState ?? 'Unknown',

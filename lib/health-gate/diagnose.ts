@@ -33,6 +33,21 @@ const HINTS = {
     'nginx answers but no app listens behind it (502): the app did not start or crashed; a missing configuration ' +
     'value is one cause, since the app refuses to start without it; see `journalctl -u greenlight-app` on the instance',
   notRegistered: "the instance is not registered in the target group: check the group's target group attachment",
+  registering:
+    "the instance was still being registered with the load balancer: it launched late (see the group's scaling " +
+    'activities), or the gate timeout is too short',
+  initialChecks:
+    'the load balancer had not finished its first health checks: the app starts slowly, or the gate timeout is ' +
+    'shorter than healthyThreshold × interval plus the boot time',
+  notInUse:
+    "the target group is not used by the load balancer, or the instance's Availability Zone is not enabled for it: " +
+    "check the listener's rules and the load balancer's subnets",
+  deregistering:
+    'the instance is being deregistered: Auto Scaling is terminating or detaching it, or something removed it from the target group',
+  invalidState: "the instance is stopped or terminated: check it in EC2 and the group's scaling activities",
+  ipUnusable: "the target's IP address is reserved for use by a load balancer: register instances, not that address",
+  checksDisabled: 'health checks are disabled for the target group: enable them, or no instance can ever pass the gate',
+  elbInternal: "the load balancer's health checks failed with an internal error on AWS's side: retry the deploy; if it persists, contact AWS support",
   autoScaling: 'Auto Scaling marked the instance unhealthy; it will be replaced',
 } as const;
 
@@ -48,8 +63,9 @@ function hintForCodes(codes: readonly number[]): string | undefined {
 }
 
 /**
- * The hint for one target-health reason, or undefined when there is nothing to fix yet
- * (registration or the first checks still in progress).
+ * The hint for one target-health reason: every reason code DescribeTargetHealth documents has one.
+ * The gate shows hints only in its failure diagnosis, so a code that is normal for a while
+ * (registration, the first checks) says what it means when it lasts until the timeout.
  *
  * `reasonCode` is an ALB reason code (`Target.ResponseCodeMismatch`, `Target.Timeout`,
  * `Target.FailedHealthChecks`, ...); `description` is the load balancer's text, from which the HTTP
@@ -68,6 +84,22 @@ export function diagnose(reasonCode: string | undefined, description?: string): 
       return HINTS.notStarted;
     case 'Target.NotRegistered':
       return HINTS.notRegistered;
+    case 'Elb.RegistrationInProgress':
+      return HINTS.registering;
+    case 'Elb.InitialHealthChecking':
+      return HINTS.initialChecks;
+    case 'Target.NotInUse':
+      return HINTS.notInUse;
+    case 'Target.DeregistrationInProgress':
+      return HINTS.deregistering;
+    case 'Target.InvalidState':
+      return HINTS.invalidState;
+    case 'Target.IpUnusable':
+      return HINTS.ipUnusable;
+    case 'Target.HealthCheckDisabled':
+      return HINTS.checksDisabled;
+    case 'Elb.InternalError':
+      return HINTS.elbInternal;
     case 'AutoScaling.Unhealthy':
       return HINTS.autoScaling;
     default:

@@ -9,6 +9,7 @@ import type {
   GatePolicy,
   GateProgress,
   InstanceObservation,
+  ScalingActivityObservation,
   TargetHealthObservation,
 } from './types';
 
@@ -38,10 +39,10 @@ export const targetGroupLabel = (targetGroup: string): string =>
 export function targetReason(health: Pick<TargetHealthObservation, 'state' | 'reasonCode' | 'description'>): string {
   const codes = responseCodes(health.description);
   const base = health.reasonCode ?? health.state;
+  // The codes say all that `Health checks failed with these codes: [301]` does; any other text is kept.
   if (codes.length > 0) return `${base} [${codes.join(',')}]`;
-  // A local load balancer has no reason codes; its own words are the reason.
-  if (!health.reasonCode && health.description) return `${base} (${health.description})`;
-  return base;
+  // While registering or on its first checks, the text only restates the code.
+  return health.description && health.state !== 'initial' ? `${base} (${health.description})` : base;
 }
 
 /**
@@ -96,7 +97,8 @@ function diagnosis(entries: ReadonlyArray<readonly [string, string]>): string {
   const hints = new Map<string, string>();
   for (const [, reason] of entries) {
     const hint = hintForReason(reason);
-    if (hint && ![...hints.values()].includes(hint)) hints.set(reason.replace(HEALTHY_NOW, ''), hint);
+    // Named by its code (and response codes), without the load balancer's text quoted above.
+    if (hint && ![...hints.values()].includes(hint)) hints.set(reason.replace(HEALTHY_NOW, '').replace(/ \([^)]*\)$/, ''), hint);
   }
   const hintText = [...hints].map(([reason, hint]) => ` Hint for ${reason}: ${hint}.`).join('');
   return `${named}.${hintText}`;
@@ -116,10 +118,36 @@ export const freshProgress = (at: number): GateProgress => ({
   consecutiveHealthy: 0,
   seenInstances: [],
   replacedInstances: [],
+  transientPolls: 0,
+  missingGroupPolls: 0,
+  failedLaunches: [],
   lastReasons: {},
   lastMessage: '',
   verdict: 'wait',
 });
+
+/** Polls in a row that find no group before the gate fails: one miss may be eventual consistency. */
+export const MISSING_GROUP_POLLS = 2;
+
+/**
+ * Launch failures that no retry can fix, by their status message: the gate fails at once, quoting
+ * it. Any other failed launch (capacity in one zone, a transient EC2 error) is retried by Auto
+ * Scaling, so it counts toward maxReplacedInstances instead.
+ */
+const PERMANENT_LAUNCH_ERRORS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/image id .*does not exist|InvalidAMIID|Not authorized for images/i, 'the AMI cannot be launched'],
+  [/IamInstanceProfile|instance profile|iam:PassRole|not authorized to perform/i, 'an IAM or instance-profile error'],
+  [
+    /instance type[^.]*(is not supported|is invalid|does not exist)(?! in your requested Availability Zone)|requested configuration is currently not supported|architecture [^.]* does not match/i,
+    'the instance type cannot run this launch template',
+  ],
+  [/capacity in (any|all) (of )?(the |your )?(requested |enabled )?Availability Zones/i, 'no capacity in any of the zones'],
+];
+
+/** Why a failed launch can never succeed, or undefined when Auto Scaling's retry may. */
+export function permanentLaunchError(statusMessage: string | undefined): string | undefined {
+  return PERMANENT_LAUNCH_ERRORS.find(([pattern]) => pattern.test(statusMessage ?? ''))?.[1];
+}
 
 export const evaluate: Evaluate = (observation, policy, previous) => {
   validatePolicy(policy);
@@ -128,7 +156,7 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
     return { verdict: previous.verdict, message: previous.lastMessage, progress: previous };
   }
   // Sooner than half an interval after the last counted poll: a retried invocation, not a new poll.
-  if (previous && observation.at - previous.lastPollAt < policy.pollIntervalMs / 2) {
+  if (previous && previous.polls > 0 && observation.at - previous.lastPollAt < policy.pollIntervalMs / 2) {
     return { verdict: 'wait', message: previous.lastMessage, progress: previous };
   }
 
@@ -139,18 +167,30 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
   const capacity = desiredCapacityView(policy.expectedInstances, observation, base);
   const expected = capacity.expected;
 
-  if (observation.transientError) {
-    // Throttling says nothing about the fleet: neither count nor break the healthy streak.
+  // A poll that could not see the fleet still counts as a poll (so `watch` moves on), but it neither
+  // counts as healthy nor breaks the healthy streak.
+  const blind = observation.transientError ?? observation.groupNotFound;
+  if (blind) {
+    const missing = observation.groupNotFound ? (base.missingGroupPolls ?? 0) + 1 : 0;
+    const transient = observation.transientError ? (base.transientPolls ?? 0) + 1 : (base.transientPolls ?? 0);
+    const progress: GateProgress = { ...base, lastPollAt: observation.at, polls: base.polls + 1, transientPolls: transient, missingGroupPolls: missing };
+    if (observation.groupNotFound && missing >= MISSING_GROUP_POLLS) {
+      return decide(
+        'fail',
+        `Auto Scaling group ${observation.groupNotFound} not found on ${missing} consecutive polls: it was deleted, ` +
+          `or the gate names the wrong group`,
+        progress,
+      );
+    }
     if (timedOut) {
       const last = Object.entries(base.lastReasons);
       const detail = last.length > 0 ? ` Last seen: ${diagnosis(last)}` : '';
-      return decide(
-        'fail',
-        `Gate timed out after ${formatDuration(elapsed)}; the last poll failed with ${observation.transientError}.${detail}`,
-        base,
-      );
+      return decide('fail', `Gate timed out after ${formatDuration(elapsed)}; the last poll failed with ${blind}.${detail}`, progress);
     }
-    return decide('wait', `AWS API error, retrying: ${observation.transientError}`, base);
+    const message = observation.groupNotFound
+      ? `Auto Scaling group ${observation.groupNotFound} not found (${missing} of ${MISSING_GROUP_POLLS} polls before the gate fails)`
+      : `AWS API error on ${transient} poll${transient === 1 ? '' : 's'} so far, retrying: ${observation.transientError}`;
+    return decide('wait', message, progress);
   }
 
   const currentIds = observation.instances.map((i) => i.instanceId);
@@ -165,6 +205,9 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
   // Instances a scale-in removed are gone without having failed: not replacements.
   const departures = attributeDepartures(departed, base.replacedInstances, base.scaledInInstances ?? [], capacity.scaleInAllowance);
   const replaced = new Set(departures.replaced);
+  // Newest first, as DescribeScalingActivities returns them.
+  const failed = observation.activities.filter((a) => a.statusCode === 'Failed');
+  const failedLaunches = new Set([...(base.failedLaunches ?? []), ...failed.map((a) => a.activityId)]);
 
   const health = new Map<string, Map<string, TargetHealthObservation>>();
   for (const th of observation.targetHealth) {
@@ -198,20 +241,28 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
     replacedInstances: [...replaced],
     scaledInInstances: departures.scaledIn,
     peakDesired: capacity.peakDesired,
+    failedLaunches: [...failedLaunches],
+    missingGroupPolls: 0,
     lastReasons,
   };
 
-  const failed = observation.activities.find((a) => a.statusCode === 'Failed');
-  if (failed) {
-    const what = failed.description ? `${failed.description}: ` : '';
-    return decide('fail', `Scaling activity failed: ${what}${failed.statusMessage ?? 'no status message'}`, progress);
+  const quote = (a: ScalingActivityObservation) => `${a.description ? `${a.description}: ` : ''}${a.statusMessage ?? 'no status message'}`;
+  const hopeless = failed.find((a) => permanentLaunchError(a.statusMessage));
+  if (hopeless) {
+    return decide('fail', `Scaling activity failed (${permanentLaunchError(hopeless.statusMessage)}): ${quote(hopeless)}`, progress);
   }
-  if (replaced.size > policy.maxReplacedInstances) {
+  const lost = replaced.size + failedLaunches.size;
+  const lastFailed = failed[0];
+  if (lost > policy.maxReplacedInstances) {
     const gone = [...replaced].map((id): [string, string] => [id, lastReasons[id] ?? 'no health reason recorded']);
+    const named = gone.length > 0 ? ` ${diagnosis(gone)}` : '';
+    if (failedLaunches.size === 0) {
+      return decide('fail', `${replaced.size} instances replaced, more than maxReplacedInstances ${policy.maxReplacedInstances}: a crash loop.${named}`, progress);
+    }
     return decide(
       'fail',
-      `${replaced.size} instances replaced, more than maxReplacedInstances ${policy.maxReplacedInstances}: ` +
-        `a crash loop. ${diagnosis(gone)}`,
+      `${replaced.size} instances replaced and ${failedLaunches.size} launches failed, more than maxReplacedInstances ` +
+        `${policy.maxReplacedInstances}. The last failed launch: ${lastFailed ? quote(lastFailed) : 'not among the newest activities'}.${named}`,
       progress,
     );
   }
@@ -247,6 +298,9 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
   if (missing > 0) parts.push(`${missing} not launched yet`);
   const note = desiredNote(policy.expectedInstances, observation.desiredCapacity);
   if (note) parts.push(note);
-  if (replaced.size > 0) parts.push(`replaced ${replaced.size}/${policy.maxReplacedInstances} allowed`);
+  if (lost > 0) {
+    const launches = failedLaunches.size > 0 ? ` (${failedLaunches.size} failed launch${failedLaunches.size === 1 ? '' : 'es'}, the last: ${lastFailed?.statusMessage ?? 'no status message'})` : '';
+    parts.push(`replaced ${lost}/${policy.maxReplacedInstances} allowed${launches}`);
+  }
   return decide('wait', parts.join('; '), progress);
 };

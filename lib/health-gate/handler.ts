@@ -9,7 +9,7 @@ import type {
   CdkCustomResourceResponse,
 } from 'aws-lambda';
 import { type AwsClients, createClients, isTransient, observeGroup, readParameter, writeParameter } from './aws';
-import { evaluate } from './evaluate';
+import { evaluate, freshProgress } from './evaluate';
 import { parseRecord, serialiseRecord, summarise, type ProgressRecord } from './progress-record';
 import { parseGateProperties } from './properties';
 
@@ -25,6 +25,12 @@ export interface GateHandlers {
   onEvent(event: CdkCustomResourceEvent): Promise<CdkCustomResourceResponse>;
   isComplete(event: CdkCustomResourceIsCompleteEvent): Promise<CdkCustomResourceIsCompleteResponse>;
 }
+
+/**
+ * Polls in a row whose progress could not be saved before the gate fails. Without its progress
+ * the gate cannot count consecutive healthy polls or replaced instances, so it must not run on.
+ */
+export const MAX_UNSAVED_POLLS = 3;
 
 /** Room left for the reason in CloudFormation's 4 KB response, after the framework's own fields. */
 const MAX_REASON_CHARS = 2500;
@@ -45,7 +51,8 @@ export function gateHandlers(deps: GateDependencies): GateHandlers {
         // Bad properties fail the Create here, before any polling.
         const run = parseGateProperties(event.ResourceProperties);
         log({ requestType: 'Create', release: run.release, group: run.groupName, policy: run.policy });
-        return { PhysicalResourceId: run.progressParameter };
+        // Every isComplete call receives this: the gate's start survives even progress that was never saved.
+        return { PhysicalResourceId: run.progressParameter, Data: { StartedAt: String(deps.now()) } };
       }
       log({ requestType: event.RequestType, physicalResourceId: event.PhysicalResourceId, action: 'none' });
       return { PhysicalResourceId: event.PhysicalResourceId };
@@ -67,7 +74,9 @@ export function gateHandlers(deps: GateDependencies): GateHandlers {
         return { IsComplete: false };
       }
       // A record from an earlier deploy of the same release (one that rolled back) is not this run's.
-      const previous = stored?.runId === event.RequestId ? stored.progress : undefined;
+      const startedAt = Number((event as { Data?: { StartedAt?: unknown } }).Data?.StartedAt);
+      const saved = stored?.runId === event.RequestId ? stored.progress : undefined;
+      const previous = saved ?? (Number.isFinite(startedAt) && startedAt > 0 ? freshProgress(startedAt) : undefined);
 
       const observation =
         previous && previous.verdict !== 'wait'
@@ -88,9 +97,19 @@ export function gateHandlers(deps: GateDependencies): GateHandlers {
         try {
           await writeParameter(clients, run.progressParameter, serialiseRecord(record));
         } catch (err) {
-          // Losing one progress write costs one poll's count; it must not cost the verdict.
-          if (!isTransient(err)) throw err;
+          const where = `the gate's progress to SSM parameter ${run.progressParameter}`;
+          if (!isTransient(err)) throw new Error(`Could not save ${where}: ${errorText(err)}`);
+          // Losing one progress write costs one poll's count; it must not cost the verdict...
           log({ ...base, warning: `progress not saved: ${errorText(err)}` });
+          // ...but a gate that keeps losing them would start afresh every poll and never decide.
+          const lastSaved = saved?.lastPollAt ?? previous?.startedAt;
+          const unsaved = lastSaved === undefined ? 1 : Math.floor((at - lastSaved) / run.policy.pollIntervalMs);
+          if (decision.verdict === 'wait' && unsaved >= MAX_UNSAVED_POLLS) {
+            throw new Error(
+              `Could not save ${where} for ${unsaved} polls in a row (last error: ${errorText(err)}); without it the gate ` +
+                'cannot count consecutive healthy polls. Check SSM PutParameter throttling and quotas in this account and region.',
+            );
+          }
         }
       }
 

@@ -56,6 +56,8 @@ export interface Observation {
   readonly desiredCapacity?: number;
   /** Set when the poll hit a throttle or another transient error: the gate waits. */
   readonly transientError?: string;
+  /** Set when the group itself was not found: twice in a row fails the gate. */
+  readonly groupNotFound?: string;
 }
 
 /** What the gate remembers between polls (persisted in SSM by the Lambda, in memory by the rehearsal). */
@@ -74,6 +76,12 @@ export interface GateProgress {
   readonly scaledInInstances?: readonly string[];
   /** The highest desired capacity the group has reported. */
   readonly peakDesired?: number;
+  /** Polls that hit a transient API error, so `watch` shows them as they happen. */
+  readonly transientPolls?: number;
+  /** Consecutive polls that found no group; reset when it is found. */
+  readonly missingGroupPolls?: number;
+  /** Failed launch activities (ids) Auto Scaling retries; they count like replaced instances. */
+  readonly failedLaunches?: readonly string[];
   /** The last reason each instance was not healthy, kept for the timeout diagnosis. */
   readonly lastReasons: Readonly<Record<string, string>>;
   /** The last progress line or verdict reason. */

@@ -1,3 +1,4 @@
+import { TargetHealthReasonEnum } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { diagnose, responseCodes } from '../../lib/health-gate/diagnose';
 
@@ -21,9 +22,29 @@ describe('diagnose', () => {
     expect(diagnose(code, description)).toMatch(hint);
   });
 
-  it('has nothing to say while checks are still in progress', () => {
-    expect(diagnose('Elb.RegistrationInProgress', 'Target registration is in progress')).toBeUndefined();
-    expect(diagnose('Elb.InitialHealthChecking', 'Initial health checks in progress')).toBeUndefined();
+  it('has a hint for every reason code DescribeTargetHealth documents, as the SDK lists them', () => {
+    const codes = Object.values(TargetHealthReasonEnum);
+    expect(codes).toHaveLength(12);
+    const hints = new Map(codes.map((code) => [code, diagnose(code, code === 'Target.ResponseCodeMismatch' ? 'Health checks failed with these codes: [301]' : undefined)]));
+    expect([...hints].filter(([, hint]) => !hint).map(([code]) => code)).toEqual([]);
+    // One hint per code, apart from the response-code family.
+    expect(new Set(hints.values()).size).toBe(12);
+  });
+
+  it.each([
+    ['Elb.RegistrationInProgress', /launched late/],
+    ['Elb.InitialHealthChecking', /first health checks.*healthyThreshold × interval/],
+    ['Target.NotInUse', /not used by the load balancer.*Availability Zone is not enabled/],
+    ['Target.DeregistrationInProgress', /being deregistered/],
+    ['Target.InvalidState', /stopped or terminated/],
+    ['Target.IpUnusable', /reserved for use by a load balancer/],
+    ['Target.HealthCheckDisabled', /health checks are disabled/],
+    ['Elb.InternalError', /internal error on AWS's side/],
+  ] as const)('%s says what it means when it lasts', (code, hint) => {
+    expect(diagnose(code)).toMatch(hint);
+  });
+
+  it('has nothing to say about a response code it cannot explain', () => {
     expect(diagnose('Target.ResponseCodeMismatch', 'Health checks failed with these codes: [418]')).toBeUndefined();
   });
 

@@ -170,11 +170,58 @@ const cases: Case[] = [
     message: '1/2 healthy; i-b: AutoScaling.Unhealthy',
   },
   {
-    name: 'a failed scaling activity fails at once, quoting its status message',
+    name: 'a launch that cannot succeed on retry (an AMI that does not exist) fails at once, quoting its status message',
     polls: [observe(0, { activities: [failedActivity("The image id '[ami-0123]' does not exist. Launching EC2 instance failed.")] })],
     verdicts: ['fail'],
     message:
-      "Scaling activity failed: Launching a new EC2 instance. Status Reason: failed: The image id '[ami-0123]' does not exist. Launching EC2 instance failed.",
+      "Scaling activity failed (the AMI cannot be launched): Launching a new EC2 instance. Status Reason: failed: The image id '[ami-0123]' does not exist. Launching EC2 instance failed.",
+  },
+  ...(
+    [
+      ['an instance profile that does not exist', "Value (shop-role) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name. Launching EC2 instance failed.", 'an IAM or instance-profile error'],
+      ['an AMI of another architecture', "The architecture 'arm64' of the specified instance type does not match the architecture 'x86_64' of the specified AMI. Launching EC2 instance failed.", 'the instance type cannot run this launch template'],
+      ['an instance type the account cannot launch', 'The requested configuration is currently not supported. Please check the documentation for supported configurations. Launching EC2 instance failed.', 'the instance type cannot run this launch template'],
+      ['no capacity in any zone', 'We currently do not have sufficient m6i.large capacity in any of the Availability Zones in your request. Launching EC2 instance failed.', 'no capacity in any of the zones'],
+    ] as const
+  ).map(([what, statusMessage, why]): Case => ({
+    name: `${what} fails at once`,
+    polls: [observe(0, { activities: [failedActivity(statusMessage)] })],
+    verdicts: ['fail'],
+    message: `Scaling activity failed (${why}): Launching a new EC2 instance. Status Reason: failed: ${statusMessage}`,
+  })),
+  {
+    name: 'a failed launch Auto Scaling retries (capacity in one zone) counts toward maxReplacedInstances and waits',
+    polls: [
+      observe(0, {
+        instances: [pending('i-a')],
+        activities: [
+          failedActivity(
+            'We currently do not have sufficient t3.small capacity in the Availability Zone you requested (eu-west-1a). Our system will be ' +
+              'working on provisioning additional capacity. You can currently get t3.small capacity by not specifying an Availability Zone ' +
+              'in your request or choosing eu-west-1b. Launching EC2 instance failed.',
+          ),
+        ],
+      }),
+    ],
+    verdicts: ['wait'],
+    message: /^0\/2 healthy; i-a: Pending; 1 not launched yet; replaced 1\/2 allowed \(1 failed launch, the last: We currently do not have sufficient t3\.small capacity in the Availability Zone you requested/,
+  },
+  {
+    name: 'retried launches that keep failing exhaust maxReplacedInstances, quoting the last status message',
+    policy: { maxReplacedInstances: 1 },
+    polls: [
+      observe(0, { activities: [{ ...failedActivity('Your requested instance type (c5.large) is not supported in your requested Availability Zone (eu-west-1c).'), activityId: 'f1' }] }),
+      observe(15, {
+        activities: [
+          { ...failedActivity('Your requested instance type (c5.large) is not supported in your requested Availability Zone (eu-west-1c). Try eu-west-1a.'), activityId: 'f2' },
+          { ...failedActivity('Your requested instance type (c5.large) is not supported in your requested Availability Zone (eu-west-1c).'), activityId: 'f1' },
+        ],
+      }),
+    ],
+    verdicts: ['wait', 'fail'],
+    message:
+      '0 instances replaced and 2 launches failed, more than maxReplacedInstances 1. The last failed launch: Launching a new EC2 instance. ' +
+      'Status Reason: failed: Your requested instance type (c5.large) is not supported in your requested Availability Zone (eu-west-1c). Try eu-west-1a..',
   },
   {
     name: 'successful and in-progress activities are no failure',
@@ -208,7 +255,7 @@ const cases: Case[] = [
       observe(15, { instances: [pending('i-c'), pending('i-d')] }),
     ],
     verdicts: ['wait', 'fail'],
-    message: /^2 instances replaced, more than maxReplacedInstances 1: a crash loop\. i-a: Target\.FailedHealthChecks; i-b: Target\.FailedHealthChecks\. Hint for Target\.FailedHealthChecks: the app did not start/,
+    message: /^2 instances replaced, more than maxReplacedInstances 1: a crash loop\. i-a: Target\.FailedHealthChecks \(Health checks failed\); i-b: Target\.FailedHealthChecks \(Health checks failed\)\. Hint for Target\.FailedHealthChecks: the app did not start/,
   },
   {
     name: 'a termination activity counts as a replacement',
@@ -240,14 +287,26 @@ const cases: Case[] = [
     name: 'throttling alone never fails before the timeout',
     polls: [0, 15, 30, 45].map((at) => observe(at, { transientError: 'ThrottlingException: Rate exceeded' })),
     verdicts: ['wait', 'wait', 'wait', 'wait'],
-    message: 'AWS API error, retrying: ThrottlingException: Rate exceeded',
+    message: 'AWS API error on 4 polls so far, retrying: ThrottlingException: Rate exceeded',
+  },
+  {
+    name: 'a group not found once waits; twice in a row fails, naming it',
+    polls: [allHealthy(0), observe(15, { groupNotFound: 'shop-staging-Fleet-r1' }), observe(30, { groupNotFound: 'shop-staging-Fleet-r1' })],
+    verdicts: ['wait', 'wait', 'fail'],
+    message: 'Auto Scaling group shop-staging-Fleet-r1 not found on 2 consecutive polls: it was deleted, or the gate names the wrong group',
+  },
+  {
+    name: 'a group found again resets the not-found count',
+    polls: [observe(0, { groupNotFound: 'g' }), allHealthy(15), observe(30, { groupNotFound: 'g' }), allHealthy(45)],
+    verdicts: ['wait', 'wait', 'wait', 'wait'],
+    message: '2/2 healthy (2/3 consecutive polls)',
   },
   {
     name: 'throttled at the timeout fails with the last reasons seen',
     policy: { timeoutMs: 30_000 },
     polls: [oneFlapping(0), observe(30, { transientError: 'ThrottlingException: Rate exceeded' })],
     verdicts: ['wait', 'fail'],
-    message: /^Gate timed out after 30s; the last poll failed with ThrottlingException: Rate exceeded\. Last seen: i-b: Target\.Timeout\. Hint for Target\.Timeout: a dependency without a connect timeout/,
+    message: /^Gate timed out after 30s; the last poll failed with ThrottlingException: Rate exceeded\. Last seen: i-b: Target\.Timeout \(Request timed out\)\. Hint for Target\.Timeout: a dependency without a connect timeout/,
   },
   {
     name: 'a timeout with instances that never launched',
@@ -262,7 +321,7 @@ const cases: Case[] = [
     polls: [oneFlapping(0), allHealthy(15), allHealthy(30), allHealthy(45)],
     verdicts: ['wait', 'wait', 'wait', 'fail'],
     message:
-      'Gate timed out after 45s with 2/2 healthy for 3 of 4 consecutive polls. i-b: healthy now, last Target.Timeout. ' +
+      'Gate timed out after 45s with 2/2 healthy for 3 of 4 consecutive polls. i-b: healthy now, last Target.Timeout (Request timed out). ' +
       "Hint for Target.Timeout: a dependency without a connect timeout: keep the app's database connect timeout < health-check timeout < interval.",
   },
   {

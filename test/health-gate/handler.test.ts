@@ -88,7 +88,7 @@ afterEach(() => {
 
 describe('onEvent', () => {
   it('Create checks the properties and names the gate after its progress parameter', async () => {
-    await expect(handlers.onEvent(event)).resolves.toEqual({ PhysicalResourceId: PARAM });
+    await expect(handlers.onEvent(event)).resolves.toEqual({ PhysicalResourceId: PARAM, Data: { StartedAt: String(T0) } });
     expect(asg.calls()).toHaveLength(0);
   });
 
@@ -147,7 +147,7 @@ describe('isComplete, one AWS state each', () => {
     expect(record()?.progress.lastMessage).toBe('1/2 healthy; i-a: Target.ResponseCodeMismatch [301]');
   });
 
-  it('a failed scaling activity: fails at once, quoting its status message', async () => {
+  it('a launch that cannot succeed on retry: fails at once, quoting its status message', async () => {
     fleet([], [], [
       {
         ActivityId: 'a1',
@@ -160,7 +160,7 @@ describe('isComplete, one AWS state each', () => {
       },
     ]);
     await expect(poll()).rejects.toThrow(
-      "Scaling activity failed: Launching a new EC2 instance.  Status Reason: failed: The image id '[ami-0123456789abcdef0]' does not exist. Launching EC2 instance failed.",
+      "Scaling activity failed (the AMI cannot be launched): Launching a new EC2 instance.  Status Reason: failed: The image id '[ami-0123456789abcdef0]' does not exist. Launching EC2 instance failed.",
     );
     expect(record()?.progress.verdict).toBe('fail');
   });
@@ -209,7 +209,7 @@ describe('isComplete, one AWS state each', () => {
     asg.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
     await poll();
     expect(elb.commandCalls(DescribeTargetHealthCommand)).toHaveLength(2);
-    expect(record()?.progress.lastMessage).toBe('1/2 healthy; i-b: api: Target.Timeout');
+    expect(record()?.progress.lastMessage).toBe('1/2 healthy; i-b: api: Target.Timeout (Request timed out)');
   });
 
   it('an instance replaced by Auto Scaling: counted, and a crash loop beyond the limit fails', async () => {
@@ -225,7 +225,7 @@ describe('isComplete, one AWS state each', () => {
     fleet([instance('i-d', 'Pending'), instance('i-e', 'Pending')], [], [
       { ActivityId: 'a3', AutoScalingGroupName: 'g', Cause: 'ELB health check', StartTime: new Date(now), StatusCode: 'Successful', Description: 'Terminating EC2 instance: i-c' },
     ]);
-    await expect(poll()).rejects.toThrow(/^3 instances replaced, more than maxReplacedInstances 2: a crash loop\. i-a: Target\.FailedHealthChecks; i-b: no health reason recorded; i-c: Pending\. Hint for Target\.FailedHealthChecks: the app did not start/);
+    await expect(poll()).rejects.toThrow(/^3 instances replaced, more than maxReplacedInstances 2: a crash loop\. i-a: Target\.FailedHealthChecks \(Health checks failed\); i-b: no health reason recorded; i-c: Pending\. Hint for Target\.FailedHealthChecks: the app did not start/);
   });
 
   it("a policy raised the group's desired capacity: the gate reads it and waits for the new instance", async () => {
@@ -247,7 +247,12 @@ describe('isComplete, one AWS state each', () => {
     now += 15_000;
     asg.on(DescribeAutoScalingGroupsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
     await expect(poll()).resolves.toEqual({ IsComplete: false });
-    expect(record()?.progress).toMatchObject({ consecutiveHealthy: 1, lastMessage: 'AWS API error, retrying: Throttling: Rate exceeded' });
+    expect(record()?.progress).toMatchObject({
+      polls: 2,
+      transientPolls: 1,
+      consecutiveHealthy: 1,
+      lastMessage: 'AWS API error on 1 poll so far, retrying: Throttling: Rate exceeded',
+    });
     expect(record()?.observed.transientError).toBe('Throttling: Rate exceeded');
   });
 
@@ -255,7 +260,7 @@ describe('isComplete, one AWS state each', () => {
     fleet([instance('i-a')], []);
     elb.on(DescribeTargetHealthCommand).rejects(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
     await expect(poll()).resolves.toEqual({ IsComplete: false });
-    expect(record()?.progress.lastMessage).toBe('AWS API error, retrying: ServiceUnavailable: Service Unavailable');
+    expect(record()?.progress.lastMessage).toBe('AWS API error on 1 poll so far, retrying: ServiceUnavailable: Service Unavailable');
   });
 
   it('access denied: a permanent error fails the gate with the SDK message', async () => {
@@ -263,10 +268,15 @@ describe('isComplete, one AWS state each', () => {
     await expect(poll()).rejects.toThrow('User is not authorized to perform: autoscaling:DescribeAutoScalingGroups');
   });
 
-  it('the group does not exist: waits (the timeout will name it)', async () => {
+  it('the group does not exist: waits once, then fails naming it', async () => {
     asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
     await expect(poll()).resolves.toEqual({ IsComplete: false });
-    expect(record()?.progress.lastMessage).toBe('AWS API error, retrying: Auto Scaling group shop-staging-Fleet-r1 not found');
+    expect(record()?.progress.lastMessage).toBe('Auto Scaling group shop-staging-Fleet-r1 not found (1 of 2 polls before the gate fails)');
+    now += 15_000;
+    await expect(poll()).rejects.toThrow(
+      'Auto Scaling group shop-staging-Fleet-r1 not found on 2 consecutive polls: it was deleted, or the gate names the wrong group',
+    );
+    expect(asg.commandCalls(DescribeScalingActivitiesCommand)).toHaveLength(0);
   });
 
   it('SSM throttles the progress read: waits without describing the fleet', async () => {
@@ -328,8 +338,66 @@ describe('isComplete, one AWS state each', () => {
     now += 60_000;
     const err = await handlers.isComplete(short).then(() => undefined, (e: Error) => e);
     expect(err?.message.length).toBeLessThan(2600);
-    expect(err?.message).toMatch(/^Gate timed out after 1m with 0\/100 healthy\. i-0+: Target\.Timeout;/);
+    expect(err?.message).toMatch(/^Gate timed out after 1m with 0\/100 healthy\. i-0+: Target\.Timeout \(Request timed out\);/);
     expect(err?.message).toMatch(/… \(the full diagnosis is in SSM parameter \/greenlight\/shop\/staging\/gate\/2026\.11\.22-3f9c2ab\)$/);
     expect(stored!.length).toBeLessThanOrEqual(8192);
+  });
+});
+
+describe('isComplete when the progress cannot be saved', () => {
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+  /** The event as the Provider framework passes it on: the original merged with onEvent's answer. */
+  const started = async (properties = gateProperties()) => {
+    const create = createEvent(properties);
+    return { ...isCompleteEvent(create, PARAM), ...(await handlers.onEvent(create)) } as ReturnType<typeof isCompleteEvent>;
+  };
+
+  it('keeps polling through a few lost writes, then fails naming the parameter and the error', async () => {
+    fleet([instance('i-a'), instance('i-b')], [target('i-a', 'healthy'), target('i-b', 'healthy')]);
+    ssm.on(PutParameterCommand).rejects(throttled());
+    const request = await started();
+    now += 1_000;
+    await expect(handlers.isComplete(request)).resolves.toEqual({ IsComplete: false });
+    now += 15_000;
+    await expect(handlers.isComplete(request)).resolves.toEqual({ IsComplete: false });
+    now += 15_000;
+    await expect(handlers.isComplete(request)).resolves.toEqual({ IsComplete: false });
+    now += 15_000;
+    await expect(handlers.isComplete(request)).rejects.toThrow(
+      `Could not save the gate's progress to SSM parameter ${PARAM} for 3 polls in a row (last error: ThrottlingException: Rate exceeded); ` +
+        'without it the gate cannot count consecutive healthy polls.',
+    );
+  });
+
+  it('counts lost writes from the last saved poll, not from the start', async () => {
+    fleet([instance('i-a', 'Pending'), instance('i-b', 'Pending')], []);
+    const request = await started();
+    for (let i = 0; i < 10; i++) {
+      await expect(handlers.isComplete(request)).resolves.toEqual({ IsComplete: false });
+      now += 15_000;
+    }
+    ssm.on(PutParameterCommand).rejects(throttled());
+    await expect(handlers.isComplete(request)).resolves.toEqual({ IsComplete: false });
+    now += 15_000;
+    await expect(handlers.isComplete(request)).resolves.toEqual({ IsComplete: false });
+    expect(record()?.progress.polls).toBe(10);
+  });
+
+  it('a gate whose progress is never saved still times out from its real start', async () => {
+    fleet([instance('i-a'), instance('i-b')], [target('i-a', 'unhealthy', 'Target.Timeout', 'Request timed out'), target('i-b', 'healthy')]);
+    ssm.on(PutParameterCommand).rejects(throttled());
+    const request = await started(gateProperties({ TimeoutSeconds: '60', PollIntervalSeconds: '30' }));
+    now += 60_000;
+    await expect(handlers.isComplete(request)).rejects.toThrow(/^Gate timed out after 1m with 1\/2 healthy\. i-a: Target\.Timeout \(Request timed out\)\./);
+  });
+
+  it('a write refused for good fails at once, naming the parameter', async () => {
+    fleet([instance('i-a')], []);
+    ssm.on(PutParameterCommand).rejects(
+      Object.assign(new Error('not authorized to perform: ssm:PutParameter'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }),
+    );
+    await expect(handlers.isComplete(await started())).rejects.toThrow(
+      `Could not save the gate's progress to SSM parameter ${PARAM}: AccessDeniedException: not authorized to perform: ssm:PutParameter`,
+    );
   });
 });

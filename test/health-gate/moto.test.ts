@@ -4,6 +4,7 @@
 import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
+  DeleteAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,6 +99,32 @@ describe.skipIf(!MOTO.available)('the gate against moto', () => {
     const status = await statusCommand({ env: ENV }, cdkJson);
     expect(status).toContain('shop-staging-Fleet-r1');
     for (const id of instanceIds) expect(status).toMatch(new RegExp(`${id} +${RELEASE.replace(/\./g, '\\.')} +InService +Healthy +web +healthy`));
+  });
+
+  it('a stopped instance (unused in its target group) never passes, and the timeout names it', async () => {
+    const { instanceIds } = await fleet('shop-staging-Fleet-r1');
+    await ec2(moto, 'StopInstances', { 'InstanceId.1': instanceIds[0] });
+    const { clock, handlers } = gate();
+    const result = await runGate(handlers, gateProperties({ TimeoutSeconds: '120' }), clock, { queryInterval: 15, maxPolls: 20 });
+    expect(result.outcome).toBe('fail');
+    expect(result.polls).toBe(9);
+    expect(result.error).toContain(`Gate timed out after 2m with 1/2 healthy. ${instanceIds[0]}: Target.InvalidState (Target is in the stopped state).`);
+
+    const status = await statusCommand({ env: ENV }, cdkJson);
+    expect(status).toMatch(new RegExp(`${instanceIds[0]} .* unused +Target\\.InvalidState`));
+  });
+
+  it('a deleted group fails fast, naming the group', async () => {
+    await fleet('shop-staging-Fleet-r1');
+    await new AutoScalingClient({}).send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: 'shop-staging-Fleet-r1', ForceDelete: true }));
+    const { clock, handlers } = gate();
+    const result = await runGate(handlers, gateProperties(), clock, { queryInterval: 15, maxPolls: 10 });
+    expect(result).toMatchObject({ outcome: 'fail', polls: 2 });
+    expect(result.error).toMatch(/Auto Scaling group shop-staging-Fleet-r1 not found/);
+
+    const lines: string[] = [];
+    await expect(watchCommand({ env: ENV, release: RELEASE, interval: '1', timeout: '10' }, cdkJson, undefined, (l) => lines.push(l))).resolves.toBe(1);
+    expect(lines.at(-1)).toBe("FAIL: Auto Scaling group shop-staging-Fleet-r1 not found on 2 consecutive polls: it was deleted, or the gate names the wrong group");
   });
 });
 

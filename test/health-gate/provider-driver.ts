@@ -55,7 +55,8 @@ export async function runGate(
 ): Promise<GateRunResult> {
   const event = createEvent(properties);
   const created = await handlers.onEvent(event);
-  const request = isCompleteEvent(event, String(created.PhysicalResourceId));
+  // As the framework does: isComplete receives the original event merged with onEvent's answer.
+  const request = { ...isCompleteEvent(event, String(created.PhysicalResourceId)), ...created } as ReturnType<typeof isCompleteEvent>;
   for (let poll = 1; poll <= options.maxPolls; poll++) {
     if (poll > 1) clock.advance(options.queryInterval);
     try {

@@ -55,7 +55,7 @@ describe('gate timeline', () => {
     expect(polls).toHaveLength(12);
     expect(polls[2].message).toBe('0/3 healthy; i-1: Elb.InitialHealthChecking; i-2: Elb.InitialHealthChecking; i-3: Elb.InitialHealthChecking');
     expect(polls[4].message).toBe('2/3 healthy; i-4: Pending; replaced 1/2 allowed');
-    expect(polls[8].message).toBe('2/3 healthy; i-2: Target.Timeout; replaced 1/2 allowed');
+    expect(polls[8].message).toBe('2/3 healthy; i-2: Target.Timeout (Request timed out); replaced 1/2 allowed');
     expect(lines.every((l) => !l.includes(RESPONSE_URL) && !l.includes('X-Amz-Signature'))).toBe(true);
     // The old fleet shares the target group but never enters the count.
     expect(lines.some((l) => l.includes('i-old'))).toBe(false);
