@@ -34,12 +34,18 @@ export async function watchGate(clients: AwsClients, o: WatchOptions): Promise<W
   let last = '';
   let notedWaiting = false;
   let notedStale = false;
+  let readError = '';
   for (;;) {
     let record: ProgressRecord | undefined;
     try {
       record = parseRecord(await readParameter(clients, o.parameterName));
+      readError = '';
     } catch (err) {
       if (!isTransient(err)) explainAwsError(err, `reading ${o.parameterName}`);
+      // Say so once per streak, so a silent log never looks like a frozen gate.
+      const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      if (text !== readError) o.print(`could not read ${o.parameterName}, retrying: ${text}`);
+      readError = text;
     }
     const stale = record && record.progress.verdict !== 'wait' && record.progress.lastPollAt < start - o.staleMs;
     if (stale && !notedStale) {
@@ -53,7 +59,7 @@ export async function watchGate(clients: AwsClients, o: WatchOptions): Promise<W
         last = line;
       }
       if (record.progress.verdict !== 'wait') return record.progress.verdict;
-    } else if (!record && !notedWaiting) {
+    } else if (!record && !notedWaiting && !readError) {
       o.print(`waiting for the gate to start (${o.parameterName})`);
       notedWaiting = true;
     }

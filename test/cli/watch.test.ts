@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { watchCommand, watchGate, type WatchOptions } from '../../lib/cli/watch';
 import { UserError } from '../../lib/errors';
 import { createClients } from '../../lib/health-gate/aws';
+import { evaluate } from '../../lib/health-gate/evaluate';
 import type { GateProgress } from '../../lib/health-gate/types';
 import { progressRecord } from '../helpers/progress';
 
@@ -75,10 +76,31 @@ describe('watchGate', () => {
     expect(reads()).toBe(13);
   });
 
-  it('rides out throttling', async () => {
+  it('rides out throttling of its own reads, saying so once', async () => {
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
-    const { options } = harness([throttled, record({ verdict: 'pass', lastMessage: 'ok' })]);
+    const { options, lines } = harness([throttled, throttled, record({ verdict: 'pass', lastMessage: 'ok' })]);
     await expect(watchGate(createClients('eu-west-1'), options)).resolves.toBe('pass');
+    expect(lines).toEqual([`could not read ${PARAM}, retrying: ThrottlingException: Rate exceeded`, 'PASS: ok']);
+  });
+
+  it("shows the gate's transient polls as they happen, with their count and the error", async () => {
+    // The records the gate itself stores for a healthy poll followed by two throttled ones.
+    const policy = { expectedInstances: 1, consecutiveHealthyPolls: 3, pollIntervalMs: 15_000, timeoutMs: 900_000, maxReplacedInstances: 2 };
+    const at = (s: number) => T0 + s * 1000;
+    const fleet = { instances: [{ instanceId: 'i-a', lifecycleState: 'InService', healthStatus: 'Healthy' }], targetGroups: ['tg'], targetHealth: [{ targetGroup: 'tg', instanceId: 'i-a', state: 'healthy' }], activities: [] };
+    const throttled = { instances: [], targetGroups: [], targetHealth: [], activities: [], transientError: 'ThrottlingException: Rate exceeded' };
+    const first = evaluate({ at: at(0), ...fleet }, policy, undefined);
+    const second = evaluate({ at: at(15), ...throttled }, policy, first.progress);
+    const third = evaluate({ at: at(30), ...throttled }, policy, second.progress);
+    const stored = (p: GateProgress) => JSON.stringify({ ...progressRecord('r1', {}), progress: p });
+    const { options, lines } = harness([stored(first.progress), stored(second.progress), stored(third.progress), record({ verdict: 'pass', lastMessage: 'ok' })]);
+    await expect(watchGate(createClients('eu-west-1'), options)).resolves.toBe('pass');
+    expect(lines).toEqual([
+      '[poll 1, 0s] 1/1 healthy (1/3 consecutive polls)',
+      '[poll 2, 15s] AWS API error on 1 poll so far, retrying: ThrottlingException: Rate exceeded',
+      '[poll 3, 30s] AWS API error on 2 polls so far, retrying: ThrottlingException: Rate exceeded',
+      'PASS: ok',
+    ]);
   });
 
   it('turns missing permissions into a one-line user error', async () => {
