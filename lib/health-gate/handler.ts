@@ -30,7 +30,7 @@ export interface GateHandlers {
  * Polls in a row whose progress could not be saved before the gate fails. Without its progress
  * the gate cannot count consecutive healthy polls or replaced instances, so it must not run on.
  */
-export const MAX_UNSAVED_POLLS = 3;
+const MAX_UNSAVED_POLLS = 3;
 
 /** Room left for the reason in CloudFormation's 4 KB response, after the framework's own fields. */
 const MAX_REASON_CHARS = 2500;
