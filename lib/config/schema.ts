@@ -1,6 +1,8 @@
 // The per-environment settings read from cdk.json's context, as a zod schema.
 // Durations are whole seconds in JSON; limits are AWS's documented ones for an ALB target group.
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
+import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType, REDIRECT_EXEMPT_PATHS } from './image-facts';
 import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
 
 /** Seed 000's health check: a real readiness path, and patience before declaring an instance dead. */
@@ -254,15 +256,26 @@ const listener = z.discriminatedUnion(
   { error: (iss) => `${describe((iss.input as { protocol?: unknown })?.protocol)} is not a listener protocol; expected "HTTP" or "HTTPS"` },
 );
 
+/** Every region aws-cdk-lib knows, commercial and otherwise. */
+export const KNOWN_REGIONS: readonly string[] = RegionInfo.regions.map((r) => r.name);
+
+const region = z.unknown().transform((value, ctx) => {
+  if (typeof value !== 'string' || !KNOWN_REGIONS.includes(value)) {
+    ctx.addIssue({ code: 'custom', message: `${describe(value)} is not an AWS region; expected one of ${KNOWN_REGIONS.join(', ')}` });
+    return z.NEVER;
+  }
+  return value;
+});
+
 const tags = z.record(
-  text('a tag key', /^[\p{L}\p{N}\s_.:/=+\-@]{1,128}$/u, '1–128 letters, digits, spaces or _.:/=+-@'),
+  text('a tag key', /^(?![aA][wW][sS]:)[\p{L}\p{N}\s_.:/=+\-@]{1,128}$/u, '1–128 letters, digits, spaces or _.:/=+-@, not starting with "aws:" (reserved by AWS)'),
   text('a tag value', /^[\p{L}\p{N}\s_.:/=+\-@]{0,256}$/u, 'up to 256 letters, digits, spaces or _.:/=+-@'),
 );
 
 export const environmentSchema = z
   .strictObject({
     account: text('an AWS account id', /^\d{12}$/, '12 digits'),
-    region: text('an AWS region', /^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'a region such as "eu-west-1"'),
+    region,
     vpc: vpc.default({ maxAzs: 2 }),
     instanceType: text('an instance type', /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'a type such as "t3.small"').default(
       't3.small',
@@ -285,6 +298,7 @@ export const environmentSchema = z
       .optional(),
   })
   .superRefine((env, ctx) => {
+    for (const issue of imageAndPlacementIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
     // The gate cannot pass sooner than an instance can turn healthy and then stay healthy for K polls.
     const hc = env.healthCheck;
     const needed = hc.healthyThreshold * hc.interval + env.gate.consecutiveHealthyPolls * env.gate.pollInterval;
@@ -300,8 +314,76 @@ export const environmentSchema = z
     }
   });
 
+/**
+ * Mistakes CloudFormation or the instance would only catch at deploy time: a certificate or zones
+ * of another region or account, an arm64 type for the x86_64 image, a health path that nginx
+ * redirects to HTTPS, and subnets that do not pair with the imported zones.
+ */
+function imageAndPlacementIssues(env: {
+  readonly account: string;
+  readonly region: string;
+  readonly instanceType: string;
+  readonly vpc: { readonly availabilityZones?: readonly string[]; readonly publicSubnetIds?: readonly string[]; readonly privateSubnetIds?: readonly string[] };
+  readonly listener: { readonly protocol: string; readonly certificateArn?: string };
+  readonly healthCheck: { readonly path: string };
+}): Array<{ path: PropertyKey[]; message: string }> {
+  const issues: Array<{ path: PropertyKey[]; message: string }> = [];
+  const arn = env.listener.certificateArn;
+  if (arn) {
+    const [, , , certRegion, certAccount] = arn.split(':');
+    if (certRegion !== env.region || certAccount !== env.account) {
+      issues.push({
+        path: ['listener', 'certificateArn'],
+        message:
+          `${JSON.stringify(arn)} is in region ${certRegion}, account ${certAccount}; a load balancer can only use an ACM ` +
+          `certificate of its own region and account (${env.region}, ${env.account})`,
+      });
+    }
+  }
+  const zones = env.vpc.availabilityZones ?? [];
+  zones.forEach((zone, i) => {
+    if (!new RegExp(`^${env.region}[a-z]$`).test(zone)) {
+      issues.push({
+        path: ['vpc', 'availabilityZones', i],
+        message: `${JSON.stringify(zone)} is not a zone of region ${env.region}; expected a zone such as "${env.region}a"`,
+      });
+    }
+  });
+  for (const key of ['publicSubnetIds', 'privateSubnetIds'] as const) {
+    const subnets = env.vpc[key];
+    if (subnets && zones.length > 0 && subnets.length !== zones.length) {
+      issues.push({
+        path: ['vpc', key],
+        message:
+          `lists ${subnets.length} subnet${subnets.length === 1 ? '' : 's'} for ${zones.length} availability zone${zones.length === 1 ? '' : 's'}; ` +
+          `allowed one subnet per zone, in the order of availabilityZones`,
+      });
+    }
+  }
+  if (isArm64InstanceType(env.instanceType)) {
+    issues.push({
+      path: ['instanceType'],
+      message:
+        `${JSON.stringify(env.instanceType)} is an arm64 (Graviton) type, and the release AMI is ${IMAGE_ARCHITECTURE}; ` +
+        `allowed an ${IMAGE_ARCHITECTURE} type such as "t3.small" or "m6i.large"`,
+    });
+  }
+  if (env.listener.protocol === 'HTTPS' && !REDIRECT_EXEMPT_PATHS.includes(env.healthCheck.path.split('?')[0])) {
+    issues.push({
+      path: ['healthCheck', 'path'],
+      message:
+        `${JSON.stringify(env.healthCheck.path)} would get nginx's HTTPS redirect (a 301) on the load balancer's plain-HTTP ` +
+        `check; with an HTTPS listener allowed ${REDIRECT_EXEMPT_PATHS.map((p) => JSON.stringify(p)).join(' or ')}`,
+    });
+  }
+  return issues;
+}
+
 export const configSchema = z.strictObject({
-  app: text('an app name', /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, '3–32 lowercase letters, digits or hyphens, starting with a letter'),
+  app: text('an app name', /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, '3–32 lowercase letters, digits or hyphens, starting with a letter').refine(
+    (app) => !IMAGE_USERS.includes(app),
+    { error: (iss) => `${describe(iss.input)} is already a user on the release image, and the app runs as a user of its own name; choose another app name` },
+  ),
   environments: z
     .record(text('an environment name', /^[a-z][a-z0-9]{0,15}$/, 'up to 16 lowercase letters or digits'), environmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' }),

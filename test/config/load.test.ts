@@ -72,7 +72,7 @@ describe('loadSettings', () => {
     expect(env.vpc.vpcId).toBe('vpc-0123456789abcdef0');
   });
 
-  const cases: ReadonlyArray<readonly [string, Record<string, unknown>, string]> = [
+  const cases: ReadonlyArray<readonly [string, Record<string, unknown>, string | ReturnType<typeof expect.stringContaining>]> = [
     ['timeout not below interval', { healthCheck: { interval: 15, timeout: 20 } }, 'environments.production.healthCheck.timeout: 20s must be shorter than interval 15s'],
     ['timeout equal to interval', { healthCheck: { interval: 10, timeout: 10 } }, 'environments.production.healthCheck.timeout: 10s must be shorter than interval 10s'],
     ['interval below 5 s', { healthCheck: { interval: 4, timeout: 2 } }, 'environments.production.healthCheck.interval: 4s is out of range; allowed 5–300s'],
@@ -92,7 +92,7 @@ describe('loadSettings', () => {
     ['unknown key at the top', { healthcheck: {} }, 'environments.production.healthcheck: unknown setting'],
     ['unknown key in the health check', { healthCheck: { intervalSeconds: 15 } }, 'environments.production.healthCheck.intervalSeconds: unknown setting'],
     ['short account id', { account: '12345' }, 'environments.production.account: "12345" is not an AWS account id; expected 12 digits'],
-    ['malformed region', { region: 'Europe' }, 'environments.production.region: "Europe" is not an AWS region; expected a region such as "eu-west-1"'],
+    ['malformed region', { region: 'Europe' }, expect.stringMatching(/^environments\.production\.region: "Europe" is not an AWS region; expected one of /)],
     ['HTTPS without a certificate', { listener: { protocol: 'HTTPS' } }, 'environments.production.listener.certificateArn: undefined is not an ACM certificate ARN; expected arn:aws:acm:<region>:<account>:certificate/<uuid>'],
     ['unknown listener protocol', { listener: { protocol: 'TCP' } }, 'environments.production.listener.protocol: "TCP" is not a listener protocol; expected "HTTP" or "HTTPS"'],
     ['too many availability zones', { vpc: { maxAzs: 7 } }, 'environments.production.vpc.maxAzs: 7 is out of range; allowed a whole number 1–6'],
@@ -119,11 +119,64 @@ describe('loadSettings', () => {
     ['an error rate as text', { bake: { duration: 300, maxErrorRate: '1%' } }, 'environments.production.bake.maxErrorRate: "1%" is out of range; allowed a percentage 0–100'],
     ['negative max errors', { bake: { duration: 300, maxErrors: -1 } }, 'environments.production.bake.maxErrors: -1 is out of range; allowed a whole number 0–1000000'],
     ['an empty alarm name', { bake: { duration: 300, alarms: [''] } }, 'environments.production.bake.alarms[0]: "" is not a CloudWatch alarm name; expected 1–255 printable characters'],
+    ['an unknown region', { region: 'eu-west-9' }, expect.stringMatching(/^environments\.production\.region: "eu-west-9" is not an AWS region; expected one of af-south-1, .*eu-west-1, .*us-west-2/)],
+    ['a tag key reserved by AWS', { tags: { 'aws:owner': 'me' } }, 'environments.production.tags.aws:owner: "aws:owner" is not a tag key; expected 1–128 letters, digits, spaces or _.:/=+-@, not starting with "aws:" (reserved by AWS)'],
+    ['a tag key reserved by AWS, in capitals', { tags: { 'AWS:owner': 'me' } }, expect.stringContaining('environments.production.tags.AWS:owner: "AWS:owner" is not a tag key')],
+    [
+      'a certificate of another region',
+      { listener: { protocol: 'HTTPS', certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/0b6c9d2e-1f3a-4c5b-8d7e-9f0a1b2c3d4e' } },
+      'environments.production.listener.certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0b6c9d2e-1f3a-4c5b-8d7e-9f0a1b2c3d4e" is in region us-east-1, account 123456789012; a load balancer can only use an ACM certificate of its own region and account (eu-west-1, 123456789012)',
+    ],
+    [
+      'a certificate of another account',
+      { listener: { protocol: 'HTTPS', certificateArn: 'arn:aws:acm:eu-west-1:999999999999:certificate/0b6c9d2e-1f3a-4c5b-8d7e-9f0a1b2c3d4e' } },
+      expect.stringContaining('is in region eu-west-1, account 999999999999; a load balancer can only use an ACM certificate of its own region and account (eu-west-1, 123456789012)'),
+    ],
+    [
+      'imported zones of another region',
+      { vpc: { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'us-east-1b'], publicSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'], privateSubnetIds: ['subnet-0123456789abcdef2', 'subnet-0123456789abcdef3'] } },
+      'environments.production.vpc.availabilityZones[1]: "us-east-1b" is not a zone of region eu-west-1; expected a zone such as "eu-west-1a"',
+    ],
+    [
+      'imported subnets that do not pair with the zones',
+      { vpc: { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'], publicSubnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1', 'subnet-0123456789abcdef4'], privateSubnetIds: ['subnet-0123456789abcdef2', 'subnet-0123456789abcdef3'] } },
+      'environments.production.vpc.publicSubnetIds: lists 3 subnets for 2 availability zones; allowed one subnet per zone, in the order of availabilityZones',
+    ],
+    ['a Graviton instance type', { instanceType: 't4g.small' }, 'environments.production.instanceType: "t4g.small" is an arm64 (Graviton) type, and the release AMI is x86_64; allowed an x86_64 type such as "t3.small" or "m6i.large"'],
+    ['a Graviton type with more attributes', { instanceType: 'c7gn.large' }, expect.stringContaining('environments.production.instanceType: "c7gn.large" is an arm64 (Graviton) type')],
+    [
+      'an HTTPS health path nginx redirects',
+      { listener: { protocol: 'HTTPS', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6c9d2e-1f3a-4c5b-8d7e-9f0a1b2c3d4e' }, healthCheck: { path: '/status/' } },
+      'environments.production.healthCheck.path: "/status/" would get nginx\'s HTTPS redirect (a 301) on the load balancer\'s plain-HTTP check; with an HTTPS listener allowed "/health/" or "/healthz/"',
+    ],
+    [
+      'an HTTPS health path without its trailing slash',
+      { listener: { protocol: 'HTTPS', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6c9d2e-1f3a-4c5b-8d7e-9f0a1b2c3d4e' }, healthCheck: { path: '/health' } },
+      expect.stringContaining('environments.production.healthCheck.path: "/health" would get nginx\'s HTTPS redirect'),
+    ],
     ['deletion protection as a string', { deletionProtection: 'yes' }, 'environments.production.deletionProtection: "yes" must be true or false'],
   ];
 
   it.each(cases)('rejects %s', (_name, patch, message) => {
-    expect(problemsOf(() => loadProduction(patch))).toContain(message);
+    const problems = problemsOf(() => loadProduction(patch));
+    expect(problems).toEqual(expect.arrayContaining([message]));
+    for (const problem of problems) expect(problem).not.toContain('\n');
+  });
+
+  it.each([
+    ['any region aws-cdk-lib knows', { region: 'eusc-de-east-1' }],
+    ['an x86_64 GPU type', { instanceType: 'g4dn.xlarge' }],
+    ['an x86_64 type with attributes', { instanceType: 'm7i-flex.large' }],
+    ['any health path over HTTP', { healthCheck: { path: '/status/' } }],
+    ['a tag key that merely contains aws:', { tags: { 'team:aws:cost': 'x' } }],
+  ])('accepts %s', (_name, patch) => {
+    expect(() => loadProduction(patch)).not.toThrow();
+  });
+
+  it.each(['admin', 'www-data', 'sshd', 'nobody', 'messagebus'])('refuses the app name %s, a user the image already has', (app) => {
+    expect(problemsOf(() => loadSettings({ app, environments: { production: minimalEnvironment() } }))).toEqual([
+      `app: "${app}" is already a user on the release image, and the app runs as a user of its own name; choose another app name`,
+    ]);
   });
 
   it('reports every problem at once, one line each', () => {
