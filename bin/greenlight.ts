@@ -1,5 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // greenlight CLI: parses arguments and hands off to lib/. No logic lives here.
+import { format } from 'node:util';
 import { Command, CommanderError } from 'commander';
 import { UserError, USER_ERROR_EXIT_CODE } from '../lib/errors';
 import { statusCommand, type StatusCommandOptions } from '../lib/cli/status';
@@ -10,110 +11,132 @@ import { releaseAmiCommand, type ReleaseAmiCommandOptions } from '../lib/cli/rel
 import { rollbackCommand, type RollbackCommandOptions } from '../lib/cli/rollback';
 import { rehearseCommand, type RehearseCommandOptions } from '../lib/rehearsal/command';
 
-const program = new Command()
-  .name('greenlight')
-  .description('Blue/green releases of EC2 web applications')
-  .showHelpAfterError()
-  .exitOverride();
+/** Where the CLI writes; tests hand in their own to run it in-process. */
+export interface CliOutput {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
 
-program
-  .command('publish-ami')
-  .description("record a baked AMI under its release: SSM /greenlight/<app>/releases/<release>/ami-id")
-  .option('--manifest <file>', "Packer's manifest (packer/manifest.json), after a bake")
-  .option('--ami <id>', "or: an AMI shared from the bake account, to record in this account and AWS_REGION")
-  .requiredOption('--release <id>', 'the release id the AMI was baked for')
-  .option('--app <name>', "the app's name (default: context.app in cdk.json)")
-  .action(async (opts: { manifest?: string; ami?: string; release: string; app?: string }) => {
-    const result = await publishAmi({
-      manifest: opts.manifest,
-      ami: opts.ami,
-      release: opts.release,
-      app: resolveApp(opts.app, 'cdk.json'),
-      region: process.env.AWS_REGION || undefined,
+const STDIO: CliOutput = { out: (text) => void process.stdout.write(text), err: (text) => void process.stderr.write(text) };
+
+/** Runs one command line (`argv` as process.argv has it) and resolves with the exit code. */
+export async function main(argv: readonly string[], io: CliOutput = STDIO): Promise<number> {
+  const program = new Command()
+    .name('greenlight')
+    .description('Blue/green releases of EC2 web applications')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  let exitCode = 0;
+
+  program
+    .command('publish-ami')
+    .description("record a baked AMI under its release: SSM /greenlight/<app>/releases/<release>/ami-id")
+    .option('--manifest <file>', "Packer's manifest (packer/manifest.json), after a bake")
+    .option('--ami <id>', "or: an AMI shared from the bake account, to record in this account and AWS_REGION")
+    .requiredOption('--release <id>', 'the release id the AMI was baked for')
+    .option('--app <name>', "the app's name (default: context.app in cdk.json)")
+    .action(async (opts: { manifest?: string; ami?: string; release: string; app?: string }) => {
+      const result = await publishAmi({
+        manifest: opts.manifest,
+        ami: opts.ami,
+        release: opts.release,
+        app: resolveApp(opts.app, 'cdk.json'),
+        region: process.env.AWS_REGION || undefined,
+      });
+      const verb = result.action === 'created' ? 'recorded' : 'already recorded';
+      io.out(`${verb}: ${result.parameterName} = ${result.amiId} (${result.region})\n`);
     });
-    const verb = result.action === 'created' ? 'recorded' : 'already recorded';
-    console.log(`${verb}: ${result.parameterName} = ${result.amiId} (${result.region})`);
-  });
 
-program
-  .command('rehearse')
-  .description('play a whole blue/green release on this machine under load: HAProxy, nginx, gunicorn, Django')
-  .option('--env <name>', 'environment in cdk.json whose health-check and gate settings to use', 'staging')
-  .option('--scenario <name>', 'healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover or scale-out-mid-gate', 'healthy')
-  .option('--time-scale <factor>', 'multiply every health-check and gate duration (1 = as configured)', '1')
-  .option('--instances <n>', "instances per release (default: the environment's desired capacity)")
-  .option('--workers <n>', 'gunicorn workers per instance (WEB_CONCURRENCY)', '2')
-  .option('--rate <n>', 'load: requests per second', '100')
-  .option('--concurrency <n>', 'load: concurrent keep-alive clients', '8')
-  .option('--port <n>', 'port every instance listens on (default: 80 when free, else a free port)')
-  .option('--work-dir <dir>', "this run's files and logs (default: .rehearsal/<time>-<pid>)")
-  .option('--json', 'print the report as JSON')
-  .action(async (opts: RehearseCommandOptions) => {
-    process.exitCode = await rehearseCommand(opts);
-  });
+  program
+    .command('rehearse')
+    .description('play a whole blue/green release on this machine under load: HAProxy, nginx, gunicorn, Django')
+    .option('--env <name>', 'environment in cdk.json whose health-check and gate settings to use', 'staging')
+    .option('--scenario <name>', 'healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover or scale-out-mid-gate', 'healthy')
+    .option('--time-scale <factor>', 'multiply every health-check and gate duration (1 = as configured)', '1')
+    .option('--instances <n>', "instances per release (default: the environment's desired capacity)")
+    .option('--workers <n>', 'gunicorn workers per instance (WEB_CONCURRENCY)', '2')
+    .option('--rate <n>', 'load: requests per second', '100')
+    .option('--concurrency <n>', 'load: concurrent keep-alive clients', '8')
+    .option('--port <n>', 'port every instance listens on (default: 80 when free, else a free port)')
+    .option('--work-dir <dir>', "this run's files and logs (default: .rehearsal/<time>-<pid>)")
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: RehearseCommandOptions) => {
+      exitCode = await rehearseCommand(opts);
+    });
 
-program
-  .command('status')
-  .description("show the live release, the environment's fleets with their capacity, and each instance's target health")
-  .option('--env <name>', 'environment in cdk.json')
-  .action(async (opts: StatusCommandOptions) => {
-    console.log(await statusCommand(opts));
-  });
+  program
+    .command('status')
+    .description("show the live release, the environment's fleets with their capacity, and each instance's target health")
+    .option('--env <name>', 'environment in cdk.json')
+    .action(async (opts: StatusCommandOptions) => {
+      io.out(`${await statusCommand(opts)}\n`);
+    });
 
-program
-  .command('watch')
-  .description("follow a release's health gate from SSM until it passes (exit 0) or fails (exit 1)")
-  .option('--env <name>', 'environment in cdk.json')
-  .option('--release <id>', 'the release being deployed')
-  .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
-  .option('--timeout <seconds>', "give up after this long (default: the gate's timeout + 30 minutes)")
-  .action(async (opts: WatchCommandOptions) => {
-    process.exitCode = await watchCommand(opts);
-  });
+  program
+    .command('watch')
+    .description("follow a release's health gate from SSM until it passes (exit 0) or fails (exit 1)")
+    .option('--env <name>', 'environment in cdk.json')
+    .option('--release <id>', 'the release being deployed')
+    .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
+    .option('--timeout <seconds>', "give up after this long (default: the gate's timeout + 30 minutes)")
+    .action(async (opts: WatchCommandOptions) => {
+      exitCode = await watchCommand(opts);
+    });
 
-program
-  .command('deploy')
-  .description("deploy one release to one environment with cdk deploy, following its health gate; exit 1 when it fails")
-  .option('--env <name>', 'environment in cdk.json')
-  .option('--release <id>', 'the release to deploy')
-  .option('--app-dir <dir>', 'deploy this cloud assembly from an earlier `cdk synth` (e.g. cdk.out) instead of synthesizing')
-  .option('--ami <id>', 'deploy this AMI instead of the one published for the release')
-  .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
-  .action(async (opts: DeployCommandOptions) => {
-    process.exitCode = await deployCommand(opts);
-  });
+  program
+    .command('deploy')
+    .description("deploy one release to one environment with cdk deploy, following its health gate; exit 1 when it fails")
+    .option('--env <name>', 'environment in cdk.json')
+    .option('--release <id>', 'the release to deploy')
+    .option('--app-dir <dir>', 'deploy this cloud assembly from an earlier `cdk synth` (e.g. cdk.out) instead of synthesizing')
+    .option('--ami <id>', 'deploy this AMI instead of the one published for the release')
+    .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
+    .action(async (opts: DeployCommandOptions) => {
+      exitCode = await deployCommand(opts);
+    });
 
-program
-  .command('rollback')
-  .description('deploy the release that was live before the current one, through the health gate')
-  .option('--env <name>', 'environment in cdk.json')
-  .option('--print', 'print the cdk deploy command instead of running it')
-  .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
-  .action(async (opts: RollbackCommandOptions) => {
-    process.exitCode = await rollbackCommand(opts);
-  });
+  program
+    .command('rollback')
+    .description('deploy the release that was live before the current one, through the health gate')
+    .option('--env <name>', 'environment in cdk.json')
+    .option('--print', 'print the cdk deploy command instead of running it')
+    .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
+    .action(async (opts: RollbackCommandOptions) => {
+      exitCode = await rollbackCommand(opts);
+    });
 
-program
-  .command('release-ami')
-  .description('print the AMI recorded for a release, or nothing when it has not been baked')
-  .option('--release <id>', 'the release id')
-  .option('--app <name>', "the app's name (default: context.app in cdk.json)")
-  .option('--find-baked', "when none is recorded, record this account's AMI an earlier bake of the release left (its name and tags)")
-  .action(async (opts: ReleaseAmiCommandOptions) => {
-    const ami = await releaseAmiCommand(opts, 'cdk.json', process.env.AWS_REGION || undefined);
-    if (ami) console.log(ami);
-  });
+  program
+    .command('release-ami')
+    .description('print the AMI recorded for a release, or nothing when it has not been baked')
+    .option('--release <id>', 'the release id')
+    .option('--app <name>', "the app's name (default: context.app in cdk.json)")
+    .option('--find-baked', "when none is recorded, record this account's AMI an earlier bake of the release left (its name and tags)")
+    .action(async (opts: ReleaseAmiCommandOptions) => {
+      const ami = await releaseAmiCommand(opts, 'cdk.json', process.env.AWS_REGION || undefined);
+      if (ami) io.out(`${ami}\n`);
+    });
 
-// <commands>
+  // <commands>
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof CommanderError) {
-    process.exit(err.exitCode === 0 ? 0 : USER_ERROR_EXIT_CODE);
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USER_ERROR_EXIT_CODE;
+    if (err instanceof UserError) {
+      io.err(`greenlight: ${err.message}\n`);
+      return USER_ERROR_EXIT_CODE;
+    }
+    io.err(`${format(err)}\n`);
+    return 1;
   }
-  if (err instanceof UserError) {
-    console.error(`greenlight: ${err.message}`);
-    process.exit(USER_ERROR_EXIT_CODE);
-  }
-  console.error(err);
-  process.exit(1);
-});
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    // A failure exits at once, whatever sockets or timers are still open; success lets them finish.
+    if (code === 0) process.exitCode = 0;
+    else process.exit(code);
+  });
+}

@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -14,6 +13,7 @@ import {
 import { publishAmi, resolveApp } from '../../lib/ami/publish';
 import { parseManifest } from '../../lib/ami/manifest';
 import { UserError } from '../../lib/errors';
+import { cliInProcess } from '../helpers/cli';
 
 const NAME = '/greenlight/greenlight-demo/releases/2026.11.22-3f9c2ab/ami-id';
 const AMI = 'ami-0123456789abcdef0';
@@ -187,16 +187,13 @@ describe('resolveApp', () => {
 });
 
 describe('greenlight publish-ami (CLI)', () => {
-  it('reports a user mistake on one line with exit code 2, before any AWS call', () => {
+  it('reports a user mistake on one line with exit code 2, before any AWS call', async () => {
     const file = manifestFile([build(`eu-west-1:${AMI}`)], 'cli.json');
-    const out = spawnSync('node_modules/.bin/tsx', ['bin/greenlight.ts', 'publish-ami', '--manifest', file, '--release', '-bad'], {
-      encoding: 'utf8',
-      env: { ...process.env, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
-      timeout: 30_000,
-    });
-    expect(out.status).toBe(2);
+    const out = await cliInProcess(['publish-ami', '--manifest', file, '--release', '-bad']);
+    expect(out.code).toBe(2);
     expect(out.stderr.trim()).toBe(
       'greenlight: --release "-bad": not a valid release id; expected 1–63 letters, digits, dots or hyphens, starting with a letter or digit',
     );
+    expect(ssm.calls()).toHaveLength(0);
   });
 });

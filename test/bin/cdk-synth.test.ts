@@ -1,11 +1,15 @@
-// The real `cdk synth`, as a user runs it: offline, with no AWS credentials.
+// The real `cdk synth`, as a user runs it: offline, with no AWS credentials; and `greenlight deploy`
+// of that assembly through the real `cdk deploy`, which must fail before any gate and say so.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/settings';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../helpers/cli';
+import { cdkContext, REPO_ROOT } from '../helpers/settings';
+
+const APP = cdkContext().app;
 
 const run = promisify(execFile);
 const outDirs: string[] = [];
@@ -40,17 +44,39 @@ afterAll(() => {
 });
 
 describe('cdk synth', () => {
-  it('writes a template for every environment with no AWS credentials', async () => {
-    const result = await cdkSynth(['-c', 'release=r1']);
-    expect(result.stderr).not.toMatch(/greenlight:/);
-    expect(result.code).toBe(0);
-    const templates = readdirSync(result.out).filter((f) => f.endsWith('.template.json')).sort();
+  // One synth of every environment, shared by the tests that read it.
+  let all: Awaited<ReturnType<typeof cdkSynth>>;
+  beforeAll(async () => {
+    all = await cdkSynth(['-c', 'release=r1']);
+  }, 180_000);
+
+  it('writes a template for every environment with no AWS credentials', () => {
+    expect(all.stderr).not.toMatch(/greenlight:/);
+    expect(all.code).toBe(0);
+    const templates = readdirSync(all.out).filter((f) => f.endsWith('.template.json')).sort();
     expect(templates).toEqual(['greenlight-demo-production.template.json', 'greenlight-demo-staging.template.json']);
-    const staging = JSON.parse(readFileSync(path.join(result.out, templates[1]), 'utf8'));
+    const staging = JSON.parse(readFileSync(path.join(all.out, templates[1]), 'utf8'));
     expect(Object.values(staging.Resources).map((r) => (r as { Type: string }).Type)).toContain(
       'AWS::AutoScaling::AutoScalingGroup',
     );
-  }, 120_000);
+  });
+
+  it('greenlight deploy of the assembly fails before the gate, passes cdk’s reason through, and exits 1', async () => {
+    expect(all.code).toBe(0);
+    const run = await cli(['deploy', '--env', 'staging', '--release', 'r1', '--app-dir', all.out, '--interval', '1'], {}, 180_000);
+    expect(run.code).toBe(1);
+    const stdout = run.stdout.split('\n');
+    expect(stdout[0]).toBe(
+      `deploying release r1 to staging (${APP}-staging): cdk deploy ${APP}-staging --app ${all.out} --require-approval never --progress events`,
+    );
+    // cdk read the assembly, then stopped at the first AWS call.
+    expect(run.stderr).toMatch(/no credentials have been configured|Unable to resolve AWS account/);
+    expect(stdout.filter(Boolean).at(-1)).toBe(
+      `FAILED: r1 in staging (${APP}-staging); cdk deploy exited 1 before the health gate started; cdk's output above says why. ` +
+        `Common causes: no AWS credentials, an account not bootstrapped with \`cdk bootstrap\`, or no AMI published for the release (/greenlight/${APP}/releases/r1/ami-id).`,
+    );
+    expect(`${run.stdout}${run.stderr}`).not.toMatch(/^\s+at /m);
+  }, 200_000);
 
   it('synthesizes one environment with -c env', async () => {
     const result = await cdkSynth(['-c', 'release=r1', '-c', 'env=staging']);

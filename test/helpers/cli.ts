@@ -1,6 +1,10 @@
-// Runs the real greenlight CLI as a process, with no AWS credentials unless a test passes some.
+// Runs the greenlight CLI: in-process through its entry function (argument and error paths, where a
+// process adds nothing), or as a real process with no AWS credentials unless a test passes some.
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { format } from 'node:util';
+import { vi } from 'vitest';
+import { main } from '../../bin/greenlight';
 
 export const REPO = path.join(__dirname, '..', '..');
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
@@ -34,6 +38,27 @@ export const cli = (args: string[], env: Record<string, string> = {}, timeout = 
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });
+
+/**
+ * The CLI's entry function in this process, from the repository root, as `greenlight <args>`. What
+ * commands print with console.log or console.error is captured too.
+ */
+export async function cliInProcess(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void (stdout += `${format(...a)}\n`));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += `${format(...a)}\n`));
+  const cwd = process.cwd();
+  try {
+    if (cwd !== REPO) process.chdir(REPO);
+    const code = await main(['node', 'greenlight', ...args], { out: (t) => void (stdout += t), err: (t) => void (stderr += t) });
+    return { code, stdout, stderr };
+  } finally {
+    if (cwd !== REPO) process.chdir(cwd);
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
 
 /** stderr without npm's and Node's own warnings. */
 export const errorLines = (run: Run): string[] =>

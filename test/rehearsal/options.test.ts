@@ -1,9 +1,7 @@
 // The rehearsal's inputs and pure pieces: option validation, scenarios and their outcome checks,
 // the prerequisite check, the report, and the load generator against a local server.
-import { spawnSync } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../lib/config/load';
 import { UserError } from '../../lib/errors';
@@ -13,7 +11,8 @@ import { LoadGenerator, percentile } from '../../lib/rehearsal/load';
 import { debianFamily, installCommand, prerequisites } from '../../lib/rehearsal/prerequisites';
 import { bakePolicyFrom, gatePolicyFrom } from '../../lib/rehearsal/release';
 import { scenarioNamed, SCENARIO_NAMES, type OutcomeFacts } from '../../lib/rehearsal/scenarios';
-import { cdkContext, REPO_ROOT } from '../helpers/settings';
+import { cliInProcess } from '../helpers/cli';
+import { cdkContext } from '../helpers/settings';
 
 const settings = loadSettings(cdkContext());
 const staging = settings.environments.staging;
@@ -55,23 +54,19 @@ describe('options', () => {
     });
   });
 
-  it('refuses errors-after-cutover on an environment without a bake window, before anything starts', () => {
+  it('refuses errors-after-cutover on an environment without a bake window, before anything starts', async () => {
     expect(settings.environments.production.bake).toBeUndefined();
-    const run = spawnSync(
-      path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-      ['bin/greenlight.ts', 'rehearse', '--env', 'production', '--scenario', 'errors-after-cutover', '--time-scale', '0.05'],
-      { cwd: REPO_ROOT, encoding: 'utf8' },
-    );
-    expect(run.status).toBe(2);
+    const run = await cliInProcess(['rehearse', '--env', 'production', '--scenario', 'errors-after-cutover', '--time-scale', '0.05']);
+    expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
       'greenlight: --scenario errors-after-cutover: environment production has no bake window, and only a bake catches a release that fails after the cutover; ' +
         'give it one in cdk.json, e.g. "bake": { "duration": 60 }',
     );
   });
 
-  it('exits with code 2 and one line for a user mistake', () => {
-    const run = spawnSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/greenlight.ts', 'rehearse', '--scenario', 'outage'], { cwd: REPO_ROOT, encoding: 'utf8' });
-    expect(run.status).toBe(2);
+  it('exits with code 2 and one line for a user mistake', async () => {
+    const run = await cliInProcess(['rehearse', '--scenario', 'outage']);
+    expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
       'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover, scale-out-mid-gate',
     );

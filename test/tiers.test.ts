@@ -1,0 +1,66 @@
+// Every test file is in exactly one tier, the slow list names only files that exist, and no file in
+// the fast tier synthesizes, starts servers or runs the CLI as a process.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import config from '../vitest.config';
+import { REPO_ROOT } from './helpers/settings';
+import { ALL_TESTS, SLOW_TESTS } from './tiers';
+
+function testFiles(dir = 'test'): string[] {
+  return fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = `${dir}/${e.name}`;
+    if (e.isDirectory()) return testFiles(rel);
+    return e.name.endsWith('.test.ts') ? [rel] : [];
+  });
+}
+
+/** What makes a test file slow, as it shows in the file's text. */
+const SLOW_MARKERS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/from 'aws-cdk-lib/, 'uses aws-cdk-lib (synth)'],
+  [/from '[./]*(lib\/app|helpers\/synth)'/, 'synthesizes the app'],
+  [/import \{[^}]*\bcli\b[^}]*\} from '[./]*helpers\/cli'/, 'runs the CLI as a process'],
+  [/node_modules', '\.bin', '(tsx|cdk)'|node_modules\/\.bin\/(tsx|cdk)/, 'runs tsx or cdk as a process'],
+  [/\brehearse\(/, 'plays a rehearsal'],
+  [/ProcessSupervisor|from '\.\/(processes|postgres|instance)'/, 'starts servers'],
+  [/packer', \['(validate|build|init)/, 'runs Packer'],
+  [/manage\.py['"]?,? *['"]?(test|runserver)/, 'runs Django'],
+];
+
+const files = testFiles();
+
+describe('test tiers', () => {
+  it('vitest runs the fast tier as everything but the slow list, and the slow tier as the list', () => {
+    const projects = (config.test?.projects ?? []) as Array<{ test: { name: string; include?: string[]; exclude?: string[] } }>;
+    expect(projects.map((p) => p.test)).toMatchObject([
+      { name: 'fast', include: [ALL_TESTS], exclude: [...SLOW_TESTS] },
+      { name: 'slow', include: [...SLOW_TESTS] },
+    ]);
+    expect(projects[1].test.exclude).toBeUndefined();
+    expect(config.test?.include).toBeUndefined();
+  });
+
+  it('lists only test files that exist, each once', () => {
+    expect(SLOW_TESTS.filter((f) => !files.includes(f))).toEqual([]);
+    expect(new Set(SLOW_TESTS).size).toBe(SLOW_TESTS.length);
+  });
+
+  it('keeps synth, servers and CLI processes out of the fast tier', () => {
+    const misplaced = files
+      // This file holds the markers themselves.
+      .filter((f) => !SLOW_TESTS.includes(f) && f !== 'test/tiers.test.ts')
+      .flatMap((f) => {
+        const text = fs.readFileSync(path.join(REPO_ROOT, f), 'utf8');
+        return SLOW_MARKERS.filter(([re]) => re.test(text)).map(([, why]) => `${f} ${why}: list it in test/tiers.ts`);
+      });
+    expect(misplaced).toEqual([]);
+  });
+
+  it('finds the markers in the files that are slow for those reasons', () => {
+    const reasons = (f: string) => SLOW_MARKERS.filter(([re]) => re.test(fs.readFileSync(path.join(REPO_ROOT, f), 'utf8'))).map(([, why]) => why);
+    expect(reasons('test/cli/cli-process.test.ts')).toContain('runs the CLI as a process');
+    expect(reasons('test/constructs/release-chain.test.ts')).toContain('synthesizes the app');
+    expect(reasons('test/rehearsal/e2e.test.ts')).toContain('plays a rehearsal');
+    expect(reasons('test/userdata/bootstrap.test.ts')).toContain('starts servers');
+  });
+});

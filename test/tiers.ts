@@ -1,0 +1,27 @@
+// The two test tiers. `npm run test:fast` runs unit tests: pure logic, mocked AWS clients and
+// short-lived linters (shellcheck, haproxy -c), with no synth and no servers, in seconds.
+// `npm run test:slow` runs everything that synthesizes, starts servers or runs the CLI as a process.
+// A test file is in the fast tier unless it is listed here; tiers.test.ts keeps the list honest.
+
+/** Test files of the process tier: synth, real processes, the rehearsal, Packer and the bake. */
+export const SLOW_TESTS: readonly string[] = [
+  // cdk synth in-process or through the cdk CLI
+  'test/app.test.ts',
+  'test/bin/cdk-synth.test.ts',
+  'test/constructs/capacity-probe.test.ts',
+  'test/constructs/health-gate.test.ts',
+  'test/constructs/release-chain.test.ts',
+  'test/stacks/environment-stack.test.ts',
+  'test/cli/deploy.test.ts',
+  // the CLI as a process
+  'test/cli/cli-process.test.ts',
+  // real nginx, gunicorn, Django, PostgreSQL and HAProxy
+  'test/examples/django-app.test.ts',
+  'test/userdata/bootstrap.test.ts',
+  'test/rehearsal/e2e.test.ts',
+  // Packer and the bake into a root filesystem
+  'test/packer/template.test.ts',
+  'test/packer/bake.test.ts',
+];
+
+export const ALL_TESTS = 'test/**/*.test.ts';
