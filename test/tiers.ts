@@ -19,6 +19,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/examples/django-app.test.ts',
   'test/userdata/bootstrap.test.ts',
   'test/rehearsal/e2e.test.ts',
+  'test/rehearsal/lifetime.test.ts',
   // Packer and the bake into a root filesystem
   'test/packer/template.test.ts',
   'test/packer/bake.test.ts',

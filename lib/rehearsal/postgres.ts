@@ -37,7 +37,9 @@ export class Postgres {
     private readonly logDir: string,
     readonly port: number,
     private readonly supervisor: ProcessSupervisor,
-  ) {}
+  ) {
+    supervisor.claim(this.dir);
+  }
 
   /** `postgres://postgres@127.0.0.1:<port>/<db>`: trust authentication on loopback only. */
   url(database: string): string {

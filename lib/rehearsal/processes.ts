@@ -1,7 +1,12 @@
 // Every process the rehearsal starts is registered here and stopped on every exit path (normal end,
-// error, Ctrl-C), by its PID and the process group it leads; nothing is ever stopped by name.
+// error, Ctrl-C), by its PID and the process group it leads; nothing is ever stopped by name. With a
+// RunGuard, the groups are also recorded for the watchdog that kills them if the rehearsal dies.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import type { RunGuard } from './run-guard';
+
+/** util-linux's setpriv: the kernel kills each child the moment the rehearsal dies (PR_SET_PDEATHSIG). */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
 
 export interface ManagedProcess {
   readonly name: string;
@@ -44,16 +49,40 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** The last line of a log, for a start that failed inside the setpriv wrapper. */
+function lastLogLine(logPath: string): string {
+  try {
+    return fs.readFileSync(logPath, 'utf8').trim().split('\n').at(-1) ?? '';
+  } catch {
+    return '';
+  }
+}
+
 export class ProcessSupervisor {
   private readonly running = new Map<number, { proc: ManagedProcess; child: ChildProcess }>();
   private removeHandlers?: () => void;
+  private closed = false;
+
+  constructor(private readonly guard?: RunGuard) {}
+
+  /** Marks a directory outside the work directory as the run's, for a later run's clean-up. */
+  claim(dir: string): void {
+    this.guard?.claim(dir);
+  }
+
+  /** From now on nothing new starts: a boot still under way after Ctrl-C or a failure gets an error. */
+  close(): void {
+    this.closed = true;
+  }
 
   start(name: string, command: string, args: readonly string[], options: StartOptions): ManagedProcess {
+    if (this.closed) throw new Error(`not starting ${name}: the rehearsal is stopping`);
     const out = fs.openSync(options.logPath, 'a');
     let reason: string | undefined;
     let child: ChildProcess;
+    const [file, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, [...args]];
     try {
-      child = spawn(command, [...args], {
+      child = spawn(file, argv, {
         cwd: options.cwd,
         env: options.env ?? process.env,
         stdio: ['ignore', out, out],
@@ -63,20 +92,28 @@ export class ProcessSupervisor {
     } finally {
       fs.closeSync(out);
     }
+    // Recorded before anything else can happen; the group is the child's own (detached).
+    if (child.pid !== undefined) this.guard?.track(child.pid);
     const exited = new Promise<string>((resolve) => {
       child.once('error', (err) => {
         reason = `could not start ${command}: ${err.message}`;
         resolve(reason);
       });
       child.once('exit', (code, signal) => {
-        reason = signal ? `signal ${signal}` : `code ${code}`;
+        const notStarted = SETPRIV && code === 127 ? lastLogLine(options.logPath) : '';
+        reason = notStarted.startsWith('setpriv: failed to execute') ? `could not start ${command}: ${notStarted}` : signal ? `signal ${signal}` : `code ${code}`;
         resolve(reason);
       });
     });
     const proc: ManagedProcess = { name, pid: child.pid ?? -1, logPath: options.logPath, exited, exitReason: () => reason };
     if (child.pid !== undefined) {
       this.running.set(child.pid, { proc, child });
-      void exited.then(() => this.running.delete(child.pid as number));
+      void exited.then(() => {
+        this.running.delete(child.pid as number);
+        // Workers a master left behind go with its group before the group is forgotten.
+        signalGroup(child.pid as number, 'SIGKILL');
+        this.guard?.untrack(child.pid as number);
+      });
     }
     return proc;
   }
@@ -124,22 +161,34 @@ export class ProcessSupervisor {
     return [...this.running.keys()];
   }
 
+  /** SIGKILL to every group still running, synchronously. */
+  killAll(): void {
+    for (const pid of this.running.keys()) {
+      signalGroup(pid, 'SIGCONT');
+      signalGroup(pid, 'SIGKILL');
+    }
+  }
+
   /**
-   * Ctrl-C and SIGTERM stop every process before the rehearsal exits; if Node exits any other
-   * way, the groups still get SIGKILL synchronously.
+   * Ctrl-C and SIGTERM stop every process before the rehearsal exits, and nothing new starts once
+   * they arrive; a second one kills everything at once. If Node exits any other way, the groups
+   * still get SIGKILL synchronously (and the RunGuard's watchdog covers SIGKILL of the rehearsal).
    */
   installExitHandlers(onSignal: (signal: NodeJS.Signals) => Promise<void>): void {
+    const code = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
+    let stopping = false;
     const handler = (signal: NodeJS.Signals) => {
-      void onSignal(signal).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-    };
-    const onExit = () => {
-      for (const pid of this.running.keys()) {
-        signalGroup(pid, 'SIGCONT');
-        signalGroup(pid, 'SIGKILL');
+      this.close();
+      if (stopping) {
+        this.killAll();
+        process.exit(code(signal));
       }
+      stopping = true;
+      void onSignal(signal).finally(() => process.exit(code(signal)));
     };
-    process.once('SIGINT', handler);
-    process.once('SIGTERM', handler);
+    const onExit = () => this.killAll();
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
     process.once('exit', onExit);
     this.removeHandlers = () => {
       process.off('SIGINT', handler);

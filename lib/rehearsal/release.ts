@@ -28,6 +28,7 @@ import { ephemeralPort, instancePort, probe } from './net';
 import { Postgres } from './postgres';
 import { ProcessSupervisor, type ManagedProcess } from './processes';
 import type { BakeReport, RehearsalReport, SmokeReport, TimelineEntry } from './report';
+import { RunGuard } from './run-guard';
 import { RuntimeApi } from './runtime-api';
 import { MidGateScaleOut } from './scale-out';
 import type { ReleaseOutcome, Scenario } from './scenarios';
@@ -99,21 +100,30 @@ export function bakePolicyFrom(bake: NonNullable<EnvironmentSettings['bake']>, t
   };
 }
 
-/** Runs `body` with a supervisor whose processes all stop when it ends, fails or is interrupted. */
+/**
+ * Runs `body` with a supervisor whose processes all stop when it ends, fails or is interrupted; a
+ * watchdog stops them if the rehearsal itself is killed, and a dead run's leftovers are stopped first.
+ */
 async function supervised<T>(options: RehearsalOptions, body: (release: Release) => Promise<T>): Promise<T> {
-  const supervisor = new ProcessSupervisor();
   const log = options.log ?? (() => undefined);
+  fs.mkdirSync(options.workDir, { recursive: true });
+  const guard = new RunGuard(options.workDir, log);
+  const supervisor = new ProcessSupervisor(guard);
   const release = new Release(options, supervisor, log);
   supervisor.installExitHandlers(async (signal) => {
     log(`${signal}: stopping the rehearsal's processes`);
     await supervisor.stopAll();
     await release.cleanUp();
+    guard.release();
   });
   try {
     return await body(release);
   } finally {
+    // A boot still under way must not start anything once the rehearsal winds down.
+    supervisor.close();
     await supervisor.stopAll();
     await release.cleanUp();
+    guard.release();
     supervisor.uninstallExitHandlers();
   }
 }
