@@ -171,20 +171,17 @@ export class ProcessSupervisor {
 
   /**
    * Ctrl-C and SIGTERM stop every process before the rehearsal exits, and nothing new starts once
-   * they arrive; a second one kills everything at once. If Node exits any other way, the groups
-   * still get SIGKILL synchronously (and the RunGuard's watchdog covers SIGKILL of the rehearsal).
+   * they arrive. Repeats while stopping are ignored: at a terminal, tsx relays the Ctrl-C its child
+   * already got, and the stop is bounded anyway. If Node exits any other way, the groups still get
+   * SIGKILL synchronously (and the RunGuard's watchdog covers SIGKILL of the rehearsal).
    */
   installExitHandlers(onSignal: (signal: NodeJS.Signals) => Promise<void>): void {
-    const code = (signal: NodeJS.Signals) => (signal === 'SIGINT' ? 130 : 143);
     let stopping = false;
     const handler = (signal: NodeJS.Signals) => {
       this.close();
-      if (stopping) {
-        this.killAll();
-        process.exit(code(signal));
-      }
+      if (stopping) return;
       stopping = true;
-      void onSignal(signal).finally(() => process.exit(code(signal)));
+      void onSignal(signal).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     };
     const onExit = () => this.killAll();
     process.on('SIGINT', handler);
