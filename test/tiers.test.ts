@@ -22,6 +22,7 @@ const SLOW_MARKERS: ReadonlyArray<readonly [RegExp, string]> = [
   [/import \{[^}]*\bcli\b[^}]*\} from '[./]*helpers\/cli'/, 'runs the CLI as a process'],
   [/node_modules', '\.bin', '(tsx|cdk)'|node_modules\/\.bin\/(tsx|cdk)/, 'runs tsx or cdk as a process'],
   [/\brehearse\(/, 'plays a rehearsal'],
+  [/from '[./]*helpers\/moto'/, 'starts moto'],
   [/ProcessSupervisor|from '\.\/(processes|postgres|instance)'/, 'starts servers'],
   [/packer', \['(validate|build|init)/, 'runs Packer'],
   [/manage\.py['"]?,? *['"]?(test|runserver)/, 'runs Django'],

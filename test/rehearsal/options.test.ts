@@ -196,16 +196,21 @@ describe('LoadGenerator', () => {
     const { port } = server.address() as AddressInfo;
     try {
       const load = new LoadGenerator({ host: '127.0.0.1', port, path: '/', hostHeader: 'localhost', concurrency: 2, ratePerSecond: 1000, maxRequests: 50 });
+      const began = Date.now();
       load.start();
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Until the server has seen every request the generator may send, however busy the machine.
+      for (let waited = 0; n < 50 && waited < 30_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
       const result = await load.stop();
+      const seconds = Math.ceil((Date.now() - began) / 1000);
       expect(result.sent).toBe(50);
       expect(result.non2xx).toEqual({ '502': 5 });
       expect(Object.values(result.connectionErrors).reduce((a, b) => a + b, 0)).toBe(5);
       expect(result.failed).toBe(10);
       expect(result.ok).toBe(40);
       expect(result.servedBy).toEqual({ 'release-a': 45 });
-      expect(result.errorSeconds).toBe(1);
+      // Ten failures within the run: one second when the machine is idle, a few more when it is not.
+      expect(result.errorSeconds).toBeGreaterThanOrEqual(1);
+      expect(result.errorSeconds).toBeLessThanOrEqual(seconds);
       expect(result.latencyMs.max).toBeGreaterThanOrEqual(result.latencyMs.p99);
       expect(result.firstFailure).toBeDefined();
     } finally {
