@@ -58,6 +58,13 @@ export interface RehearsalOptions {
   readonly greenRelease?: string;
   /** Progress lines. */
   readonly log?: (line: string) => void;
+  /**
+   * Start the gate once every green instance has finished first boot (and the scenario's database is
+   * down), instead of at launch. Tests use it so that a failing release's verdict comes from what
+   * green answers, never from whether a busy machine booted green within the gate's timeout.
+   * @default false
+   */
+  readonly gateAfterBoot?: boolean;
   /** Called while everything still runs, after the release and before cleanup (tests look around here). */
   readonly onFinished?: (live: LiveRehearsal) => Promise<void>;
 }
@@ -357,6 +364,7 @@ class Release {
     const flapping = { stop: false, done: Promise.resolve() };
     if (scenario.greenFlaps) flapping.done = this.flap(green[0], () => flapping.stop);
 
+    if (o.gateAfterBoot) await afterBoot;
     this.mark('gate polling', `${this.policy.consecutiveHealthyPolls} consecutive healthy polls needed`);
     let greenHealthy = false;
     const gate = await runGate({

@@ -35,7 +35,8 @@ const alive = (pid: number) => {
 /** Runs the CLI; resolves with its exit code and output. `onStderr` may act on progress lines. */
 function cli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {
   return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/greenlight.ts', 'rehearse', ...args], { cwd: REPO_ROOT });
+    // One Node process, so a signal reaches the rehearsal itself (tsx would relay it, and SIGKILL a busy child).
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/greenlight.ts', 'rehearse', ...args], { cwd: REPO_ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -97,7 +98,11 @@ describe('rehearse: a healthy release through the CLI', () => {
   }, 120_000);
 });
 
-/** A compact but valid environment; at time scale 0.1 its gate times out 6 s into green's boot. */
+/**
+ * A compact but valid environment; at time scale 0.1 its gate times out 6 s after green's first boot
+ * has finished (releaseEndingOnBlue starts the gate then), so a failing release's reason is what green
+ * answers once booted, however long a busy machine takes to boot it.
+ */
 function compactEnvironment(patch: Record<string, unknown> = {}) {
   const environment = {
     ...minimalEnvironment(),
@@ -127,6 +132,7 @@ async function releaseEndingOnBlue(settings: EnvironmentSettings, name: Scenario
     ...LIGHT_LOAD,
     workDir: newWorkDir(),
     repoRoot: REPO_ROOT,
+    gateAfterBoot: true,
     onFinished: async (live: LiveRehearsal) => {
       expect(live.servingRelease).toBe('rehearsal-a');
       // Blue's own processes still run and answer, directly and through the load balancer.
