@@ -163,7 +163,7 @@ describe('rehearse: failing releases roll back, and blue serves throughout', () 
   const expectRolledBack = (report: RehearsalReport) => {
     expect(report.mismatch).toBeUndefined();
     expect(report.gate.verdict).toBe('fail');
-    expect(report.load.failed).toBe(0);
+    expect(report.load.failed, JSON.stringify({ load: report.load, timeline: report.timeline })).toBe(0);
     expect(report.load.sent).toBeGreaterThan(100);
     expect(Object.keys(report.load.servedBy)).toEqual(['release-rehearsal-a']);
     expect(report.servingAfter.instances.map((i) => i.health)).toEqual([200, 200]);
