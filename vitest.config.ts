@@ -8,10 +8,8 @@ export default defineConfig({
     // Synth and the real-process suites are CPU heavy; two workers match the build machines.
     maxWorkers: 2,
     fileParallelism: true,
-    // Unit tests share a module cache per worker (isolate: false): loading the AWS SDK once instead of
-    // once per file is most of that tier's time, and its files keep no state between them.
     projects: [
-      { extends: true, test: { name: 'fast', include: [ALL_TESTS], exclude: [...SLOW_TESTS], isolate: false } },
+      { extends: true, test: { name: 'fast', include: [ALL_TESTS], exclude: [...SLOW_TESTS] } },
       { extends: true, test: { name: 'slow', include: [...SLOW_TESTS] } },
     ],
   },
