@@ -12,6 +12,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/constructs/health-gate.test.ts',
   'test/constructs/release-chain.test.ts',
   'test/stacks/environment-stack.test.ts',
+  'test/stacks/cfn-lint.test.ts',
   'test/cli/deploy.test.ts',
   'test/pipelines/iam.test.ts',
   // AWS's API emulator (moto) as a process
