@@ -13,6 +13,14 @@ export const gateProgressParameterName = (app: string, env: string, release: str
 /** Prefix of the gate progress parameters of one environment (for IAM scoping). */
 export const gateProgressPrefix = (app: string, env: string): string => `/greenlight/${app}/${env}/gate/`;
 
+/** The smoke checks' result for one release, read by `greenlight status`, `watch` and `deploy`. */
+export const smokeResultParameterName = (app: string, env: string, release: string): string =>
+  `/greenlight/${app}/${env}/smoke/${release}`;
+
+/** The bake window's progress for one release, with its live figures. */
+export const bakeProgressParameterName = (app: string, env: string, release: string): string =>
+  `/greenlight/${app}/${env}/bake/${release}`;
+
 /** Prefix of the application's configuration, loaded into the env file at first boot. */
 export const configPrefix = (app: string, env: string): string => `/greenlight/${app}/${env}/config/`;
 

@@ -16,10 +16,12 @@ export interface CapacityProbeProps {
   /** The configured desired capacity, the floor for a new fleet. */
   readonly desiredCapacity: number;
   readonly maxCapacity: number;
+  /** The preview listener: the probe picks a free priority on it for the release's preview rule. */
+  readonly previewListenerArn: string;
 }
 
 /**
- * Sizes a new release's fleet at deploy time: clamp(max(configured desired, the live group's
+ * Picks the release's preview rule priority from those free on the listener, and sizes a new release's fleet at deploy time: clamp(max(configured desired, the live group's
  * desired), min, max), so a deploy never shrinks a fleet that scaled out. The first deploy, with
  * no live release, gets the configured desired capacity.
  *
@@ -29,19 +31,22 @@ export interface CapacityProbeProps {
 export class CapacityProbe extends Construct {
   /** The new fleet's desired capacity (a token resolved at deploy time). */
   readonly desiredCapacity: number;
+  /** A preview rule priority free on the listener when the probe ran (a token resolved at deploy time). */
+  readonly previewPriority: number;
   readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: CapacityProbeProps) {
     super(scope, id);
     validate(props);
     const provider = CapacityProbeProvider.of(this, props.liveReleaseParameterName);
-    const properties: ProbeResourceProperties & { readonly Release: string } = {
+    const properties: ProbeResourceProperties = {
       LiveReleaseParameter: props.liveReleaseParameterName,
       StackName: Stack.of(this).stackName,
       MinCapacity: props.minCapacity,
       DesiredCapacity: props.desiredCapacity,
       MaxCapacity: props.maxCapacity,
       Release: props.release,
+      ListenerArn: props.previewListenerArn,
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
@@ -49,6 +54,7 @@ export class CapacityProbe extends Construct {
       properties: { ...properties },
     });
     this.desiredCapacity = Token.asNumber(this.resource.getAtt('DesiredCapacity'));
+    this.previewPriority = Token.asNumber(this.resource.getAtt('PreviewPriority'));
   }
 }
 
@@ -99,9 +105,16 @@ class CapacityProbeProvider extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'DescribeGroups', actions: ['autoscaling:DescribeAutoScalingGroups'], resources: ['*'] }),
     );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeListenerRules',
+        actions: ['elasticloadbalancing:DescribeRules'],
+        resources: ['*'],
+      }),
+    );
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'DescribeAutoScalingGroups supports no resource-level permissions; it is read-only.',
+      reason: 'DescribeAutoScalingGroups and DescribeRules support no resource-level permissions; they are read-only.',
     });
     const onEvent = new GateFunction(this, 'OnEvent', {
       entry: path.join(__dirname, '..', 'health-gate', 'capacity-probe.ts'),

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -20,6 +21,16 @@ export interface GateFunctionProps {
    * @default Duration.minutes(1)
    */
   readonly timeout?: Duration;
+  /**
+   * Run in this VPC's private subnets, e.g. to reach an internal load balancer.
+   * @default - outside any VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The function's security groups, with `vpc`.
+   * @default - none
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /**
@@ -41,6 +52,9 @@ export class GateFunction extends Construct {
       timeout: props.timeout ?? Duration.minutes(1),
       role: props.role,
       logGroup: props.logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
+      securityGroups: props.securityGroups,
       loggingFormat: lambda.LoggingFormat.TEXT,
       bundling: { forceDockerBundling: false, minify: true, sourceMap: false, target: 'node22' },
     });

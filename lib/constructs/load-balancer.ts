@@ -1,34 +1,12 @@
-import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
-
-/** The target group's health check. Every release's instances must pass it before they take traffic. */
-export interface TargetHealthCheck {
-  /** Path of the readiness endpoint; a redirect from it is a failure. */
-  readonly path: string;
-  /** Time between checks (5–300 s). */
-  readonly interval: Duration;
-  /** Time to wait for an answer (2–120 s, shorter than the interval). */
-  readonly timeout: Duration;
-  /** Consecutive passes before a target is healthy (2–10). */
-  readonly healthyThreshold: number;
-  /** Consecutive failures before a target is unhealthy (2–10). */
-  readonly unhealthyThreshold: number;
-  /** HTTP codes that pass, e.g. "200" (200–499). */
-  readonly matcher: string;
-}
+import { Construct, type IDependable } from 'constructs';
 
 export interface LoadBalancerProps {
   readonly vpc: ec2.IVpc;
-  readonly healthCheck: TargetHealthCheck;
-  /**
-   * How long a deregistered target keeps serving its in-flight requests.
-   * @default Duration.seconds(300)
-   */
-  readonly deregistrationDelay?: Duration;
   /**
    * ACM certificate for an HTTPS listener; HTTP then redirects to HTTPS.
    * @default - HTTP only
@@ -39,24 +17,43 @@ export interface LoadBalancerProps {
    * @default false
    */
   readonly deletionProtection?: boolean;
+  /**
+   * Port of the preview listener, with the serving listener's protocol and certificate.
+   * @default 8443 with a certificate, else 8080
+   */
+  readonly previewPort?: number;
 }
 
 /** Port the instances' nginx listens on. */
 export const INSTANCE_PORT = 80;
 
 /**
- * The environment's internet-facing ALB, its listeners and the target group every release joins.
- * None of it depends on the release, so a deploy never replaces it.
+ * The environment's internet-facing ALB and its listeners. None of it depends on the release, so a
+ * deploy never replaces it: the serving listener keeps its logical id and only its default action
+ * moves from one release's target group to the next (see `serve`).
+ *
+ * Preview rules live on a listener of their own. A rule on the serving listener would have to
+ * wait for that listener, which waits for the release's gate, while the gate needs the rule: a
+ * target group is health-checked only once a listener or rule puts it behind the load balancer.
+ * The preview listener never waits for a release, so it breaks that cycle, and exists before the
+ * first release's gate.
  */
 export class LoadBalancer extends Construct {
   readonly alb: elbv2.ApplicationLoadBalancer;
-  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The listener users reach: HTTPS when a certificate is given, else HTTP. */
+  readonly listener: elbv2.ApplicationListener;
+  /** The listener that carries each release's preview rule; it answers 404 to anything else. */
+  readonly previewListener: elbv2.ApplicationListener;
+  /** The preview listener's protocol and port, for requests through it (the smoke checks). */
+  readonly previewProtocol: 'http' | 'https';
+  readonly previewPort: number;
+  /** The load balancer's security group; it admits the listeners' ports from anywhere. */
+  readonly securityGroup: ec2.SecurityGroup;
   /** The instances' security group: it admits only the load balancer. */
   readonly instanceSecurityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
-    validateHealthCheck(props.healthCheck);
 
     const albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSecurityGroup', {
       vpc: props.vpc,
@@ -96,56 +93,59 @@ export class LoadBalancer extends Construct {
       deletionProtection: props.deletionProtection ?? false,
     });
     this.alb.logAccessLogs(accessLogs, 'alb');
+    this.securityGroup = albSecurityGroup;
 
-    const hc = props.healthCheck;
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: props.vpc,
-      port: INSTANCE_PORT,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.INSTANCE,
-      deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(300),
-      healthCheck: {
-        protocol: elbv2.Protocol.HTTP,
-        path: hc.path,
-        interval: hc.interval,
-        timeout: hc.timeout,
-        healthyThresholdCount: hc.healthyThreshold,
-        unhealthyThresholdCount: hc.unhealthyThreshold,
-        healthyHttpCodes: hc.matcher,
-      },
+    // Until a release's gate passes there is nothing to forward to; `serve` replaces this action.
+    const nothingLive = elbv2.ListenerAction.fixedResponse(503, { contentType: 'text/plain', messageBody: 'no release is live yet' });
+    const noSuchRelease = elbv2.ListenerAction.fixedResponse(404, {
+      contentType: 'text/plain',
+      messageBody: 'preview: no release answers to this header; send X-Greenlight-Release (or the configured header) with a release id',
     });
-
     if (props.certificateArn) {
-      this.alb.addListener('Https', {
+      const certificates = [acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn)];
+      this.listener = this.alb.addListener('Https', {
         port: 443,
         protocol: elbv2.ApplicationProtocol.HTTPS,
-        certificates: [acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn)],
+        certificates,
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-        defaultTargetGroups: [this.targetGroup],
+        defaultAction: nothingLive,
       });
       this.alb.addRedirect({ sourcePort: 80, targetPort: 443 });
+      [this.previewProtocol, this.previewPort] = ['https', props.previewPort ?? 8443];
+      this.previewListener = this.alb.addListener('Preview', {
+        port: this.previewPort,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates,
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        defaultAction: noSuchRelease,
+      });
     } else {
-      this.alb.addListener('Http', {
+      this.listener = this.alb.addListener('Http', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
-        defaultTargetGroups: [this.targetGroup],
+        defaultAction: nothingLive,
+      });
+      [this.previewProtocol, this.previewPort] = ['http', props.previewPort ?? 8080];
+      this.previewListener = this.alb.addListener('Preview', {
+        port: this.previewPort,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        defaultAction: noSuchRelease,
       });
     }
   }
-}
 
-function validateHealthCheck(hc: TargetHealthCheck): void {
-  const interval = hc.interval.isUnresolved() ? undefined : hc.interval.toSeconds();
-  const timeout = hc.timeout.isUnresolved() ? undefined : hc.timeout.toSeconds();
-  if (interval !== undefined && timeout !== undefined && timeout >= interval) {
-    throw new Error(`healthCheck.timeout: ${timeout}s must be shorter than interval ${interval}s`);
-  }
-  for (const [field, value] of [
-    ['healthyThreshold', hc.healthyThreshold],
-    ['unhealthyThreshold', hc.unhealthyThreshold],
-  ] as const) {
-    if (!Token.isUnresolved(value) && (value < 2 || value > 10)) {
-      throw new Error(`healthCheck.${field}: ${value} is out of range; allowed 2–10`);
-    }
+  /**
+   * The cutover: the serving listener's default action forwards to `targetGroup`, and the listener
+   * changes only after every resource in `after` (the gate, the smoke checks) has completed. One
+   * ModifyListener call, so the switch is atomic.
+   *
+   * The action is written on the listener's own resource rather than through the target group's
+   * listener registration: that registration would make the release's group wait for the
+   * listener, while the listener waits for the group's gate.
+   */
+  serve(targetGroup: elbv2.IApplicationTargetGroup, after: readonly IDependable[]): void {
+    const listener = this.listener.node.defaultChild as elbv2.CfnListener;
+    listener.addPropertyOverride('DefaultActions', [{ Type: 'forward', TargetGroupArn: targetGroup.targetGroupArn }]);
+    for (const dependency of after) listener.node.addDependency(dependency);
   }
 }

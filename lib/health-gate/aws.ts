@@ -14,7 +14,11 @@ import {
   type ScalingPolicy,
   type ScheduledUpdateGroupAction,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { getParameterValue } from '../ssm-parameter';
 import { RELEASE_TAG } from '../ssm-paths';
@@ -220,4 +224,19 @@ export async function describeGroupScaling(clients: AwsClients, groupName: strin
     scheduledActions: scheduledActions as ScheduledUpdateGroupAction[],
     lastActivity: activities.Activities?.[0],
   };
+}
+
+/** The priorities of a listener's rules (the default rule has none), every page of DescribeRules. */
+export async function listenerRulePriorities(clients: AwsClients, listenerArn: string): Promise<Set<number>> {
+  const taken = new Set<number>();
+  let marker: string | undefined;
+  do {
+    const page = await clients.elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 }));
+    for (const rule of page.Rules ?? []) {
+      const priority = Number(rule.Priority);
+      if (Number.isInteger(priority)) taken.add(priority);
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return taken;
 }

@@ -1,7 +1,9 @@
 // The CapacityProbe custom resource's Lambda (onEvent only): reads the live fleet's desired
-// capacity and answers with the new fleet's size. Delete succeeds at once, touching nothing.
+// capacity and answers with the new fleet's size, and picks the release's preview rule priority
+// from those free on the serving listener. Delete succeeds at once, touching nothing.
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
-import { type AwsClients, createClients, liveDesiredCapacity, readParameter } from './aws';
+import { previewPriority } from '../preview/priority';
+import { type AwsClients, createClients, listenerRulePriorities, liveDesiredCapacity, readParameter } from './aws';
 import { sizeFleet } from './capacity';
 
 export interface ProbeResourceProperties {
@@ -12,6 +14,10 @@ export interface ProbeResourceProperties {
   readonly MinCapacity: string | number;
   readonly DesiredCapacity: string | number;
   readonly MaxCapacity: string | number;
+  /** The release being deployed. */
+  readonly Release: string;
+  /** The preview listener, whose free rule priorities the preview rule picks from. */
+  readonly ListenerArn: string;
 }
 
 function whole(props: Record<string, unknown>, key: keyof ProbeResourceProperties): number {
@@ -42,16 +48,20 @@ export function probeHandler(deps: { readonly clients: () => AwsClients; readonl
     const props = event.ResourceProperties as Record<string, unknown>;
     const parameter = text(props, 'LiveReleaseParameter');
     const stackName = text(props, 'StackName');
+    const release = text(props, 'Release');
+    const listenerArn = text(props, 'ListenerArn');
     const range = { min: whole(props, 'MinCapacity'), desired: whole(props, 'DesiredCapacity'), max: whole(props, 'MaxCapacity') };
 
     const clients = deps.clients();
     const liveRelease = await readParameter(clients, parameter);
     const live = liveRelease ? await liveDesiredCapacity(clients, stackName, liveRelease) : undefined;
     const desired = sizeFleet(range, live || undefined);
-    log({ liveRelease: liveRelease ?? null, liveDesired: live ?? null, ...range, result: desired });
+    const taken = await listenerRulePriorities(clients, listenerArn);
+    const priority = previewPriority(release, taken);
+    log({ liveRelease: liveRelease ?? null, liveDesired: live ?? null, ...range, result: desired, previewPriority: priority, taken: taken.size });
     return {
       PhysicalResourceId: event.RequestType === 'Create' ? `${stackName}/capacity` : event.PhysicalResourceId,
-      Data: { DesiredCapacity: String(desired), LiveRelease: liveRelease ?? '' },
+      Data: { DesiredCapacity: String(desired), LiveRelease: liveRelease ?? '', PreviewPriority: String(priority) },
     };
   };
 }

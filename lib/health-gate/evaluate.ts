@@ -246,6 +246,15 @@ export const evaluate: Evaluate = (observation, policy, previous) => {
     lastReasons,
   };
 
+  // Healthy means healthy in the load balancer's eyes; with no target group there is nothing to
+  // see, and "InService" alone would pass a release nobody has requested a page from.
+  if (observation.targetGroups.length === 0) {
+    return decide(
+      'fail',
+      'The group is attached to no target group, so the load balancer checks none of its instances; the gate passes only instances healthy in a target group',
+      progress,
+    );
+  }
   const quote = (a: ScalingActivityObservation) => `${a.description ? `${a.description}: ` : ''}${a.statusMessage ?? 'no status message'}`;
   const hopeless = failed.find((a) => permanentLaunchError(a.statusMessage));
   if (hopeless) {

@@ -1,7 +1,8 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type { Construct } from 'constructs';
+import type { Construct, IDependable } from 'constructs';
 import type { EnvironmentSettings } from '../config/schema';
+import { BakeWindow } from '../constructs/bake-window';
 import { CapacityProbe } from '../constructs/capacity-probe';
 import { HealthGate } from '../constructs/health-gate';
 import { InstanceRole } from '../constructs/instance-role';
@@ -10,7 +11,16 @@ import { LoadBalancer } from '../constructs/load-balancer';
 import { Network } from '../constructs/network';
 import { ReleaseFleet } from '../constructs/release-fleet';
 import { releaseScopedId } from '../constructs/release-id';
-import { amiParameterName, configPrefix, gateProgressParameterName, liveReleaseParameterName } from '../ssm-paths';
+import { ReleaseTargetGroup } from '../constructs/release-target-group';
+import { SmokeCheck } from '../constructs/smoke-check';
+import {
+  amiParameterName,
+  bakeProgressParameterName,
+  configPrefix,
+  gateProgressParameterName,
+  liveReleaseParameterName,
+  smokeResultParameterName,
+} from '../ssm-paths';
 import { renderBootstrapFile } from '../userdata/render';
 
 export interface EnvironmentStackProps extends StackProps {
@@ -33,12 +43,20 @@ export interface EnvironmentStackProps extends StackProps {
   readonly bootstrapScript?: string;
 }
 
-/** One environment (`<app>-<env>`): composition only. */
+/**
+ * One environment (`<app>-<env>`): composition only. In one stack update, in this order: capacity
+ * probe, the release's target group and preview rule, its fleet, the health gate, the smoke checks,
+ * the cutover (the listener), the bake window, the live pointer; then CloudFormation's cleanup
+ * deletes the previous release's resources.
+ */
 export class EnvironmentStack extends Stack {
   readonly loadBalancer: LoadBalancer;
+  readonly target: ReleaseTargetGroup;
   readonly fleet: ReleaseFleet;
   readonly capacity: CapacityProbe;
   readonly gate: HealthGate;
+  readonly smoke?: SmokeCheck;
+  readonly bake?: BakeWindow;
   readonly liveRelease: LiveReleasePointer;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
@@ -60,15 +78,6 @@ export class EnvironmentStack extends Stack {
 
     this.loadBalancer = new LoadBalancer(this, 'LoadBalancer', {
       vpc,
-      healthCheck: {
-        path: hc.path,
-        interval: Duration.seconds(hc.interval),
-        timeout: Duration.seconds(hc.timeout),
-        healthyThreshold: hc.healthyThreshold,
-        unhealthyThreshold: hc.unhealthyThreshold,
-        matcher: hc.matcher,
-      },
-      deregistrationDelay: Duration.seconds(settings.deregistrationDelay),
       certificateArn: settings.listener.protocol === 'HTTPS' ? settings.listener.certificateArn : undefined,
       deletionProtection: settings.deletionProtection ?? envName === 'production',
     });
@@ -85,13 +94,32 @@ export class EnvironmentStack extends Stack {
       }, props.bootstrapScript),
     );
 
-    // Per-release ids: each deploy Creates probe, fleet and gate; a rollback only Deletes them.
+    // Per-release ids: each deploy Creates probe, target group, fleet, gate, smoke and bake; a
+    // rollback only Deletes them.
     this.capacity = new CapacityProbe(this, releaseScopedId('Capacity', release), {
       release,
       liveReleaseParameterName: liveReleaseParameterName(app, envName),
       minCapacity: settings.capacity.min,
       desiredCapacity: settings.capacity.desired,
       maxCapacity: settings.capacity.max,
+      previewListenerArn: this.loadBalancer.previewListener.listenerArn,
+    });
+
+    this.target = new ReleaseTargetGroup(this, releaseScopedId('Target', release), {
+      vpc,
+      release,
+      healthCheck: {
+        path: hc.path,
+        interval: Duration.seconds(hc.interval),
+        timeout: Duration.seconds(hc.timeout),
+        healthyThreshold: hc.healthyThreshold,
+        unhealthyThreshold: hc.unhealthyThreshold,
+        matcher: hc.matcher,
+      },
+      deregistrationDelay: Duration.seconds(settings.deregistrationDelay),
+      listener: this.loadBalancer.previewListener,
+      previewHeader: settings.preview.header,
+      previewPriority: this.capacity.previewPriority,
     });
 
     this.fleet = new ReleaseFleet(this, releaseScopedId('Fleet', release), {
@@ -106,10 +134,14 @@ export class EnvironmentStack extends Stack {
       desiredCapacity: this.capacity.desiredCapacity,
       securityGroup: this.loadBalancer.instanceSecurityGroup,
       instanceProfile: identity.instanceProfile,
-      targetGroup: this.loadBalancer.targetGroup,
+      targetGroup: this.target.targetGroup,
       userData,
       healthCheckGracePeriod: Duration.seconds(settings.healthCheckGracePeriod),
     });
+
+    // The preview rule puts the target group behind the load balancer, so health checks run from
+    // the first instance on.
+    this.fleet.group.node.addDependency(this.target.previewRule);
 
     this.gate = new HealthGate(this, releaseScopedId('Gate', release), {
       group: this.fleet.group,
@@ -122,10 +154,55 @@ export class EnvironmentStack extends Stack {
       maxReplacedInstances: settings.gate.maxReplacedInstances,
     });
 
+    if (settings.smoke) {
+      this.smoke = new SmokeCheck(this, releaseScopedId('Smoke', release), {
+        vpc,
+        loadBalancer: this.loadBalancer,
+        release,
+        previewHeader: settings.preview.header,
+        paths: settings.smoke.paths,
+        expectedStatuses: settings.smoke.expectedStatuses,
+        timeout: Duration.seconds(settings.smoke.timeout),
+        resultParameterName: smokeResultParameterName(app, envName, release),
+        after: this.gate,
+      });
+    }
+
+    // The cutover: the listener forwards to the release only after the gate and the smoke checks.
+    this.loadBalancer.serve(this.target.targetGroup, [this.gate, ...(this.smoke ? [this.smoke] : [])]);
+
+    if (settings.bake) {
+      this.bake = new BakeWindow(this, releaseScopedId('Bake', release), {
+        loadBalancer: this.loadBalancer.alb,
+        targetGroup: this.target.targetGroup,
+        release,
+        duration: Duration.seconds(settings.bake.duration),
+        maxErrorRate: settings.bake.maxErrorRate,
+        maxErrors: settings.bake.maxErrors,
+        alarms: settings.bake.alarms,
+        progressParameterName: bakeProgressParameterName(app, envName, release),
+        after: this.loadBalancer.listener.node.defaultChild as IDependable,
+      });
+    }
+
     this.liveRelease = new LiveReleasePointer(this, 'LiveRelease', {
       parameterName: liveReleaseParameterName(app, envName),
       release,
-      after: this.gate,
+      after: this.bake ?? (this.loadBalancer.listener.node.defaultChild as IDependable),
+    });
+
+    new CfnOutput(this, 'LoadBalancerDnsName', {
+      description: "The load balancer's DNS name; the preview route is this with the preview header",
+      value: this.loadBalancer.alb.loadBalancerDnsName,
+    });
+    new CfnOutput(this, 'LiveReleaseId', { description: 'The release this environment serves after this deploy', value: release });
+    new CfnOutput(this, 'ReleaseTargetGroup', {
+      description: "The release's target group, which the listener forwards to",
+      value: this.target.targetGroup.targetGroupArn,
+    });
+    new CfnOutput(this, 'PreviewUrl', {
+      description: `The release before its cutover: send the header ${settings.preview.header}: ${release}`,
+      value: `${this.loadBalancer.previewProtocol}://${this.loadBalancer.alb.loadBalancerDnsName}:${this.loadBalancer.previewPort}/`,
     });
   }
 }

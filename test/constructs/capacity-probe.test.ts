@@ -13,6 +13,7 @@ const props = (overrides: Partial<CapacityProbeProps> = {}): CapacityProbeProps 
   minCapacity: 1,
   desiredCapacity: 2,
   maxCapacity: 4,
+  previewListenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/shop/abc/def',
   ...overrides,
 });
 
@@ -33,7 +34,7 @@ describe('CapacityProbe', () => {
     });
   });
 
-  it('reads the live pointer by name and describes groups, nothing else', () => {
+  it('reads the live pointer by name and describes groups and listener rules, nothing else', () => {
     const stack = setup();
     new CapacityProbe(stack, 'Capacity-r1', props());
     const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
@@ -44,6 +45,7 @@ describe('CapacityProbe', () => {
       ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents']],
       ['ReadLiveRelease', 'ssm:GetParameter'],
       ['DescribeGroups', 'autoscaling:DescribeAutoScalingGroups'],
+      ['DescribeListenerRules', 'elasticloadbalancing:DescribeRules'],
     ]);
     expect(JSON.stringify(statements[1].Resource)).toContain(':ssm:eu-west-1:111111111111:parameter/greenlight/shop/staging/live-release"');
   });

@@ -1,4 +1,5 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeRulesCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import type { CdkCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -6,9 +7,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createClients } from '../../lib/health-gate/aws';
 import { sizeFleet } from '../../lib/health-gate/capacity';
 import { probeHandler } from '../../lib/health-gate/capacity-probe';
+import { preferredPriority } from '../../lib/preview/priority';
 
 const asg = mockClient(AutoScalingClient);
 const ssm = mockClient(SSMClient);
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/shop/abc/def';
 let lines: string[] = [];
 const onEvent = probeHandler({ clients: () => createClients('eu-west-1'), log: (l) => lines.push(l) });
 
@@ -27,6 +31,8 @@ const event = (overrides: Record<string, string> = {}): CdkCustomResourceEvent =
     MinCapacity: '2',
     DesiredCapacity: '3',
     MaxCapacity: '12',
+    Release: 'r2',
+    ListenerArn: LISTENER,
     ...overrides,
   },
 });
@@ -45,6 +51,8 @@ const liveGroup = (name: string, desired: number) => ({
 beforeEach(() => {
   asg.reset();
   ssm.reset();
+  elb.reset();
+  elb.on(DescribeRulesCommand).resolves({ Rules: [{ Priority: 'default', IsDefault: true }] });
   lines = [];
 });
 
@@ -64,7 +72,7 @@ describe('capacity probe', () => {
   it('the first deploy (no live release) uses the configured desired capacity', async () => {
     ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
     const out = await onEvent(event());
-    expect(out).toEqual({ PhysicalResourceId: 'shop-staging/capacity', Data: { DesiredCapacity: '3', LiveRelease: '' } });
+    expect(out).toEqual({ PhysicalResourceId: 'shop-staging/capacity', Data: { DesiredCapacity: '3', LiveRelease: '', PreviewPriority: String(preferredPriority('r2')) } });
     expect(asg.calls()).toHaveLength(0);
   });
 
@@ -77,7 +85,7 @@ describe('capacity probe', () => {
       return pages[inputs.length - 1];
     });
     const out = await onEvent(event());
-    expect(out.Data).toEqual({ DesiredCapacity: '7', LiveRelease: '2026.11.21-aaaaaaa' });
+    expect(out.Data).toMatchObject({ DesiredCapacity: '7', LiveRelease: '2026.11.21-aaaaaaa' });
     expect(inputs).toEqual([
       {
         Filters: [
@@ -108,6 +116,21 @@ describe('capacity probe', () => {
     asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
     expect((await onEvent(event())).Data?.DesiredCapacity).toBe('3');
   });
+
+  it("picks a preview priority past the outgoing release's rule, read across DescribeRules pages", async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'r1' } });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+    const wanted = preferredPriority('r2');
+    elb
+      .on(DescribeRulesCommand, { ListenerArn: LISTENER, Marker: undefined })
+      .resolves({ Rules: [{ Priority: String(wanted), IsDefault: false }], NextMarker: 'm2' })
+      .on(DescribeRulesCommand, { ListenerArn: LISTENER, Marker: 'm2' })
+      .resolves({ Rules: [{ Priority: String(wanted + 1), IsDefault: false }, { Priority: 'default', IsDefault: true }] });
+    const out = await onEvent(event());
+    expect(out.Data?.PreviewPriority).toBe(String(wanted + 2));
+    expect(elb.commandCalls(DescribeRulesCommand)).toHaveLength(2);
+  });
+
 
   it('Delete is a no-op', async () => {
     const del = { ...event(), RequestType: 'Delete', PhysicalResourceId: 'shop-staging/capacity' } as CdkCustomResourceEvent;

@@ -43,6 +43,13 @@ const oneFlapping = (at: number) =>
 
 const cases: Case[] = [
   {
+    name: 'refuses a group attached to no target group, however healthy its instances',
+    polls: [observe(0, { instances: [inService('i-a'), inService('i-b')], targetGroups: [] })],
+    verdicts: ['fail'],
+    message:
+      'The group is attached to no target group, so the load balancer checks none of its instances; the gate passes only instances healthy in a target group',
+  },
+  {
     name: 'passes after K consecutive healthy polls',
     polls: [allHealthy(0), allHealthy(15), allHealthy(30)],
     verdicts: ['wait', 'wait', 'pass'],

@@ -90,13 +90,18 @@ describe('EnvironmentStack', () => {
     ]);
   });
 
-  it('uses HTTP alone without a certificate', () => {
+  it('uses HTTP alone without a certificate: the serving listener and the preview listener', () => {
     const template = templates[STAGING];
-    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 1);
+    template.resourceCountIs('AWS::ElasticLoadBalancingV2::Listener', 2);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       Protocol: 'HTTP',
       DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 8080,
+      Protocol: 'HTTP',
+      DefaultActions: [Match.objectLike({ Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '404' }) })],
     });
   });
 
@@ -108,6 +113,11 @@ describe('EnvironmentStack', () => {
       Protocol: 'HTTPS',
       Certificates: [{ CertificateArn: certificateArn }],
       DefaultActions: [Match.objectLike({ Type: 'forward' })],
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 8443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: certificateArn }],
     });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
@@ -208,13 +218,19 @@ describe('a new release', () => {
     const replaced = idsBefore.filter((id) => !idsAfter.has(id));
     const replacedTypes = replaced.map((id) => before.templates[stack].toJSON().Resources[id].Type).sort();
 
-    expect(replacedTypes).toEqual(expect.arrayContaining(['AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::LaunchTemplate']));
+    expect(replacedTypes).toEqual(
+      expect.arrayContaining([
+        'AWS::AutoScaling::AutoScalingGroup',
+        'AWS::EC2::LaunchTemplate',
+        'AWS::ElasticLoadBalancingV2::TargetGroup',
+        'AWS::ElasticLoadBalancingV2::ListenerRule',
+      ]),
+    );
     // Everything replaced lives under a construct whose id carries the release.
     for (const id of replaced) expect(before.paths[stack][id]).toMatch(/\/[A-Za-z]+-r1\//);
     // The shared parts keep their logical ids.
     for (const type of [
       'AWS::ElasticLoadBalancingV2::LoadBalancer',
-      'AWS::ElasticLoadBalancingV2::TargetGroup',
       'AWS::ElasticLoadBalancingV2::Listener',
       'AWS::EC2::SecurityGroup',
       'AWS::IAM::Role',

@@ -1,0 +1,165 @@
+import * as path from 'node:path';
+import { CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, type IDependable } from 'constructs';
+import type { SmokeResourceProperties } from '../smoke/properties';
+import { customResourceRole, GateFunction } from './gate-function';
+import { nagText } from './health-gate';
+import type { LoadBalancer } from './load-balancer';
+import { acknowledgeProviderFramework } from './provider-framework';
+
+export interface SmokeCheckProps {
+  readonly vpc: ec2.IVpc;
+  /** The environment's load balancer; the checks go through its preview listener. */
+  readonly loadBalancer: LoadBalancer;
+  /** The release whose preview route the checks use. */
+  readonly release: string;
+  /** The preview header's name; its value is the release id. */
+  readonly previewHeader: string;
+  /** Absolute paths, 1–20, each requested once. */
+  readonly paths: readonly string[];
+  /**
+   * Statuses that pass: `200`, `200,202` or `200-299`.
+   * @default '200'
+   */
+  readonly expectedStatuses?: string;
+  /**
+   * Time for each request.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /** Where the result is kept, `/greenlight/<app>/<env>/smoke/<release>`. */
+  readonly resultParameterName: string;
+  /** What must complete first: the release's health gate. */
+  readonly after: IDependable;
+}
+
+/**
+ * After the gate passes, requests each path through the real load balancer with the preview
+ * header, so the release answers before any user reaches it, and fails the deploy with the status
+ * and the start of the body when a path does not answer as expected.
+ *
+ * The function runs in the VPC's private subnets with its own security group, which the load
+ * balancer admits: that reaches an internal load balancer directly, and an internet-facing one
+ * through the NAT gateway.
+ */
+export class SmokeCheck extends Construct {
+  readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: SmokeCheckProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.seconds(10);
+    validate(props, timeout);
+    const provider = SmokeCheckProvider.of(this, props);
+    const lb = props.loadBalancer;
+    const properties: SmokeResourceProperties = {
+      Release: props.release,
+      BaseUrl: `${lb.previewProtocol}://${lb.alb.loadBalancerDnsName}:${lb.previewPort}`,
+      Header: props.previewHeader,
+      Paths: [...props.paths],
+      ExpectedStatuses: props.expectedStatuses ?? '200',
+      TimeoutSeconds: timeout.toSeconds(),
+      ResultParameter: props.resultParameterName,
+    };
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.provider.serviceToken,
+      resourceType: 'Custom::SmokeCheck',
+      properties: { ...properties },
+    });
+    this.resource.node.addDependency(props.after);
+  }
+}
+
+function validate(props: SmokeCheckProps, timeout: Duration): void {
+  if (props.paths.length < 1 || props.paths.length > 20) {
+    throw new Error(`paths: lists ${props.paths.length} paths; allowed 1–20`);
+  }
+  for (const p of props.paths) {
+    if (!Token.isUnresolved(p) && !p.startsWith('/')) throw new Error(`paths: "${p}" must be an absolute path such as "/orders/"`);
+  }
+  if (!timeout.isUnresolved() && (timeout.toSeconds() < 1 || timeout.toSeconds() > 60)) {
+    throw new Error(`timeout: ${timeout.toSeconds()}s must be between 1 and 60 seconds`);
+  }
+  if (!props.resultParameterName.startsWith('/') || props.resultParameterName.endsWith('/')) {
+    throw new Error(`resultParameterName: "${props.resultParameterName}" must be an absolute SSM parameter name`);
+  }
+}
+
+/** The stack's one smoke Provider: a function in the VPC that the load balancer admits. */
+class SmokeCheckProvider extends Construct {
+  static of(scope: Construct, props: SmokeCheckProps): SmokeCheckProvider {
+    const stack = Stack.of(scope);
+    const prefix = props.resultParameterName.slice(0, props.resultParameterName.lastIndexOf('/') + 1);
+    const existing = stack.node.tryFindChild('SmokeCheckProvider') as SmokeCheckProvider | undefined;
+    if (!existing) return new SmokeCheckProvider(stack, 'SmokeCheckProvider', props, prefix);
+    if (existing.prefix !== prefix) {
+      throw new Error(`SmokeCheck: every smoke check of stack ${stack.stackName} shares one Provider; result path ${prefix} differs from ${existing.prefix}`);
+    }
+    return existing;
+  }
+
+  readonly provider: cr.Provider;
+
+  private constructor(
+    scope: Construct,
+    id: string,
+    props: SmokeCheckProps,
+    private readonly prefix: string,
+  ) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { role, logGroup } = customResourceRole(this, 'Smoke', 'greenlight smoke checks: request the release through its preview route');
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'greenlight smoke checks: admits nothing',
+      // Out to the load balancer, and to the SSM API through the NAT gateway for the result.
+      allowAllOutbound: true,
+    });
+    const lb = props.loadBalancer;
+    // An internal load balancer is reached directly and admits this group; an internet-facing
+    // one through the NAT gateway, as its DNS name resolves to public addresses.
+    lb.securityGroup.connections.allowFrom(securityGroup, ec2.Port.tcp(lb.previewPort), 'greenlight smoke checks');
+
+    const resultArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}*` });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'KeepSmokeResult', actions: ['ssm:PutParameter'], resources: [resultArn] }));
+    // What AWSLambdaVPCAccessExecutionRole grants, inline: a function in a VPC manages its own network interfaces.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'NetworkInterfaces',
+        actions: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: "A function in a VPC manages its network interfaces, whose ids are not known in advance; this is AWSLambdaVPCAccessExecutionRole's own scope.",
+    });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagText(stack, resultArn)}]`,
+      reason: "One result parameter per release under the environment's own smoke path; release ids are not known when the role is created.",
+    });
+
+    const onEvent = new GateFunction(this, 'OnEvent', {
+      entry: path.join(__dirname, '..', 'smoke', 'handler.ts'),
+      handler: 'onEvent',
+      description: 'greenlight smoke checks: requests each path through the preview route',
+      role,
+      logGroup,
+      vpc: props.vpc,
+      securityGroups: [securityGroup],
+      // Paths are requested side by side, each within at most 60 s, with one retry on no answer.
+      timeout: Duration.minutes(3),
+    });
+    this.provider = new cr.Provider(this, 'Provider', { onEventHandler: onEvent.function });
+    acknowledgeProviderFramework(this.provider, [onEvent.function]);
+  }
+}
