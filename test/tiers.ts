@@ -13,6 +13,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/constructs/release-chain.test.ts',
   'test/stacks/environment-stack.test.ts',
   'test/stacks/cfn-lint.test.ts',
+  'test/stacks/traffic.test.ts',
   'test/cli/deploy.test.ts',
   'test/pipelines/iam.test.ts',
   // AWS's API emulator (moto) as a process
