@@ -1,5 +1,6 @@
 #!/bin/bash
-# First-boot userdata for a greenlight instance: instance metadata, configuration, migrations, services.
+# First-boot userdata for a greenlight instance: instance metadata, configuration, migrations, services,
+# as the app's manifest ([tool.greenlight] in its pyproject.toml) asks.
 # Any failure exits non-zero before the app starts, so the instance never turns healthy and the
 # health gate reports it. Every step is logged to the console and the journal (tag greenlight-bootstrap).
 set -euo pipefail
@@ -60,6 +61,8 @@ IMDS="${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254}"
 IMDS="${IMDS%/}"
 APP_HOME="$ROOT/opt/$GREENLIGHT_APP/current"
 CONFIG_HELPER="$ROOT/usr/local/bin/greenlight-config"
+MANIFEST_HELPER="$ROOT/usr/local/bin/greenlight-app"
+MIGRATE_HELPER="$ROOT/usr/local/bin/greenlight-migrate"
 ENV_FILE="$ROOT/etc/greenlight/app.env"
 IPV4_FILE="$ROOT/etc/aws/ipv4"
 export AWS_REGION
@@ -76,6 +79,13 @@ baked_release="$(sed -n 's/^RELEASE=//p' "$BAKED_FILE")"
 [ -x "$APP_HOME/venv/bin/python" ] || fail "$APP_HOME/venv/bin/python is missing"
 id -u "$APP_USER" >/dev/null 2>&1 || fail "app user '$APP_USER' does not exist"
 [ "$(id -u "$APP_USER")" != 0 ] || fail "app user '$APP_USER' is root; the app must run unprivileged"
+
+step "application manifest"
+"$MANIFEST_HELPER" check "$APP_HOME/app" 2>&1 | log_output
+manifest() { "$MANIFEST_HELPER" get "$APP_HOME/app" "$1"; }
+settings_module="$(manifest settings)"
+mapfile -t required_env < <(manifest required-env)
+mapfile -t migrate_command < <(manifest migrate)
 
 step "instance metadata (IMDSv2)"
 curl_imds() {
@@ -103,18 +113,24 @@ step "configuration from SSM"
   --set "GREENLIGHT_RELEASE=$GREENLIGHT_RELEASE" \
   --set "GREENLIGHT_INSTANCE_ID=$instance_id" 2>&1 | log_output
 
+step "required configuration"
+# Before anything starts: a release without its configuration must never start, let alone turn healthy.
+"$CONFIG_HELPER" require --env-file "$ENV_FILE" \
+  --source "SSM /greenlight/$GREENLIGHT_APP/$GREENLIGHT_ENV/config/" -- "${required_env[@]}" 2>&1 | log_output
+
 step "nginx TLS redirect"
 if [ "$GREENLIGHT_TLS" = true ]; then tls_snippet=tls-on.conf; else tls_snippet=tls-off.conf; fi
 ln -sfn "$tls_snippet" "$ROOT/etc/greenlight/nginx/tls.conf"
 log "TLS redirect: $tls_snippet"
 
 step "migrations"
-# As the app user with the app's configuration; migrate_locked lets one instance at a time migrate.
+# As the app user with the app's configuration: the app's own migrate command, run by
+# greenlight-migrate under a lock so that instances booting together migrate one at a time.
 (
   cd "$APP_HOME/app"
-  runuser -u "$APP_USER" -- env "GREENLIGHT_IPV4_FILE=$IPV4_FILE" \
+  runuser -u "$APP_USER" -- env "GREENLIGHT_IPV4_FILE=$IPV4_FILE" "DJANGO_SETTINGS_MODULE=$settings_module" \
     "$CONFIG_HELPER" run --env-file "$ENV_FILE" -- \
-    "$APP_HOME/venv/bin/python" manage.py migrate_locked --no-color
+    "$APP_HOME/venv/bin/python" "$MIGRATE_HELPER" -- "${migrate_command[@]}"
 ) 2>&1 | log_output
 
 step "services"

@@ -1,5 +1,5 @@
 # gunicorn settings for the greenlight app, installed as /etc/greenlight/gunicorn.conf.py.
-# systemd runs: python -m gunicorn --config /etc/greenlight/gunicorn.conf.py greenlight_example.wsgi:application
+# systemd runs: python -m gunicorn --config /etc/greenlight/gunicorn.conf.py <wsgi from the app's manifest>
 # A local run may reuse this file and override only `bind` on the command line (--bind).
 import multiprocessing
 import os
