@@ -60,6 +60,9 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--concurrency <n>', 'load: concurrent keep-alive clients', '8')
     .option('--port <n>', 'port every instance listens on (default: 80 when free, else a free port)')
     .option('--work-dir <dir>', "this run's files and logs (default: .rehearsal/<time>-<pid>)")
+    .option('--app <dir>', "the Django project to release, with [tool.greenlight] in its pyproject.toml (default: examples/django-app)")
+    .option('--app-green <dir>', 'the Django project of the new (green) release, for a change from --app to it (default: --app)')
+    .option('--env-file <file>', "the app's configuration (NAME=VALUE lines), as SSM holds it for the environment")
     .option('--json', 'print the report as JSON')
     .action(async (opts: RehearseCommandOptions) => {
       exitCode = await rehearseCommand(opts);

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { loadSettings } from '../config/load';
 import type { EnvironmentSettings, GreenlightSettings } from '../config/schema';
 import { UserError } from '../errors';
+import { loadManifest } from '../app/manifest';
+import { readEnvFile } from './env-file';
 import { ensurePrerequisites } from './prerequisites';
 import { rehearse } from './release';
 import { renderReport } from './report';
@@ -23,6 +25,9 @@ export interface RehearseCommandOptions {
   readonly port?: string;
   readonly workDir?: string;
   readonly json?: boolean;
+  readonly app?: string;
+  readonly appGreen?: string;
+  readonly envFile?: string;
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -80,6 +85,17 @@ function runDirectory(raw: string | undefined): string {
   return path.join(REPO_ROOT, '.rehearsal', `${stamp}-${process.pid}`);
 }
 
+/** `--app DIR`: a Django project with its manifest; its errors name the flag and the directory. */
+export function appDirectory(flag: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const dir = path.resolve(raw);
+  if (!fs.existsSync(path.join(dir, 'manage.py'))) {
+    throw new UserError(`${flag} ${JSON.stringify(raw)}: ${dir} has no manage.py; expected a Django project directory`);
+  }
+  loadManifest(dir);
+  return dir;
+}
+
 export async function rehearseCommand(raw: RehearseCommandOptions): Promise<number> {
   const envName = raw.env ?? 'staging';
   const scenario = scenarioNamed(raw.scenario ?? 'healthy');
@@ -98,6 +114,9 @@ export async function rehearseCommand(raw: RehearseCommandOptions): Promise<numb
     ratePerSecond: numberOption('--rate', raw.rate, 1, 2000, false),
     concurrency: numberOption('--concurrency', raw.concurrency, 1, 256, true),
     port: numberOption('--port', raw.port, 1, 65535, true),
+    appDir: appDirectory('--app', raw.app),
+    appGreenDir: appDirectory('--app-green', raw.appGreen),
+    config: readEnvFile(raw.envFile),
   };
   const log = (line: string) => process.stderr.write(`${line}\n`);
   ensurePrerequisites(scenario.greenDatabaseDown === true, log);

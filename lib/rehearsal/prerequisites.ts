@@ -1,5 +1,5 @@
 // The rehearsal runs real software: HAProxy, nginx, gunicorn and Django from Debian (and PostgreSQL
-// for db-down). As root on Debian or Ubuntu, missing packages are installed with apt; anywhere else
+// for db-down), and the real first boot, which needs root (runuser, the app user's files). As root on Debian or Ubuntu, missing packages are installed with apt; anywhere else
 // the exact command is printed and the rehearsal stops with a user error.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,6 +25,9 @@ export function prerequisites(withPostgres: boolean): Prerequisite[] {
     { name: 'gunicorn', debianPackage: 'gunicorn', present: () => pythonImports('gunicorn') },
     { name: 'Django', debianPackage: 'python3-django', present: () => pythonImports('django') },
     { name: 'python3 venv', debianPackage: 'python3-venv', present: () => pythonImports('venv') && pythonImports('ensurepip') },
+    // First boot: bootstrap.sh fetches IMDS with curl and SSM with botocore, and migrates under a lock.
+    { name: 'curl', debianPackage: 'curl', present: () => onPath('curl') },
+    { name: 'botocore', debianPackage: 'python3-botocore', present: () => pythonImports('botocore') },
   ];
   if (withPostgres) {
     all.push(
@@ -50,6 +53,9 @@ export function installCommand(packages: readonly string[]): string {
  * (root on Debian or Ubuntu); otherwise throws a UserError carrying the exact command.
  */
 export function ensurePrerequisites(withPostgres: boolean, log: (line: string) => void): void {
+  if (process.getuid?.() !== 0) {
+    throw new UserError('the rehearsal runs the real first boot (userdata/bootstrap.sh), which needs root: run it as root, e.g. in a Debian 12 container');
+  }
   const missing = prerequisites(withPostgres).filter((p) => !p.present());
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((p) => p.debianPackage))];

@@ -22,6 +22,10 @@ import {
   type CheckSettings,
 } from './haproxy-config';
 import type { BackendCounters, InstanceProcessState, ServerStatus } from './haproxy-state';
+import { loadManifest, type AppManifest } from '../app/manifest';
+import { UserError } from '../errors';
+import { configParameters, startFakeImdsFleet, startStubSsm } from './fake-aws';
+import { appUserIds } from './image';
 import { bakeImage, Instance, type BootResult, type ReleaseImage } from './instance';
 import { LoadGenerator, type LoadResult } from './load';
 import { ephemeralPort, instancePort, probe } from './net';
@@ -33,6 +37,7 @@ import { RuntimeApi } from './runtime-api';
 import { MidGateScaleOut } from './scale-out';
 import type { ReleaseOutcome, Scenario } from './scenarios';
 import { runSmoke } from './smoke';
+import { SystemctlServer } from './systemctl';
 
 export interface RehearsalOptions {
   readonly app: string;
@@ -52,8 +57,14 @@ export interface RehearsalOptions {
   readonly port?: number;
   /** Directory for this run's files and logs (created). */
   readonly workDir: string;
-  /** The repository: examples/django-app and packer/files come from here. */
+  /** The repository: packer/files and userdata/bootstrap.sh come from here. */
   readonly repoRoot: string;
+  /** The Django project of the live release (blue). @default examples/django-app */
+  readonly appDir?: string;
+  /** The Django project of the new release (green). @default appDir */
+  readonly appGreenDir?: string;
+  /** The app's configuration, as SSM Parameter Store holds it for the environment (over the defaults). */
+  readonly config?: Readonly<Record<string, string>>;
   readonly blueRelease?: string;
   readonly greenRelease?: string;
   /** Progress lines. */
@@ -80,7 +91,12 @@ export interface LiveRehearsal {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const HOST_HEADER = 'localhost';
+
+/** The Host the load sends: the first plain name in ALLOWED_HOSTS, as real users would reach the app. */
+export function loadHostHeader(config: Readonly<Record<string, string>>): string {
+  const names = (config.ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().replace(/^\./, ''));
+  return names.find((h) => /^[A-Za-z0-9.-]+$/.test(h)) ?? 'localhost';
+}
 
 /** The gate policy for a release of `instances`, with durations scaled. */
 export function gatePolicyFrom(settings: EnvironmentSettings, instances: number, timeScale: number): GatePolicy {
@@ -157,6 +173,12 @@ class Release {
   private readonly blueBackend: string;
   private readonly greenBackend: string;
   private api!: RuntimeApi;
+  private readonly manifest: AppManifest;
+  private readonly appDir: string;
+  private readonly appGreenDir: string;
+  private hostHeader = 'localhost';
+  private systemctl!: SystemctlServer;
+  private imds!: Awaited<ReturnType<typeof startFakeImdsFleet>>;
   /** Temporary resources outside the work directory, removed whatever happens. */
   private readonly cleanups: Array<() => Promise<void>> = [];
 
@@ -166,7 +188,11 @@ class Release {
     private readonly log: (line: string) => void,
   ) {
     this.n = o.instances ?? o.settings.capacity.desired;
-    this.check = checkSettingsFrom(o.settings.healthCheck, o.timeScale);
+    this.appDir = o.appDir ?? path.join(o.repoRoot, 'examples', 'django-app');
+    this.appGreenDir = o.appGreenDir ?? this.appDir;
+    this.manifest = loadManifest(this.appDir);
+    // The app's own health path: the one its nginx site serves unredirected.
+    this.check = { ...checkSettingsFrom(o.settings.healthCheck, o.timeScale), path: this.manifest.healthPath };
     this.greenCheck = o.scenario.greenCheck?.(this.check) ?? this.check;
     this.policy = gatePolicyFrom(o.settings, this.n, o.timeScale);
     this.blueRelease = o.blueRelease ?? 'rehearsal-a';
@@ -195,26 +221,50 @@ class Release {
     return dir;
   }
 
-  private instances(color: 'blue' | 'green', image: ReleaseImage, port: number, config: Record<string, string>): Instance[] {
-    return Array.from({ length: this.n }, (_, i) => this.instance(color, i, image, port, config));
+  /**
+   * A release's configuration in its own loopback SSM. The scenarios act here and in instance(), on
+   * the environment and never on the app: green's SSM lacks the first name the manifest requires.
+   */
+  private async releaseSsm(color: 'blue' | 'green', image: ReleaseImage, config: Record<string, string>): Promise<string> {
+    const own = { ...config };
+    if (color === 'green' && this.o.scenario.greenMissesRequiredConfig) {
+      const [first] = image.manifest.requiredEnv;
+      if (!first) throw new UserError(`scenario ${this.o.scenario.name}: ${image.manifest.file} declares no required-env to leave out`);
+      delete own[first];
+    }
+    const ssm = await startStubSsm(configParameters(this.o.app, this.o.environment, own));
+    this.cleanups.push(ssm.close);
+    return ssm.url;
   }
 
-  /** The i-th instance of a release (from 0); green's addresses follow blue's. */
-  private instance(color: 'blue' | 'green', i: number, image: ReleaseImage, port: number, config: Record<string, string>): Instance {
+  private instances(color: 'blue' | 'green', image: ReleaseImage, port: number, ssmUrl: string): Instance[] {
+    return Array.from({ length: this.n }, (_, i) => this.instance(color, i, image, port, ssmUrl));
+  }
+
+  /**
+   * The i-th instance of a release (from 0); green's addresses follow blue's. Its IMDS gives its own
+   * address, or with the bad-host scenario another one than the load balancer checks.
+   */
+  private instance(color: 'blue' | 'green', i: number, image: ReleaseImage, port: number, ssmUrl: string): Instance {
     const offset = color === 'blue' ? 0 : this.n;
-    const green = color === 'green';
     const name = `${color}-${i + 1}`;
-    const own: Record<string, string> = { ...config, GREENLIGHT_INSTANCE_ID: name };
-    for (const missing of green ? (this.o.scenario.greenMissingConfig ?? []) : []) delete own[missing];
+    const address = `127.0.1.${offset + i + 1}`;
+    const imdsUrl = this.imds.add(name, {
+      localIpv4: color === 'green' && this.o.scenario.greenWrongIpv4 ? `127.0.9.${offset + i + 1}` : address,
+      instanceId: `i-${(offset + i + 1).toString(16).padStart(17, '0')}`,
+    });
     return new Instance(
       {
         name,
-        address: `127.0.1.${offset + i + 1}`,
+        address,
         port,
         image,
         root: this.dir(name),
-        config: own,
-        writeIpv4: !(green && this.o.scenario.greenWithoutIpv4),
+        environment: this.o.environment,
+        region: this.o.settings.region,
+        imdsUrl,
+        ssmUrl,
+        systemctl: this.systemctl,
         tls: this.o.settings.listener.protocol === 'HTTPS',
       },
       this.supervisor,
@@ -224,34 +274,44 @@ class Release {
   /** Common to every strategy: both release images, blue booted and serving, HAProxy, and the load. */
   private async setUp() {
     const o = this.o;
-    const bake = (release: string) =>
+    const bake = (release: string, appSource: string) =>
       bakeImage({
         dir: this.dir(`image-${release}`),
         app: o.app,
         release,
-        appSource: path.join(o.repoRoot, 'examples', 'django-app'),
+        appSource,
         packerFiles: path.join(o.repoRoot, 'packer', 'files'),
       });
-    const blueImage = bake(this.blueRelease);
-    const greenImage = bake(this.greenRelease);
+    // The app user reads the code and writes the SQLite database below the work directory.
+    fs.chmodSync(o.workDir, 0o755);
+    const blueImage = bake(this.blueRelease, this.appDir);
+    const greenImage = bake(this.greenRelease, this.appGreenDir);
+    if (this.manifest.healthPath !== o.settings.healthCheck.path) {
+      this.mark('health path', `the app serves ${this.manifest.healthPath}; environment ${o.environment} checks ${o.settings.healthCheck.path}: set its healthCheck.path before deploying`);
+    }
     // One address more when green scales out during the gate.
     const addresses = Array.from({ length: 2 * this.n + (o.scenario.greenScalesOutMidGate ? 1 : 0) }, (_, i) => `127.0.1.${i + 1}`);
     const port = o.port ?? (await instancePort(addresses));
-    const config = {
+    const dbDir = this.dir('db');
+    fs.chownSync(dbDir, appUserIds().uid, appUserIds().gid);
+    const config: Record<string, string> = {
       SECRET_KEY: randomBytes(32).toString('base64url'),
-      DATABASE_URL: `sqlite://${this.dir('db')}/app.sqlite3`,
-      ALLOWED_HOSTS: HOST_HEADER,
-      GREENLIGHT_APP: o.app,
-      GREENLIGHT_ENV: o.environment,
+      DATABASE_URL: `sqlite://${dbDir}/app.sqlite3`,
+      ALLOWED_HOSTS: 'localhost',
+      ...o.config,
       WEB_CONCURRENCY: String(o.workers ?? 2),
     };
-    const blue = this.instances('blue', blueImage, port, { ...config, GREENLIGHT_RELEASE: this.blueRelease });
+    this.hostHeader = loadHostHeader(config);
+    this.systemctl = await SystemctlServer.start();
+    this.imds = await startFakeImdsFleet();
+    this.cleanups.push(() => this.systemctl.close(), this.imds.close);
+    const blue = this.instances('blue', blueImage, port, await this.releaseSsm('blue', blueImage, config));
 
     this.mark('blue booting', `${this.n} instances of ${this.blueRelease} on ${addresses.slice(0, this.n).join(', ')} port ${port}`);
     const blueBoots = await Promise.all(blue.map((i) => i.start()));
     const broken = blue.map((b, i) => [b.name, blueBoots[i]] as const).filter(([, r]) => !r.ok);
     if (broken.length > 0) {
-      throw new Error(`blue (the live release) did not boot: ${broken.map(([n, r]) => `${n}: ${r.ok ? '' : `${r.step}: ${r.detail}`}`).join('; ')}`);
+      throw new Error(`blue (the live release) did not boot: ${broken.map(([n, r]) => `${n}: ${r.ok ? '' : `step ${r.step}: ${r.detail}; log ${r.log}`}`).join('; ')}`);
     }
     await Promise.all(blue.map((b) => this.waitHealthy(b)));
     this.mark('blue serving', 'every blue instance answers its health check');
@@ -264,7 +324,7 @@ class Release {
       host: frontend.address,
       port: frontend.port,
       path: '/',
-      hostHeader: HOST_HEADER,
+      hostHeader: this.hostHeader,
       concurrency: o.concurrency ?? 8,
       ratePerSecond: o.ratePerSecond ?? 100,
       maxDurationMs: Math.max(10 * 60_000, 4 * this.policy.timeoutMs),
@@ -311,7 +371,7 @@ class Release {
 
     // Green: its own database when the scenario takes it down.
     let postgres: Postgres | undefined;
-    let greenConfig: Record<string, string> = { ...config, GREENLIGHT_RELEASE: this.greenRelease };
+    let greenConfig: Record<string, string> = { ...config };
     // Its own database when the scenario breaks it after the cutover: blue's must stay whole.
     const greenDatabase = path.join(this.dir('db'), 'green.sqlite3');
     if (scenario.greenBreaksAfterCutover) greenConfig = { ...greenConfig, DATABASE_URL: `sqlite://${greenDatabase}` };
@@ -323,7 +383,8 @@ class Release {
       greenConfig = { ...greenConfig, DATABASE_URL: postgres.url('app') };
       this.mark('green database up', `PostgreSQL on 127.0.0.1:${postgres.port}`);
     }
-    const green = this.instances('green', greenImage, port, greenConfig);
+    const greenSsm = await this.releaseSsm('green', greenImage, greenConfig);
+    const green = this.instances('green', greenImage, port, greenSsm);
     const terminated = new Set<string>();
     const greenStates = (): InstanceProcessState[] =>
       green.map((g) => ({ name: g.name, lifecycleState: terminated.has(g.name) ? 'Terminated' : 'InService' }));
@@ -339,7 +400,7 @@ class Release {
     const greenBoots = Promise.all(
       green.map(async (g) => {
         const result = await g.start();
-        this.mark(`${g.name} ${result.ok ? 'booted' : 'boot failed'}`, result.ok ? undefined : `step ${result.step}: ${result.detail}`);
+        this.mark(`${g.name} ${result.ok ? 'booted' : 'boot failed'}`, result.ok ? undefined : `step ${result.step}: ${result.detail}; log ${result.log}`);
         return result;
       }),
     );
@@ -356,7 +417,7 @@ class Release {
           backend: this.greenBackend,
           check: this.greenCheck,
           initialDesired: this.n,
-          launch: () => this.instance('green', green.length, greenImage, port, greenConfig),
+          launch: () => this.instance('green', green.length, greenImage, port, greenSsm),
           fleet: green,
           mark: (phase, detail) => this.mark(phase, detail),
         })
@@ -428,11 +489,12 @@ class Release {
     const result = await this.finishLoad(load);
     const bakeReport = bake && cutoverAt !== undefined ? this.bakeReport(bake, load, cutoverAt, switchBackAt) : undefined;
 
-    await o.onFinished?.({ frontend, blue, green, servingRelease, api: this.api, hostHeader: HOST_HEADER });
+    await o.onFinished?.({ frontend, blue, green, servingRelease, api: this.api, hostHeader: this.hostHeader });
     await this.supervisor.stop(haproxy);
 
     const boots = [...(await greenBoots), ...(scaleOut?.boot ? [await scaleOut.boot] : [])];
-    const describeBoot = (r: BootResult | undefined) => (!r ? 'not booted' : r.ok ? 'started' : `failed in step ${r.step}: ${r.detail}`);
+    const describeBoot = (r: BootResult | undefined) =>
+      !r ? 'not booted' : r.ok ? 'started' : `failed in step ${r.step}: ${r.detail}${r.log ? ` (log: ${r.log})` : ''}`;
     const mismatch = scenario.check({
       verdict: gate.decision.verdict === 'pass' ? 'pass' : 'fail',
       reason: gate.decision.message,
@@ -469,7 +531,7 @@ class Release {
     const run = await runSmoke({
       host: frontend.address,
       port: frontend.port,
-      hostHeader: HOST_HEADER,
+      hostHeader: this.hostHeader,
       preview: { header: this.o.settings.preview.header, release: this.greenRelease },
       paths: settings.paths,
       expectedStatuses: settings.expectedStatuses,

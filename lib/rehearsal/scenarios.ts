@@ -2,7 +2,8 @@
 // reach. Each failure comes from a seed: a 301 on the health path (003), a Host the app does not
 // allow (000), configuration missing at boot (000), a database down during boot (001), a flapping
 // instance (the K-consecutive rule), and a release whose pages fail once it serves (the bake window).
-// Pure data plus a pure outcome check.
+// The faults act on the environment (SSM, IMDS, the database), never on the app's code, so they
+// apply to any app. Pure data plus a pure outcome check.
 import { UserError } from '../errors';
 import type { CheckSettings } from './haproxy-config';
 import type { ScaleOutFacts } from './scale-out';
@@ -46,10 +47,10 @@ export interface Scenario {
   check(facts: OutcomeFacts): string | undefined;
   /** Green's target group health check, when the release changes it. */
   greenCheck?(check: CheckSettings): CheckSettings;
-  /** Configuration names the green release lacks. */
-  readonly greenMissingConfig?: readonly string[];
-  /** Green's first boot does not write the instance IP, so the app does not allow it as Host. */
-  readonly greenWithoutIpv4?: boolean;
+  /** Green's SSM configuration lacks the first name the app's manifest requires. */
+  readonly greenMissesRequiredConfig?: boolean;
+  /** Green's IMDS reports another private IP than the address the load balancer checks. */
+  readonly greenWrongIpv4?: boolean;
   /** Green uses its own PostgreSQL, stopped once green's app has started. */
   readonly greenDatabaseDown?: boolean;
   /** The first green instance's app crashes whenever it turns healthy, and restarts once marked unhealthy. */
@@ -94,21 +95,23 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
   'bad-host': {
     name: 'bad-host',
-    summary: "green's first boot does not write the instance IP, so it is not in ALLOWED_HOSTS",
+    summary: "green's instance metadata reports another private IP than the one the load balancer checks, so the check's Host is not in ALLOWED_HOSTS",
     expected: 'the gate fails on Target.ResponseCodeMismatch [400] with the ALLOWED_HOSTS hint; blue keeps serving',
     expectedVerdict: 'fail',
     check: gateFailedWith(/ResponseCodeMismatch \[400\]/, /ALLOWED_HOSTS/),
-    greenWithoutIpv4: true,
+    greenWrongIpv4: true,
   },
   'missing-config': {
     name: 'missing-config',
-    summary: 'green has no SECRET_KEY, so the app refuses to start',
-    expected: "the gate fails because green's app never started (nginx answers 502); blue keeps serving",
+    summary: "green's configuration lacks the first variable the app's manifest requires, so first boot refuses to start it",
+    expected: "the gate fails because green's app never started (nginx answers 502), each boot failing in step 'required configuration'; blue keeps serving",
     expectedVerdict: 'fail',
     check: (facts) =>
       gateFailedWith(/\[502\]/)(facts) ??
-      (facts.greenBoots.every((b) => /SECRET_KEY is not set/.test(b)) ? undefined : `green booted: ${facts.greenBoots.join('; ')}`),
-    greenMissingConfig: ['SECRET_KEY'],
+      (facts.greenBoots.every((b) => /^failed in step required configuration: required configuration missing/.test(b))
+        ? undefined
+        : `green did not fail on its missing configuration: ${facts.greenBoots.join('; ')}`),
+    greenMissesRequiredConfig: true,
   },
   'db-down': {
     name: 'db-down',

@@ -140,7 +140,9 @@ describe('scenarios', () => {
     expect(redirect.check(facts({ reason: 'green-1: Target.Timeout' }))).toContain('its reason does not match');
     expect(redirect.check(facts({ verdict: 'pass' }))).toBe('the gate passed; expected it to fail');
     const missing = scenarioNamed('missing-config');
-    expect(missing.check(facts({ reason: 'Target.ResponseCodeMismatch [502]' }))).toBe('green booted: started; started');
+    expect(missing.check(facts({ reason: 'Target.ResponseCodeMismatch [502]' }))).toBe('green did not fail on its missing configuration: started; started');
+    const refused = 'failed in step required configuration: required configuration missing: SECRET_KEY (…) (log: /x)';
+    expect(missing.check(facts({ reason: 'Target.ResponseCodeMismatch [502]', greenBoots: [refused, refused] }))).toBeUndefined();
   });
 
   it('flapping expects the K-consecutive rule to hold a gate that saw green healthy', () => {
@@ -155,8 +157,8 @@ describe('scenarios', () => {
     const check = checkSettingsFrom(staging.healthCheck, 1);
     expect(scenarioNamed('redirect-301').greenCheck?.(check)).toEqual({ ...check, path: '/health' });
     expect(scenarioNamed('flapping').greenCheck?.(check)).toEqual({ ...check, fall: 1 });
-    expect(scenarioNamed('missing-config').greenMissingConfig).toEqual(['SECRET_KEY']);
-    expect(scenarioNamed('bad-host').greenWithoutIpv4).toBe(true);
+    expect(scenarioNamed('missing-config').greenMissesRequiredConfig).toBe(true);
+    expect(scenarioNamed('bad-host').greenWrongIpv4).toBe(true);
     expect(scenarioNamed('db-down').greenDatabaseDown).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INSTANCE_ROLE_KEY, startFakeImds, startStubSsm } from './fake-aws';
+import { INSTANCE_ROLE_KEY, startFakeImds, startStubSsm } from '../../lib/rehearsal/fake-aws';
 import { APP_USER, get, layoutImage, startGunicorn, startNginx, unitCommand, waitForLiveness } from './instance';
 import { TestPostgres } from './postgres';
 import { ephemeralPort } from '../../lib/rehearsal/net';

@@ -1,5 +1,6 @@
 // Loopback stand-ins for the two AWS endpoints first boot talks to: IMDSv2 and SSM's
-// GetParametersByPath (JSON protocol), enough to check what the bootstrap asked for.
+// GetParametersByPath (JSON protocol). The rehearsal, doctor and the boot tests run
+// userdata/bootstrap.sh against them; they record what the bootstrap asked for.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -10,9 +11,25 @@ export interface FakeInstance {
 
 export const INSTANCE_ROLE_KEY = 'ASIAFAKEINSTANCEROLE';
 
+export type StubParameters = Record<string, { value: string; type?: 'String' | 'SecureString' }>;
+
+/** The environment's configuration as SSM holds it: /greenlight/<app>/<env>/config/<NAME>, all SecureString. */
+export function configParameters(app: string, env: string, config: Readonly<Record<string, string>>): StubParameters {
+  return Object.fromEntries(
+    Object.entries(config).map(([name, value]) => [`/greenlight/${app}/${env}/config/${name}`, { value, type: 'SecureString' as const }]),
+  );
+}
+
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 const body = (req: IncomingMessage): Promise<string> =>
@@ -22,13 +39,22 @@ const body = (req: IncomingMessage): Promise<string> =>
     req.on('end', () => resolve(data));
   });
 
-/** IMDSv2: a token from PUT /latest/api/token is required on every GET, as on a real instance. */
-export async function startFakeImds(instance: FakeInstance) {
+/**
+ * IMDSv2 for a fleet on one loopback port: the instance registered as `name` is served under
+ * `<url>/<name>/` (the endpoint its AWS_EC2_METADATA_SERVICE_ENDPOINT names). A token from
+ * PUT latest/api/token is required on every GET, as on a real instance.
+ */
+export async function startFakeImdsFleet() {
   const token = 'fake-imds-token';
   const requests: string[] = [];
+  const fleet = new Map<string, FakeInstance>();
   const server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    if (req.method === 'PUT' && req.url === '/latest/api/token') {
+    const [, name = '', ...rest] = (req.url ?? '').split('/');
+    const url = `/${rest.join('/')}`;
+    const instance = fleet.get(decodeURIComponent(name));
+    requests.push(`${req.method} ${url}`);
+    if (!instance) return void res.writeHead(404).end();
+    if (req.method === 'PUT' && url === '/latest/api/token') {
       if (!req.headers['x-aws-ec2-metadata-token-ttl-seconds']) return void res.writeHead(400).end();
       return void res.end(token);
     }
@@ -48,11 +74,26 @@ export async function startFakeImds(instance: FakeInstance) {
         LastUpdated: new Date().toISOString(),
       }),
     };
-    const answer = paths[req.url ?? ''];
+    const answer = paths[url];
     if (answer === undefined) return void res.writeHead(404).end();
     res.end(answer);
   });
-  return { url: await listen(server), requests, close: () => new Promise((r) => server.close(r)) };
+  const url = await listen(server);
+  return {
+    requests,
+    /** Registers an instance; returns its IMDS endpoint. */
+    add: (name: string, instance: FakeInstance) => {
+      fleet.set(name, instance);
+      return `${url}/${encodeURIComponent(name)}/`;
+    },
+    close: () => close(server),
+  };
+}
+
+/** IMDSv2 for one instance. */
+export async function startFakeImds(instance: FakeInstance) {
+  const imds = await startFakeImdsFleet();
+  return { url: imds.add('instance', instance), requests: imds.requests, close: imds.close };
 }
 
 export interface SsmRequest {
@@ -62,7 +103,7 @@ export interface SsmRequest {
 }
 
 /** SSM GetParametersByPath over the parameters given, in pages of two to exercise NextToken. */
-export async function startStubSsm(parameters: Record<string, { value: string; type?: 'String' | 'SecureString' }>) {
+export async function startStubSsm(parameters: StubParameters) {
   const requests: SsmRequest[] = [];
   const server = createServer(async (req, res) => {
     const input = JSON.parse((await body(req)) || '{}') as Record<string, unknown>;
@@ -87,5 +128,5 @@ export async function startStubSsm(parameters: Record<string, { value: string; t
     const next = start + 2 < matching.length ? String(start + 2) : undefined;
     res.end(JSON.stringify({ Parameters: page, ...(next ? { NextToken: next } : {}) }));
   });
-  return { url: await listen(server), requests, close: () => new Promise((r) => server.close(r)) };
+  return { url: await listen(server), requests, close: () => close(server) };
 }
