@@ -1,8 +1,9 @@
 // The AMI's template and shell scripts, checked with the real tools: shellcheck and Debian's Packer 1.6.6.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(__dirname, '..', '..');
 const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
@@ -99,5 +100,52 @@ describe('Packer template', () => {
       expect(template).toContain(`"${tag}"`);
     }
     expect(template).toMatch(/post-processor "manifest"/);
+  });
+});
+
+describe('files rendered at bake from the app manifest', () => {
+  // Not the example: another project, WSGI callable, settings module and health path, no liveness path.
+  const app = mkdtempSync(join(tmpdir(), 'greenlight-render-'));
+  writeFileSync(join(app, 'pyproject.toml'), [
+    '[tool.greenlight]',
+    'wsgi = "shopfront.server:app"',
+    'settings = "shopfront.conf.production"',
+    'health-path = "/ops/ready/"',
+    'required-env = ["SHOP_SECRET"]',
+    '',
+  ].join('\n'));
+  afterAll(() => rmSync(app, { recursive: true, force: true }));
+  const render = (file: string) => {
+    const out = run(join(ROOT, 'packer/files/greenlight-app'), ['render', app, '--app', 'shopfront', join(ROOT, 'packer/files', file)]);
+    expect(out.stderr).toBe('');
+    expect(out.status).toBe(0);
+    return out.stdout;
+  };
+
+  it('the unit runs the manifest\'s WSGI callable with its settings, as the app user', () => {
+    const unit = render('greenlight-app.service');
+    expect(unit).toMatch(/^ExecStart=\/opt\/shopfront\/current\/venv\/bin\/python -m gunicorn --config \/etc\/greenlight\/gunicorn\.conf\.py shopfront\.server:app$/m);
+    expect(unit).toMatch(/^Environment=DJANGO_SETTINGS_MODULE=shopfront\.conf\.production$/m);
+    expect(unit).toMatch(/^User=shopfront$/m);
+    expect(unit).toMatch(/^WorkingDirectory=\/opt\/shopfront\/current\/app$/m);
+    expect(unit).not.toMatch(/@[A-Z_]+@|greenlight_example/);
+  });
+
+  it('the nginx site exempts exactly the manifest\'s health path from the redirect', () => {
+    const site = render('nginx-site.conf');
+    const code = site.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    expect(code.match(/location = [^ ]+ \{/g)).toEqual(['location = /ops/ready/ {']);
+    expect(code).not.toMatch(/@[A-Z_]+@|\/health\/|\/healthz\//);
+    expect(code).toMatch(/location = \/ops\/ready\/ \{\s+access_log \/var\/log\/nginx\/greenlight-health\.log;/);
+  });
+
+  it('a bad manifest stops the render with one line naming the file and field', () => {
+    const bad = mkdtempSync(join(tmpdir(), 'greenlight-render-'));
+    writeFileSync(join(bad, 'pyproject.toml'), '[tool.greenlight]\nwsgi = "shopfront.server:app"\nsettings = "shopfront.conf"\nhealth-path = "/ready/"\n');
+    const out = run(join(ROOT, 'packer/files/greenlight-app'), ['render', bad, '--app', 'shopfront', join(ROOT, 'packer/files/greenlight-app.service')]);
+    expect(out.status).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toBe(`${join(bad, 'pyproject.toml')}: [tool.greenlight] required-env is missing; expected a list of distinct environment variable names, e.g. ["SECRET_KEY", "DATABASE_URL"]\n`);
+    rmSync(bad, { recursive: true, force: true });
   });
 });

@@ -107,7 +107,7 @@ function compactEnvironment(patch: Record<string, unknown> = {}) {
   const environment = {
     ...minimalEnvironment(),
     healthCheck: { path: '/health/', interval: 5, timeout: 4, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
-    gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 60, maxReplacedInstances: 2 },
+    gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 150, maxReplacedInstances: 2 },
     ...patch,
   };
   return loadSettings({ app: 'greenlight-demo', environments: { rehearsal: environment } }).environments.rehearsal;
@@ -185,7 +185,9 @@ describe('rehearse: failing releases roll back, and blue serves throughout', () 
     expect(report.gate.reason).toContain('Target.ResponseCodeMismatch [502]');
     expect(report.gate.reason).toMatch(/Hint for Target\.ResponseCodeMismatch \[502\]: nginx answers but no app listens behind it/);
     const green = report.instances.filter((i) => i.name.startsWith('green'));
-    expect(green.map((g) => g.boot)).toEqual([expect.stringMatching(/^failed in step migrations: .*SECRET_KEY is not set/), expect.stringMatching(/SECRET_KEY is not set/)]);
+    // First boot stops before migrations, naming what is missing and where, with the full log's path.
+    const refused = /^failed in step required configuration: greenlight-config: required configuration missing: SECRET_KEY .*\(log: \/.*\/green-\d\/var\/log\/bootstrap\.log\)$/;
+    expect(green.map((g) => g.boot)).toEqual([expect.stringMatching(refused), expect.stringMatching(refused)]);
   }, 90_000);
 
   it('db-down: PostgreSQL stops during green boot, readiness answers 503', async () => {

@@ -1,6 +1,6 @@
 // The rehearsal runs the AMI's own files: these tests render them from packer/files and let nginx
 // itself check the result.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { gunicornCommand, renderNginxMain, renderSite, type InstancePaths } from '../../lib/rehearsal/instance-files';
 import { REPO_ROOT } from '../helpers/settings';
 
-const packerFile = (name: string) => fs.readFileSync(path.join(REPO_ROOT, 'packer', 'files', name), 'utf8');
+// The site and the unit as the bake renders them from the example's manifest; the rest as shipped.
+const packerFile = (name: string) =>
+  name === 'nginx-site.conf' || name === 'greenlight-app.service'
+    ? execFileSync(path.join(REPO_ROOT, 'packer', 'files', 'greenlight-app'), ['render', path.join(REPO_ROOT, 'examples', 'django-app'), '--app', 'greenlight-demo', path.join(REPO_ROOT, 'packer', 'files', name)], { encoding: 'utf8' })
+    : fs.readFileSync(path.join(REPO_ROOT, 'packer', 'files', name), 'utf8');
 const paths: InstancePaths = {
   root: '/srv/rehearsal/green-1',
   image: '/srv/rehearsal/image-b',

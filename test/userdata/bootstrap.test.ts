@@ -1,16 +1,19 @@
 // First boot, for real: userdata/bootstrap.sh against a fake IMDSv2 and a stub SSM on loopback,
-// migrations against Debian's PostgreSQL, then nginx and gunicorn serving the health contract.
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
+// migrations against Debian's PostgreSQL, then nginx and gunicorn serving the health contract. The
+// image, the instance root and the bootstrap's environment come from the rehearsal's own first-boot
+// path (lib/rehearsal/image.ts and first-boot.ts); only systemctl differs: it records its calls here.
+import { cpSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSTANCE_ROLE_KEY, startFakeImds, startStubSsm } from '../../lib/rehearsal/fake-aws';
-import { APP_USER, get, layoutImage, startGunicorn, startNginx, unitCommand, waitForLiveness } from './instance';
+import { APP_USER, bake, EXAMPLE_APP, get, launch, startGunicorn, startNginx, unitCommand, waitForLiveness } from './instance';
+import { BOOTSTRAP_SCRIPT, bootFailure, bootstrapEnvironment } from '../../lib/rehearsal/first-boot';
+import type { ReleaseImage } from '../../lib/rehearsal/image';
 import { TestPostgres } from './postgres';
 import { ephemeralPort } from '../../lib/rehearsal/net';
 import { run, type Service } from './processes';
 
-const BOOTSTRAP = join(__dirname, '..', '..', 'userdata', 'bootstrap.sh');
 const APP = 'greenlight-demo';
 const RELEASE = '2026.11.22-3f9c2ab';
 const ADDRESS = '127.0.2.1';
@@ -19,6 +22,7 @@ const SECRET = 's3cr3t-"quoted"-$HOME-\\-value';
 const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 
 let work: string;
+let image: ReleaseImage;
 let pg: TestPostgres;
 let imds: Awaited<ReturnType<typeof startFakeImds>>;
 let ssm: Awaited<ReturnType<typeof startStubSsm>>;
@@ -38,31 +42,27 @@ async function boot(root: string, env: string, overrides: Record<string, string 
   writeFileSync(fakeSystemctl, `#!/bin/sh\necho "$*" >> '${systemctl}'\n`);
   chmodSync(fakeSystemctl, 0o755);
   const vars: Record<string, string | undefined> = {
-    PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-    HOME: work,
-    GREENLIGHT_APP: APP,
-    GREENLIGHT_ENV: env,
-    GREENLIGHT_RELEASE: RELEASE,
-    AWS_REGION: 'eu-west-1',
-    GREENLIGHT_TLS: 'true',
-    GREENLIGHT_ROOT: root,
-    GREENLIGHT_SYSTEMCTL: fakeSystemctl,
-    GREENLIGHT_APP_USER: APP_USER,
-    AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
-    AWS_ENDPOINT_URL: ssm.url,
+    ...bootstrapEnvironment({
+      root,
+      app: APP,
+      environment: env,
+      release: RELEASE,
+      region: 'eu-west-1',
+      tls: true,
+      appUser: APP_USER,
+      imdsUrl: imds.url,
+      ssmUrl: ssm.url,
+      systemctl: fakeSystemctl,
+    }),
     ...overrides,
   };
   const environment = Object.fromEntries(Object.entries(vars).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  const result = await run('/bin/bash', [BOOTSTRAP], { env: environment });
+  const result = await run('/bin/bash', [BOOTSTRAP_SCRIPT], { env: environment });
   const calls = existsSync(systemctl) ? readFileSync(systemctl, 'utf8') : '';
   return { ...result, systemctlCalls: calls };
 }
 
-async function instance(name: string) {
-  const root = join(work, name);
-  await layoutImage(root, APP, RELEASE);
-  return root;
-}
+const instance = (name: string, from: ReleaseImage = image) => launch(from, join(work, name));
 
 async function serve(root: string): Promise<number> {
   const port = await ephemeralPort(ADDRESS);
@@ -78,6 +78,7 @@ async function serve(root: string): Promise<number> {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'greenlight-boot-'));
   chmodSync(work, 0o755);
+  image = bake(join(work, 'image'), APP, RELEASE);
   pg = await TestPostgres.start(work);
   const databaseUrl = pg.createDatabase('greenlight', 'db-password');
   const raceUrl = pg.createDatabase('greenlight_race', 'race-password');
@@ -149,7 +150,9 @@ describe('bootstrap with TLS on, then the health contract over HTTP', () => {
     expect(printed.stdout).toBe(`${SECRET}\nit's here\n`);
     expect(booted.stderr).not.toContain('s3cr3t');
     expect(booted.stderr).toContain('loaded 3 parameters');
-    expect(booted.stderr).toMatch(/step: migrations[\s\S]*migration lock acquired[\s\S]*Applying greenlight_example\.0002_greeting_created/);
+    expect(booted.stderr).toMatch(
+      /step: migrations[\s\S]*migration lock acquired after [\d.]+s; running manage\.py migrate --no-input[\s\S]*Applying greenlight_example\.0002_greeting_created/,
+    );
   });
 
   it('starts the app and reloads nginx, and switches the TLS redirect on', () => {
@@ -157,14 +160,14 @@ describe('bootstrap with TLS on, then the health contract over HTTP', () => {
     expect(readlinkSync(join(root, 'etc/greenlight/nginx/tls.conf'))).toBe('tls-on.conf');
   });
 
-  it('runs the same command as the systemd unit', () => {
-    const { command, args, cwd, env } = unitCommand('', APP);
+  it('runs the same command as the systemd unit rendered from the manifest', () => {
+    const { command, args, cwd, env } = unitCommand(root, APP);
     expect([command, ...args]).toEqual([
-      `/opt/${APP}/current/venv/bin/python`, '-m', 'gunicorn', '--config', '/etc/greenlight/gunicorn.conf.py',
-      '--bind', 'unix:/run/greenlight/gunicorn.sock', 'greenlight_example.wsgi:application',
+      `${root}/opt/${APP}/current/venv/bin/python`, '-m', 'gunicorn', '--config', `${root}/etc/greenlight/gunicorn.conf.py`,
+      '--bind', `unix:${root}/run/greenlight/gunicorn.sock`, 'greenlight_example.wsgi:application',
     ]);
-    expect(cwd).toBe(`/opt/${APP}/current/app`);
-    expect(env).toMatchObject({ DJANGO_SETTINGS_MODULE: 'greenlight_example.settings', GREENLIGHT_IPV4_FILE: '/etc/aws/ipv4' });
+    expect(cwd).toBe(`${root}/opt/${APP}/current/app`);
+    expect(env).toMatchObject({ DJANGO_SETTINGS_MODULE: 'greenlight_example.settings', GREENLIGHT_IPV4_FILE: `${root}/etc/aws/ipv4` });
   });
 
   it('/health/ is 200 with Host = the instance IP and no X-Forwarded-Proto, not redirected', async () => {
@@ -201,16 +204,17 @@ describe('bootstrap with TLS on, then the health contract over HTTP', () => {
   it('/health/ is 503 while a migration is unapplied', async () => {
     const manage = (...args: string[]) =>
       run('/usr/sbin/runuser', ['-u', APP_USER, '--', join(root, 'usr/local/bin/greenlight-config'), 'run', '--env-file', join(root, 'etc/greenlight/app.env'), '--',
-        join(root, `opt/${APP}/current/venv/bin/python`), 'manage.py', ...args], {
+        join(root, `opt/${APP}/current/venv/bin/python`), ...args], {
         cwd: join(root, `opt/${APP}/current/app`),
-        env: { PATH: '/usr/bin:/bin', GREENLIGHT_IPV4_FILE: join(root, 'etc/aws/ipv4') },
+        env: { PATH: '/usr/bin:/bin', GREENLIGHT_IPV4_FILE: join(root, 'etc/aws/ipv4'), DJANGO_SETTINGS_MODULE: 'greenlight_example.settings' },
       });
-    const back = await manage('migrate', 'greenlight_example', '0001', '--no-color');
+    const back = await manage('manage.py', 'migrate', 'greenlight_example', '0001', '--no-color');
     expect(back.code, back.stderr).toBe(0);
     const reply = await health();
     expect(reply.status).toBe(503);
     expect(JSON.parse(reply.body)).toEqual({ status: 'fail', check: 'migrations', detail: 'default: 1 unapplied' });
-    const forward = await manage('migrate_locked', '--no-color');
+    // The baked lock runner around the app's own command, as first boot runs it.
+    const forward = await manage(join(root, 'usr/local/bin/greenlight-migrate'), '--', 'manage.py', 'migrate', '--no-input');
     expect(forward.code, forward.stderr).toBe(0);
     expect((await health()).status).toBe(200);
   });
@@ -231,12 +235,15 @@ describe('bootstrap with TLS on, then the health contract over HTTP', () => {
 });
 
 describe('bootstrap failures keep the instance unhealthy', () => {
-  it('fails in the migrations step, naming SECRET_KEY, when it is missing; gunicorn refuses to start too', async () => {
+  it('fails before migrations, naming SECRET_KEY, when required configuration is missing; gunicorn refuses to start too', async () => {
     const root = await instance('broken');
     const booted = await boot(root, 'broken');
     expect(booted.code).not.toBe(0);
-    expect(booted.stderr).toContain("FAILED in step 'migrations'");
-    expect(booted.stderr).toContain('SECRET_KEY is not set');
+    expect(bootFailure(booted.stderr)).toEqual({
+      step: 'required configuration',
+      cause: `greenlight-config: required configuration missing: SECRET_KEY (the app's manifest requires it; none in SSM /greenlight/${APP}/broken/config/)`,
+    });
+    expect(booted.stderr).not.toContain('step: migrations');
     expect(booted.systemctlCalls).toBe('');
 
     const gunicorn = await startGunicorn(root, APP, 1);
@@ -255,6 +262,33 @@ describe('bootstrap failures keep the instance unhealthy', () => {
     const bad = await boot(root, 'staging', { GREENLIGHT_RELEASE: 'x/../../etc' });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("GREENLIGHT_RELEASE='x/../../etc' is not valid");
+  });
+
+  it("reports a failed migrate command by its cause, not by the usage line Django prints after it", async () => {
+    // An app that still names a migrate command it does not have.
+    const source = join(work, 'app-old-command');
+    cpSync(EXAMPLE_APP, source, { recursive: true });
+    const manifest = join(source, 'pyproject.toml');
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('migrate = ["manage.py", "migrate", "--no-input"]', 'migrate = ["manage.py", "migrate_locked"]'));
+    const root = instance('old-command', bake(join(work, 'image-old-command'), APP, RELEASE, source));
+    const booted = await boot(root, 'staging');
+    expect(booted.code).not.toBe(0);
+    expect(booted.stderr).toContain("Type 'manage.py help' for usage.");
+    expect(bootFailure(booted.stderr)).toEqual({ step: 'migrations', cause: "Unknown command: 'migrate_locked'. Did you mean migrate?" });
+  });
+
+  it('stops at the manifest, naming the file and field, before it touches anything', async () => {
+    const source = join(work, 'app-bad-manifest');
+    cpSync(EXAMPLE_APP, source, { recursive: true });
+    const root = instance('bad-manifest', bake(join(work, 'image-bad-manifest'), APP, RELEASE, source));
+    const manifest = join(root, `opt/${APP}/current/app/pyproject.toml`);
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('health-path = "/health/"', 'health-path = "health"'));
+    const booted = await boot(root, 'staging');
+    expect(bootFailure(booted.stderr)).toEqual({
+      step: 'application manifest',
+      cause: `${manifest}: [tool.greenlight] health-path: received "health"; expected an absolute URL path such as /health/ (letters, digits, . _ ~ - /)`,
+    });
+    expect(existsSync(join(root, 'etc/aws/ipv4'))).toBe(false);
   });
 
   it('refuses an AMI baked for another release', async () => {

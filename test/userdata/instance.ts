@@ -1,49 +1,38 @@
-// One "instance" on this machine: the image's files under a root directory, laid out as
-// packer/scripts/30-release.sh and 40-services.sh do, and the app served by the real nginx and
-// gunicorn with the baked site, gunicorn.conf.py and unit command, rewritten by the rehearsal's own
-// renderers (lib/rehearsal/instance-files.ts), so both run the AMI's files the same way.
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
+// One "instance" on this machine: launched from a release image baked by the rehearsal's own bake
+// (lib/rehearsal/image.ts, the layout of packer/scripts), and served by the real nginx and gunicorn
+// with the baked site, gunicorn.conf.py and unit, rewritten by the rehearsal's renderers
+// (lib/rehearsal/instance-files.ts), so both run the AMI's files the same way.
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { APP_USER, bakeImage, launchRoot, type ReleaseImage } from '../../lib/rehearsal/image';
 import { gunicornCommand, type InstancePaths, renderNginxMain, renderSite } from '../../lib/rehearsal/instance-files';
-import { run, startService, waitFor, type Service } from './processes';
+import { startService, waitFor, type Service } from './processes';
 
 const REPO = join(__dirname, '..', '..');
-const FILES = join(REPO, 'packer', 'files');
-const APP_SOURCE = join(REPO, 'examples', 'django-app');
+export const EXAMPLE_APP = join(REPO, 'examples', 'django-app');
 
-export const APP_USER = 'nobody';
+export { APP_USER };
 
-export async function layoutImage(root: string, app: string, release: string): Promise<void> {
-  const releaseDir = join(root, 'opt', app, 'releases', release);
-  mkdirSync(releaseDir, { recursive: true });
-  cpSync(APP_SOURCE, join(releaseDir, 'app'), { recursive: true, filter: (src) => !src.includes('__pycache__') });
-  const venv = await run('/usr/bin/python3', ['-m', 'venv', '--system-site-packages', '--without-pip', join(releaseDir, 'venv')]);
-  if (venv.code !== 0) throw new Error(venv.stderr);
-  symlinkSync(join('releases', release), join(root, 'opt', app, 'current'));
-
-  const etc = join(root, 'etc', 'greenlight');
-  mkdirSync(join(etc, 'nginx'), { recursive: true });
-  writeFileSync(join(etc, 'release'), `APP=${app}\nRELEASE=${release}\n`);
-  cpSync(join(FILES, 'gunicorn.conf.py'), join(etc, 'gunicorn.conf.py'));
-  for (const f of ['tls-on.conf', 'tls-off.conf']) cpSync(join(FILES, f), join(etc, 'nginx', f));
-  symlinkSync('tls-on.conf', join(etc, 'nginx', 'tls.conf'));
-  mkdirSync(join(root, 'usr', 'local', 'bin'), { recursive: true });
-  cpSync(join(FILES, 'greenlight-config'), join(root, 'usr', 'local', 'bin', 'greenlight-config'));
-  for (const dir of ['run/greenlight', 'var/log/nginx', 'var/lib/nginx']) mkdirSync(join(root, dir), { recursive: true });
-  // systemd's RuntimeDirectory= gives the app user its socket directory.
-  chownSync(join(root, 'run', 'greenlight'), 65534, 65534);
-  chmodSync(root, 0o755);
+/** A release image of `appSource` under `dir`. */
+export function bake(dir: string, app: string, release: string, appSource = EXAMPLE_APP): ReleaseImage {
+  return bakeImage({ dir, app, release, appSource, packerFiles: join(REPO, 'packer', 'files') });
 }
 
-/** Where this instance's files live: the image and the instance share one root here. */
+/** An instance root launched from the image, as the rehearsal launches one. */
+export function launch(image: ReleaseImage, root: string): string {
+  launchRoot(image, root);
+  return root;
+}
+
+/** Where this instance's files live: everything of the AMI is below its root. */
 export function instancePaths(root: string, address = '127.0.0.1', port = 80): InstancePaths {
   return { root, image: root, address, port, socketPath: `${root}/run/greenlight/gunicorn.sock` };
 }
 
-/** The unit's command, as the rehearsal derives it from packer/files/greenlight-app.service. */
+/** The baked unit's command, as the rehearsal derives it from the instance's greenlight-app.service. */
 export const unitCommand = (root: string, app: string) =>
-  gunicornCommand(readFileSync(join(FILES, 'greenlight-app.service'), 'utf8'), app, instancePaths(root));
+  gunicornCommand(readFileSync(join(root, 'etc', 'systemd', 'system', 'greenlight-app.service'), 'utf8'), app, instancePaths(root));
 
 export async function startGunicorn(root: string, app: string, workers = 2): Promise<Service> {
   const unit = unitCommand(root, app);
@@ -64,7 +53,7 @@ export function startNginx(root: string, address: string, port: number): Service
   const paths = instancePaths(root, address, port);
   const site = join(root, 'etc', 'nginx', 'sites-enabled', 'greenlight');
   mkdirSync(join(root, 'etc', 'nginx', 'sites-enabled'), { recursive: true });
-  writeFileSync(site, renderSite(readFileSync(join(FILES, 'nginx-site.conf'), 'utf8'), paths));
+  writeFileSync(site, renderSite(readFileSync(join(root, 'etc', 'nginx', 'sites-available', 'greenlight'), 'utf8'), paths));
   const conf = join(root, 'etc', 'nginx', 'nginx.conf');
   writeFileSync(conf, renderNginxMain(paths, site, undefined));
   return startService('/usr/sbin/nginx', ['-c', conf, '-g', 'daemon off;', '-e', `${root}/var/log/nginx/error.log`]);

@@ -1,0 +1,173 @@
+// `greenlight doctor`'s verdicts: what each observation of the booted app means for the health
+// contract, with a fix for each failure, and the table that shows them. Pure.
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+export interface CheckRow {
+  readonly check: string;
+  readonly status: CheckStatus;
+  /** What was observed. */
+  readonly detail: string;
+  /** What to change, for a failure. */
+  readonly fix?: string;
+}
+
+export const CHECKS = {
+  boot: 'first boot (bootstrap.sh)',
+  requiredConfig: 'refuses to start without required config',
+  host: 'Host = instance IP is allowed',
+  slash: 'no trailing-slash redirect',
+  https: 'no HTTPS redirect on the health path',
+  health: 'health path answers 200',
+  migrations: 'migrations applied at boot',
+  models: 'every model change has a migration',
+  dbTimeout: 'database connect timeout < health-check timeout',
+  path: "health path = the environment's health check",
+} as const;
+
+const pass = (check: string, detail: string): CheckRow => ({ check, status: 'pass', detail });
+const fail = (check: string, detail: string, fix: string): CheckRow => ({ check, status: 'fail', detail, fix });
+const skip = (check: string, detail: string): CheckRow => ({ check, status: 'skip', detail });
+
+/** One GET of the health path as the load balancer sends it. */
+export interface HealthAnswer {
+  /** The status code, or the error (`timeout`, `ECONNREFUSED`) when there was no answer. */
+  readonly status: number | string;
+  readonly location?: string;
+  readonly ms: number;
+}
+
+export interface HealthContext {
+  readonly healthPath: string;
+  readonly address: string;
+  readonly timeoutMs: number;
+}
+
+/** The four rows a load balancer's health check decides: Host, both redirects, and the 200. */
+export function healthRows(answer: HealthAnswer, c: HealthContext): CheckRow[] {
+  const got = typeof answer.status === 'number' ? `GET ${c.healthPath} with Host ${c.address} -> ${answer.status}` : `GET ${c.healthPath}: ${answer.status}`;
+  const redirect = typeof answer.status === 'number' && answer.status >= 300 && answer.status < 400 ? (answer.location ?? '') : undefined;
+  const rows: CheckRow[] = [];
+  rows.push(
+    answer.status === 400
+      ? fail(CHECKS.host, got, "add the instance's private IP to ALLOWED_HOSTS: read it from the file GREENLIGHT_IPV4_FILE names (/etc/aws/ipv4, written at first boot)")
+      : pass(CHECKS.host, typeof answer.status === 'number' ? `not 400 (${answer.status})` : 'no answer to judge'),
+  );
+  const toSlash = redirect !== undefined && /^(https?:\/\/[^/]+)?(\/.*)$/.exec(redirect)?.[2] === `${c.healthPath}/`;
+  const toHttps = redirect !== undefined && redirect.startsWith('https://');
+  rows.push(
+    toSlash && !toHttps
+      ? fail(CHECKS.slash, `${got} to ${redirect}`, `end health-path with its slash (${c.healthPath}/) in pyproject.toml and in cdk.json's healthCheck.path; Django's APPEND_SLASH redirects it`)
+      : pass(CHECKS.slash, redirect === undefined ? 'no redirect' : `redirect to ${redirect} is not the slash`),
+  );
+  rows.push(
+    toHttps
+      ? fail(CHECKS.https, `${got} to ${redirect}`, `exempt the health path from the app's HTTPS redirect (e.g. SECURE_REDIRECT_EXEMPT = [r"^${c.healthPath.replace(/^\//, '')}$"]); nginx already serves it over plain HTTP`)
+      : pass(CHECKS.https, redirect === undefined ? 'no redirect' : `redirect to ${redirect} is not to https`),
+  );
+  if (answer.status === 200) {
+    rows.push(
+      answer.ms < c.timeoutMs
+        ? pass(CHECKS.health, `200 in ${answer.ms} ms`)
+        : fail(CHECKS.health, `200, but after ${answer.ms} ms`, `answer within the health-check timeout (${c.timeoutMs} ms): keep the health check's work small`),
+    );
+  } else if (typeof answer.status === 'number') {
+    rows.push(fail(CHECKS.health, got, answer.status === 503 ? "the app says it is not ready: see its JSON reason and the app log" : 'fix the rows above; the load balancer counts anything but 200 as a failure'));
+  } else {
+    rows.push(fail(CHECKS.health, got, answer.status === 'timeout' ? `answer within the health-check timeout (${c.timeoutMs} ms)` : 'the app did not answer: see the app log'));
+  }
+  return rows;
+}
+
+/** Started without the variable (bad), or refused with this cause (good). */
+export interface WithoutVariable {
+  readonly name: string;
+  readonly refused: boolean;
+  readonly cause?: string;
+}
+
+export function requiredConfigRow(results: readonly WithoutVariable[]): CheckRow {
+  if (results.length === 0) {
+    return fail(CHECKS.requiredConfig, 'the manifest requires no configuration', 'list the variables the app cannot run without in [tool.greenlight] required-env');
+  }
+  const started = results.filter((r) => !r.refused).map((r) => r.name);
+  if (started.length > 0) {
+    return fail(
+      CHECKS.requiredConfig,
+      `the app starts without ${started.join(', ')}`,
+      `read ${started.join(', ')} with no default and raise ImproperlyConfigured when it is unset, so a misconfigured release never turns healthy`,
+    );
+  }
+  return pass(CHECKS.requiredConfig, results.map((r) => `without ${r.name}: ${r.cause ?? 'refused'}`).join('; '));
+}
+
+export function migrationsRow(unappliedCheck: { code: number | null; output: string }, migrate: readonly string[]): CheckRow {
+  return unappliedCheck.code === 0
+    ? pass(CHECKS.migrations, 'manage.py migrate --check: nothing unapplied')
+    : fail(
+        CHECKS.migrations,
+        `after first boot ran ${migrate.join(' ')}, manage.py migrate --check still finds unapplied migrations`,
+        'make [tool.greenlight] migrate run Django\'s migrate (e.g. ["manage.py", "migrate", "--no-input"])',
+      );
+}
+
+export function modelsRow(makemigrations: { code: number | null; output: string }): CheckRow {
+  return makemigrations.code === 0
+    ? pass(CHECKS.models, 'manage.py makemigrations --check: no changes')
+    : fail(CHECKS.models, 'manage.py makemigrations --check finds model changes without a migration', 'run manage.py makemigrations and ship the migration with the release');
+}
+
+/** Connecting to a database that accepts TCP and never answers. */
+export interface DbTimeoutProbe {
+  /** The engine the app chose for the probe's DATABASE_URL. */
+  readonly vendor?: string;
+  readonly elapsedMs: number;
+  /** Still waiting when the probe gave up. */
+  readonly hung: boolean;
+}
+
+export function dbTimeoutRow(probe: DbTimeoutProbe, healthTimeoutMs: number): CheckRow {
+  if (!probe.hung && probe.vendor !== undefined && probe.vendor !== 'postgresql') {
+    return skip(CHECKS.dbTimeout, `the app did not take DATABASE_URL=postgres://… (its database is ${probe.vendor}); check its connect timeout by hand`);
+  }
+  const fix = `set the database connect timeout below ${healthTimeoutMs / 1000} s (PostgreSQL: OPTIONS {"connect_timeout": 3}), so a dead database gives a clean 503, not Target.Timeout`;
+  if (probe.hung) return fail(CHECKS.dbTimeout, `a connect to an unanswering database still waited after ${(probe.elapsedMs / 1000).toFixed(1)} s`, fix);
+  return probe.elapsedMs < healthTimeoutMs
+    ? pass(CHECKS.dbTimeout, `gave up after ${(probe.elapsedMs / 1000).toFixed(1)} s (health-check timeout ${healthTimeoutMs / 1000} s)`)
+    : fail(CHECKS.dbTimeout, `gave up after ${(probe.elapsedMs / 1000).toFixed(1)} s, not below the health-check timeout`, fix);
+}
+
+export function pathRow(manifestPath: string, environment: string, environmentPath: string): CheckRow {
+  return manifestPath === environmentPath
+    ? pass(CHECKS.path, `${environment} checks ${environmentPath}`)
+    : fail(CHECKS.path, `the app serves ${manifestPath}; ${environment} checks ${environmentPath}`, `set healthCheck.path of ${environment} in cdk.json to ${manifestPath}`);
+}
+
+export function bootRow(boot: { ok: true } | { ok: false; step: string; detail: string; log: string }): CheckRow {
+  if (boot.ok) return pass(CHECKS.boot, 'every step passed; the app started behind nginx');
+  const fix =
+    boot.step === 'required configuration'
+      ? 'give the missing variables in --env-file (on AWS: SSM /greenlight/<app>/<env>/config/)'
+      : `see the full log: ${boot.log}`;
+  return fail(CHECKS.boot, `failed in step ${boot.step}: ${boot.detail}`, fix);
+}
+
+/** Rows that need a running app, skipped because it did not boot. */
+export function notBooted(...checks: string[]): CheckRow[] {
+  return checks.map((c) => skip(c, 'the app did not boot'));
+}
+
+export function passed(rows: readonly CheckRow[]): boolean {
+  return rows.every((r) => r.status !== 'fail') && rows.some((r) => r.status === 'pass');
+}
+
+/** The table: one line per check, the fix under each failure. */
+export function renderTable(rows: readonly CheckRow[]): string {
+  const width = Math.max(...rows.map((r) => r.check.length));
+  const lines = rows.flatMap((r) => [
+    `${r.status.toUpperCase().padEnd(4)}  ${r.check.padEnd(width)}  ${r.detail}`,
+    ...(r.fix ? [`${' '.repeat(6 + width)}  fix: ${r.fix}`] : []),
+  ]);
+  const failed = rows.filter((r) => r.status === 'fail').length;
+  return `${lines.join('\n')}\n\n${failed === 0 ? 'every check passed' : `${failed} of ${rows.length} checks failed`}\n`;
+}
