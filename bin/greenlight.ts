@@ -10,6 +10,7 @@ import { deployCommand, type DeployCommandOptions } from '../lib/cli/deploy';
 import { releaseAmiCommand, type ReleaseAmiCommandOptions } from '../lib/cli/release-ami';
 import { rollbackCommand, type RollbackCommandOptions } from '../lib/cli/rollback';
 import { rehearseCommand, type RehearseCommandOptions } from '../lib/rehearsal/command';
+import { doctorCommand, type DoctorCommandOptions } from '../lib/doctor/command';
 
 /** Where the CLI writes; tests hand in their own to run it in-process. */
 export interface CliOutput {
@@ -66,6 +67,17 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--json', 'print the report as JSON')
     .action(async (opts: RehearseCommandOptions) => {
       exitCode = await rehearseCommand(opts);
+    });
+
+  program
+    .command('doctor')
+    .description("boot a Django app once on loopback behind the AMI's nginx site and check the health contract as a load balancer would")
+    .option('--app <dir>', 'the Django project, with [tool.greenlight] in its pyproject.toml')
+    .option('--env <name>', 'environment in cdk.json whose health check to hold the app to', 'staging')
+    .option('--env-file <file>', "the app's configuration (NAME=VALUE lines), as SSM holds it for the environment")
+    .option('--json', 'print the checks as JSON')
+    .action(async (opts: DoctorCommandOptions) => {
+      exitCode = await doctorCommand(opts);
     });
 
   program

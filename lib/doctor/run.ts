@@ -1,0 +1,297 @@
+// `greenlight doctor`: boots the app once on loopback the way an instance boots (the release image,
+// userdata/bootstrap.sh, the baked unit and nginx site with the TLS redirect on), then looks at it as a
+// load balancer would, and probes the rest of the health contract with the app's own code.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadManifest, type AppManifest } from '../app/manifest';
+import type { EnvironmentSettings } from '../config/schema';
+import { configParameters, startFakeImds, startStubSsm } from '../rehearsal/fake-aws';
+import { firstCause } from '../rehearsal/first-boot';
+import { appUserIds, bakeImage } from '../rehearsal/image';
+import { Instance } from '../rehearsal/instance';
+import { ephemeralPort } from '../rehearsal/net';
+import { ProcessSupervisor } from '../rehearsal/processes';
+import { SystemctlServer } from '../rehearsal/systemctl';
+import {
+  bootRow,
+  CHECKS,
+  dbTimeoutRow,
+  healthRows,
+  migrationsRow,
+  modelsRow,
+  notBooted,
+  pathRow,
+  requiredConfigRow,
+  type CheckRow,
+  type HealthAnswer,
+  type WithoutVariable,
+} from './checks';
+
+export interface DoctorOptions {
+  /** The cdk.json app name, as on the instance. */
+  readonly app: string;
+  readonly appDir: string;
+  readonly environment: string;
+  readonly settings: EnvironmentSettings;
+  /** The app's configuration, over the defaults (SECRET_KEY, a SQLite DATABASE_URL, ALLOWED_HOSTS). */
+  readonly config?: Readonly<Record<string, string>>;
+  /** packer/files and userdata/ come from here. */
+  readonly repoRoot: string;
+  /** This run's files and logs (created). */
+  readonly workDir: string;
+  /** The instance's loopback address. @default 127.0.3.1 */
+  readonly address?: string;
+  readonly log?: (line: string) => void;
+}
+
+const PATH = '/usr/bin:/bin';
+
+interface Finished {
+  readonly code: number | null;
+  readonly output: string;
+  /** Killed at the deadline. */
+  readonly killed: boolean;
+}
+
+/** Runs the release's python as the app user in the app directory, with `env`; never throws. */
+function python(cwd: string, args: readonly string[], env: Record<string, string>, timeoutMs: number, onLine?: (line: string) => void): Promise<Finished> {
+  return new Promise((resolve) => {
+    const child = spawn(path.join(cwd, '..', 'venv', 'bin', 'python'), [...args], { cwd, env, ...appUserIds(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let killed = false;
+    const collect = (d: Buffer) => {
+      output += d;
+      if (onLine) for (const line of String(d).split('\n').filter(Boolean)) onLine(line);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: -1, output: err.message, killed });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, killed });
+    });
+  });
+}
+
+/** One GET, as a load balancer's health check: Host is the instance IP, no X-Forwarded-Proto. */
+function healthCheck(address: string, port: number, urlPath: string, timeoutMs: number): Promise<HealthAnswer> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const req = http.get({ host: address, port, path: urlPath, headers: { host: address }, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), ms: Date.now() - started }),
+      );
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? err.message, ms: Date.now() - started }));
+  });
+}
+
+/** A TCP server that accepts connections and never answers: a database that hangs. */
+async function unansweringDatabase(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const IMPORT_WSGI = 'import importlib, os, sys; sys.path.insert(0, os.getcwd()); importlib.import_module(sys.argv[1])';
+const CONNECT = [
+  'import os, sys, time',
+  'sys.path.insert(0, os.getcwd())',
+  'import django',
+  'django.setup()',
+  'from django.db import connection',
+  'print("vendor", connection.vendor, flush=True)',
+  'started = time.monotonic()',
+  'try:',
+  '    connection.ensure_connection()',
+  'except Exception as error:',
+  '    print("gave-up %.3f %s" % (time.monotonic() - started, type(error).__name__), flush=True)',
+  'else:',
+  '    print("connected", flush=True)',
+].join('\n');
+
+class Doctor {
+  private readonly supervisor = new ProcessSupervisor();
+  private readonly cleanups: Array<() => Promise<void>> = [];
+  private readonly manifest: AppManifest;
+  private readonly address: string;
+  private readonly healthTimeoutMs: number;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly o: DoctorOptions) {
+    this.manifest = loadManifest(o.appDir);
+    this.address = o.address ?? '127.0.3.1';
+    this.healthTimeoutMs = o.settings.healthCheck.timeout * 1000;
+    this.log = o.log ?? (() => undefined);
+  }
+
+  async run(): Promise<CheckRow[]> {
+    this.supervisor.installExitHandlers(async () => this.stop());
+    try {
+      return await this.checks();
+    } finally {
+      await this.stop();
+      this.supervisor.uninstallExitHandlers();
+    }
+  }
+
+  private async stop(): Promise<void> {
+    await this.supervisor.stopAll();
+    for (const cleanup of this.cleanups.splice(0)) await cleanup().catch(() => undefined);
+  }
+
+  private async checks(): Promise<CheckRow[]> {
+    const { o, manifest } = this;
+    fs.mkdirSync(o.workDir, { recursive: true });
+    fs.chmodSync(o.workDir, 0o755);
+    this.log(`baking ${o.appDir} as a release image`);
+    const image = bakeImage({ dir: path.join(o.workDir, 'image'), app: o.app, release: 'doctor', appSource: o.appDir, packerFiles: path.join(o.repoRoot, 'packer', 'files') });
+    const dbDir = path.join(o.workDir, 'db');
+    fs.mkdirSync(dbDir);
+    fs.chownSync(dbDir, appUserIds().uid, appUserIds().gid);
+    const config: Record<string, string> = {
+      SECRET_KEY: randomBytes(32).toString('base64url'),
+      DATABASE_URL: `sqlite://${dbDir}/app.sqlite3`,
+      ALLOWED_HOSTS: 'localhost',
+      ...o.config,
+    };
+
+    const root = path.join(o.workDir, 'instance');
+    // The release directory the instance runs, ready before its first boot.
+    const appDir = path.join(image.root, 'opt', o.app, 'current', 'app');
+    // The app's own code, as the unit runs it: its settings, the instance IP file, the configuration.
+    const appEnv = (overrides: Record<string, string> = {}, without?: string) => {
+      const env: Record<string, string> = {
+        PATH,
+        LANG: 'C.UTF-8',
+        HOME: o.workDir,
+        DJANGO_SETTINGS_MODULE: manifest.settings,
+        GREENLIGHT_IPV4_FILE: path.join(root, 'etc', 'aws', 'ipv4'),
+        ...config,
+        ...overrides,
+      };
+      if (without) delete env[without];
+      return env;
+    };
+
+    const [boot, requiredConfig, dbTimeout] = await Promise.all([
+      this.boot(image, root, config),
+      this.withoutEachRequired(appDir, appEnv),
+      this.dbTimeout(appDir, appEnv),
+    ]);
+    const rows: CheckRow[] = [pathRow(manifest.healthPath, o.environment, o.settings.healthCheck.path), bootRow(boot.result), requiredConfig];
+    if (boot.result.ok) {
+      rows.push(...healthRows(await this.healthAnswer(boot.port), { healthPath: manifest.healthPath, address: this.address, timeoutMs: this.healthTimeoutMs }));
+      const manage = (...args: string[]) => python(appDir, ['manage.py', ...args], appEnv(), 120_000);
+      const [unapplied, models] = await Promise.all([manage('migrate', '--check', '--no-input'), manage('makemigrations', '--check', '--dry-run', '--no-input')]);
+      rows.push(migrationsRow(unapplied, manifest.migrate), modelsRow(models));
+    } else {
+      rows.push(...notBooted(CHECKS.host, CHECKS.slash, CHECKS.https, CHECKS.health, CHECKS.migrations, CHECKS.models));
+    }
+    rows.push(dbTimeout);
+    return rows;
+  }
+
+  /** First boot with the TLS redirect on: the health path must still not be redirected. */
+  private async boot(image: ReturnType<typeof bakeImage>, root: string, config: Record<string, string>) {
+    const { o } = this;
+    const ssm = await startStubSsm(configParameters(o.app, o.environment, config));
+    const imds = await startFakeImds({ localIpv4: this.address, instanceId: 'i-0000000000d0c7012' });
+    const systemctl = await SystemctlServer.start();
+    this.cleanups.push(ssm.close, imds.close, () => systemctl.close());
+    const port = await ephemeralPort(this.address);
+    const instance = new Instance(
+      { name: 'doctor', address: this.address, port, image, root, environment: o.environment, region: o.settings.region, imdsUrl: imds.url, ssmUrl: ssm.url, systemctl, tls: true },
+      this.supervisor,
+    );
+    this.log(`first boot on ${this.address}:${port}: ${path.join(root, 'var', 'log', 'bootstrap.log')}`);
+    return { result: await instance.start(), port };
+  }
+
+  /**
+   * The answer to a check after the first: a load balancer judges repeated checks, so a cold first
+   * request (imports, connections) does not decide. Up to three tries while nothing answers at all.
+   */
+  private async healthAnswer(port: number): Promise<HealthAnswer> {
+    const check = () => healthCheck(this.address, port, this.manifest.healthPath, this.healthTimeoutMs);
+    let answer = await check();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const next = await check();
+      if (typeof next.status === 'number' || typeof answer.status !== 'number') answer = next;
+      if (typeof answer.status === 'number') return answer;
+    }
+    return answer;
+  }
+
+  /** The WSGI module imports with the whole configuration, and refuses without each required name. */
+  private async withoutEachRequired(appDir: string, appEnv: (o?: Record<string, string>, without?: string) => Record<string, string>): Promise<CheckRow> {
+    const module = this.manifest.wsgi.split(':')[0];
+    const importWsgi = (env: Record<string, string>) => python(appDir, ['-c', IMPORT_WSGI, module], env, 120_000);
+    const baseline = await importWsgi(appEnv());
+    if (baseline.code !== 0) {
+      const cause = firstCause(baseline.output.split('\n')) ?? `exit ${baseline.code}`;
+      return { check: CHECKS.requiredConfig, status: 'fail', detail: `${module} does not import even with the whole configuration: ${cause}`, fix: 'make the WSGI module import with the configuration given (see the cause)' };
+    }
+    const results: WithoutVariable[] = [];
+    for (const name of this.manifest.requiredEnv) {
+      const run = await importWsgi(appEnv({}, name));
+      results.push({ name, refused: run.code !== 0 && !run.killed, ...(run.code !== 0 ? { cause: firstCause(run.output.split('\n')) } : {}) });
+    }
+    return requiredConfigRow(results);
+  }
+
+  /** Connects to a database that never answers, through the app's own settings and DATABASE_URL. */
+  private async dbTimeout(appDir: string, appEnv: (o?: Record<string, string>) => Record<string, string>): Promise<CheckRow> {
+    const db = await unansweringDatabase();
+    this.cleanups.push(db.close);
+    const deadline = this.healthTimeoutMs + 3_000;
+    let connectStarted: number | undefined;
+    const run = await python(
+      appDir,
+      ['-c', CONNECT],
+      appEnv({ DATABASE_URL: `postgres://doctor:doctor@127.0.0.1:${db.port}/doctor` }),
+      deadline,
+      (line) => {
+        if (line.startsWith('vendor ')) connectStarted = Date.now();
+      },
+    );
+    const vendor = /^vendor (\S+)/m.exec(run.output)?.[1];
+    const gaveUp = /^gave-up ([\d.]+)/m.exec(run.output);
+    if (!vendor) {
+      const cause = firstCause(run.output.split('\n')) ?? `exit ${run.code}`;
+      return { check: CHECKS.dbTimeout, status: 'fail', detail: `the app's settings did not load with a PostgreSQL DATABASE_URL: ${cause}`, fix: 'take the database from DATABASE_URL' };
+    }
+    const elapsedMs = gaveUp ? Math.round(Number(gaveUp[1]) * 1000) : Date.now() - (connectStarted ?? Date.now());
+    return dbTimeoutRow({ vendor, elapsedMs, hung: !gaveUp && !/^connected/m.test(run.output) }, this.healthTimeoutMs);
+  }
+}
+
+/** Boots the app once and returns the contract's rows; every process it started is stopped. */
+export function doctor(options: DoctorOptions): Promise<CheckRow[]> {
+  return new Doctor(options).run();
+}
