@@ -38,6 +38,7 @@ function run(command: string, args: readonly string[], what: string, options: { 
 /** Bakes one release; a bad manifest is a UserError naming the field. */
 export function bakeImage(props: BakeProps): ReleaseImage {
   const manifest = loadManifest(props.appSource);
+  appUserIds();
   const { root, app, release } = { root: props.dir, ...props };
   const base = path.join(root, 'opt', app);
   const releaseDir = path.join(base, 'releases', release);
@@ -78,9 +79,12 @@ export function bakeImage(props: BakeProps): ReleaseImage {
 const uidOf = (user: string) => Number(run('id', ['-u', user], `id -u ${user}`).trim());
 const gidOf = (user: string) => Number(run('id', ['-g', user], `id -g ${user}`).trim());
 
-/** The app user's uid and gid. */
+let ids: { uid: number; gid: number } | undefined;
+
+/** The app user's uid and gid, looked up once: later calls must not block the event loop. */
 export function appUserIds(): { uid: number; gid: number } {
-  return { uid: uidOf(APP_USER), gid: gidOf(APP_USER) };
+  ids ??= { uid: uidOf(APP_USER), gid: gidOf(APP_USER) };
+  return ids;
 }
 
 /**
