@@ -6,12 +6,11 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { loadManifest, type AppManifest } from '../app/manifest';
 import type { EnvironmentSettings } from '../config/schema';
 import { configParameters, startFakeImds, startStubSsm } from '../rehearsal/fake-aws';
 import { firstCause } from '../rehearsal/first-boot';
-import { appUserIds, bakeImage } from '../rehearsal/image';
+import { appUserIds, bakeImage, localAppConfig } from '../rehearsal/image';
 import { Instance } from '../rehearsal/instance';
 import { ephemeralPort } from '../rehearsal/net';
 import { ProcessSupervisor } from '../rehearsal/processes';
@@ -171,15 +170,7 @@ class Doctor {
     fs.chmodSync(o.workDir, 0o755);
     this.log(`baking ${o.appDir} as a release image`);
     const image = bakeImage({ dir: path.join(o.workDir, 'image'), app: o.app, release: 'doctor', appSource: o.appDir, packerFiles: path.join(o.repoRoot, 'packer', 'files') });
-    const dbDir = path.join(o.workDir, 'db');
-    fs.mkdirSync(dbDir);
-    fs.chownSync(dbDir, appUserIds().uid, appUserIds().gid);
-    const config: Record<string, string> = {
-      SECRET_KEY: randomBytes(32).toString('base64url'),
-      DATABASE_URL: `sqlite://${dbDir}/app.sqlite3`,
-      ALLOWED_HOSTS: 'localhost',
-      ...o.config,
-    };
+    const config = localAppConfig(path.join(o.workDir, 'db'), o.config);
 
     const root = path.join(o.workDir, 'instance');
     // The release directory the instance runs, ready before its first boot.

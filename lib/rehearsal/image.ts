@@ -3,6 +3,7 @@
 // unit and nginx site rendered from the app's manifest by the same helper the bake runs. An instance
 // launched from it gets its own copy of the image's etc/ and usr/, and shares the release directory.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadManifest, type AppManifest } from '../app/manifest';
@@ -100,6 +101,16 @@ export function launchRoot(image: ReleaseImage, root: string): void {
   for (const dir of ['etc/aws', 'run/greenlight', 'var/log/nginx', 'var/lib/nginx']) fs.mkdirSync(path.join(root, dir), { recursive: true });
   const { uid, gid } = appUserIds();
   fs.chownSync(path.join(root, 'run', 'greenlight'), uid, gid);
+}
+
+/**
+ * The app's configuration off AWS: a fresh SECRET_KEY, a SQLite database in `dbDir` (made writable
+ * for the app user), ALLOWED_HOSTS=localhost, and over them what the user gave (`--env-file`).
+ */
+export function localAppConfig(dbDir: string, given: Readonly<Record<string, string>> = {}): Record<string, string> {
+  fs.mkdirSync(dbDir, { recursive: true });
+  fs.chownSync(dbDir, appUserIds().uid, appUserIds().gid);
+  return { SECRET_KEY: randomBytes(32).toString('base64url'), DATABASE_URL: `sqlite://${dbDir}/app.sqlite3`, ALLOWED_HOSTS: 'localhost', ...given };
 }
 
 /** Points an instance at another release in place (the naive deploy bench:cutover measures). */

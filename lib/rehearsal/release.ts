@@ -3,7 +3,6 @@
 // through the preview route; the listener moves to green; a bake window watches green's backend; only
 // after a clean bake does blue drain and stop. A failed gate or smoke check deregisters and stops green
 // before any user reaches it; a failed bake switches the listener back to blue, which still runs.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BakePolicy } from '../bake/evaluate';
@@ -25,7 +24,7 @@ import type { BackendCounters, InstanceProcessState, ServerStatus } from './hapr
 import { loadManifest, type AppManifest } from '../app/manifest';
 import { UserError } from '../errors';
 import { configParameters, startFakeImdsFleet, startStubSsm } from './fake-aws';
-import { appUserIds } from './image';
+import { localAppConfig } from './image';
 import { bakeImage, Instance, type BootResult, type ReleaseImage } from './instance';
 import { LoadGenerator, type LoadResult } from './load';
 import { ephemeralPort, instancePort, probe } from './net';
@@ -292,15 +291,7 @@ class Release {
     // One address more when green scales out during the gate.
     const addresses = Array.from({ length: 2 * this.n + (o.scenario.greenScalesOutMidGate ? 1 : 0) }, (_, i) => `127.0.1.${i + 1}`);
     const port = o.port ?? (await instancePort(addresses));
-    const dbDir = this.dir('db');
-    fs.chownSync(dbDir, appUserIds().uid, appUserIds().gid);
-    const config: Record<string, string> = {
-      SECRET_KEY: randomBytes(32).toString('base64url'),
-      DATABASE_URL: `sqlite://${dbDir}/app.sqlite3`,
-      ALLOWED_HOSTS: 'localhost',
-      ...o.config,
-      WEB_CONCURRENCY: String(o.workers ?? 2),
-    };
+    const config = { ...localAppConfig(this.dir('db'), o.config), WEB_CONCURRENCY: String(o.workers ?? 2) };
     this.hostHeader = loadHostHeader(config);
     this.systemctl = await SystemctlServer.start();
     this.imds = await startFakeImdsFleet();

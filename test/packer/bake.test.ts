@@ -76,7 +76,9 @@ describe('a local bake into Debian 12', () => {
     expect(inChroot(['systemctl', 'is-enabled', 'greenlight-app.service']).stdout.trim()).toBe('disabled');
   });
 
-  it('installed the nginx site as the only site, and nginx -t passes inside the chroot', () => {
+  it('installed the nginx site as the only site, rendered from the manifest, and nginx -t passes inside the chroot', () => {
+    const site = readFileSync(join(ROOTFS, 'etc/nginx/sites-available/greenlight'), 'utf8');
+    expect(site.match(/^\s*location = \S+ \{/gm)?.map((l) => l.trim())).toEqual(['location = /health/ {', 'location = /healthz/ {']);
     expect(readdirSync(join(ROOTFS, 'etc/nginx/sites-enabled'))).toEqual(['greenlight']);
     expect(readlinkSync(join(ROOTFS, 'etc/nginx/sites-enabled/greenlight'))).toBe('/etc/nginx/sites-available/greenlight');
     expect(readlinkSync(join(ROOTFS, 'etc/greenlight/nginx/tls.conf'))).toBe('tls-on.conf');
@@ -85,9 +87,14 @@ describe('a local bake into Debian 12', () => {
     expect(test.code).toBe(0);
   });
 
-  it('installed the first-boot helper and gunicorn settings', () => {
-    expect(lstatSync(join(ROOTFS, 'usr/local/bin/greenlight-config')).mode & 0o111).toBeTruthy();
+  it('installed the first-boot helpers and gunicorn settings', () => {
+    for (const helper of ['greenlight-config', 'greenlight-app', 'greenlight-migrate']) {
+      expect(lstatSync(join(ROOTFS, 'usr/local/bin', helper)).mode & 0o111).toBeTruthy();
+    }
     expect(inChroot(['/usr/local/bin/greenlight-config', '--help']).code).toBe(0);
+    // Debian 12's python3 reads the manifest with its own tomllib.
+    const manifest = inChroot(['/usr/local/bin/greenlight-app', 'get', `/opt/${APP}/current/app`, 'health-path']);
+    expect(manifest.output).toBe('/health/\n');
     const settings = inChroot(['/usr/bin/python3', '-c', 'exec(open("/etc/greenlight/gunicorn.conf.py").read()); print(bind, graceful_timeout, accesslog, errorlog)']);
     expect(settings.stdout.trim()).toBe('unix:/run/greenlight/gunicorn.sock 25 - -');
   });

@@ -2,6 +2,7 @@
 // example) is rehearsed from its version 1 to its version 2 through bootstrap.sh, and doctor finds
 // each trap of the health contract on builds made to have it, and passes the one that meets it.
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,8 +58,14 @@ describe('rehearse --app v1 --app-green v2 on another Django project', () => {
       config: CONFIG,
       onFinished: async (live) => {
         home = await probe(live.frontend.address, live.frontend.port, '/', live.hostHeader);
-        const res = await fetch(`http://${live.frontend.address}:${live.frontend.port}/`, { headers: { host: live.hostHeader } });
-        body = await res.text();
+        body = await new Promise<string>((resolve, reject) => {
+          const req = http.get({ host: live.frontend.address, port: live.frontend.port, path: '/', headers: { host: live.hostHeader }, agent: false }, (res) => {
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () => resolve(text));
+          });
+          req.on('error', reject);
+        });
       },
     });
     expect(report.mismatch).toBeUndefined();
@@ -99,17 +106,17 @@ describe('doctor on the same project', () => {
       check({ version: 2, healthPathWithoutSlash: true }, '/ops/ready'),
       check({ version: 2, sslRedirect: true }),
     ]);
-    expect(failing(good)).toEqual([]);
+    expect(failing(good), JSON.stringify(good, null, 1)).toEqual([]);
     expect(good.filter((r) => r.status === 'skip')).toEqual([]);
 
-    expect(failing(noSlash)).toEqual([CHECKS.health, CHECKS.slash].sort());
+    expect(failing(noSlash), JSON.stringify(noSlash, null, 1)).toEqual([CHECKS.health, CHECKS.slash].sort());
     expect(noSlash.find((r) => r.check === CHECKS.slash)?.fix).toContain('end health-path with its slash (/ops/ready/)');
 
-    expect(failing(https)).toEqual([CHECKS.health, CHECKS.https].sort());
+    expect(failing(https), JSON.stringify(https, null, 1)).toEqual([CHECKS.health, CHECKS.https].sort());
     expect(https.find((r) => r.check === CHECKS.https)?.detail).toContain(`to https://127.0.3.3${SHOPFRONT_HEALTH_PATH}`);
 
     const broken = await check({ version: 1, ignoresInstanceIp: true, startsWithoutConfig: true, noConnectTimeout: true, migrateDoesNothing: true, modelWithoutMigration: true });
-    expect(failing(broken)).toEqual([CHECKS.host, CHECKS.health, CHECKS.requiredConfig, CHECKS.migrations, CHECKS.models, CHECKS.dbTimeout].sort());
+    expect(failing(broken), JSON.stringify(broken, null, 1)).toEqual([CHECKS.host, CHECKS.health, CHECKS.requiredConfig, CHECKS.migrations, CHECKS.models, CHECKS.dbTimeout].sort());
     const row = (name: string) => broken.find((r) => r.check === name) as CheckRow;
     expect(row(CHECKS.host).fix).toContain('ALLOWED_HOSTS');
     expect(row(CHECKS.requiredConfig).detail).toBe('the app starts without SHOP_SECRET');

@@ -116,7 +116,7 @@ export function writeShopfront(dir: string, o: ShopfrontOptions): string {
     'class Migration(migrations.Migration):',
     '    initial = True',
     '    dependencies = []',
-    '    operations = [migrations.CreateModel(name="Product", fields=[("id", models.AutoField(primary_key=True, serialize=False)), ("name", models.CharField(max_length=80))])]',
+    '    operations = [migrations.CreateModel(name="Product", fields=[("id", models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")), ("name", models.CharField(max_length=80))])]',
   ]));
   const fields = ['    name = models.CharField(max_length=80)'];
   if (o.version === 2) {
