@@ -57,27 +57,39 @@ interface Finished {
 }
 
 /** Runs the release's python as the app user in the app directory, with `env`; never throws. */
-function python(cwd: string, args: readonly string[], env: Record<string, string>, timeoutMs: number, onLine?: (line: string) => void): Promise<Finished> {
+function python(
+  cwd: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+  onLine?: (line: string, killAfter: (ms: number) => void) => void,
+): Promise<Finished> {
   return new Promise((resolve) => {
     const child = spawn(path.join(cwd, '..', 'venv', 'bin', 'python'), [...args], { cwd, env, ...appUserIds(), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let killed = false;
+    const timers: NodeJS.Timeout[] = [];
+    const killAfter = (ms: number) => {
+      timers.push(
+        setTimeout(() => {
+          killed = true;
+          child.kill('SIGKILL');
+        }, ms),
+      );
+    };
     const collect = (d: Buffer) => {
       output += d;
-      if (onLine) for (const line of String(d).split('\n').filter(Boolean)) onLine(line);
+      if (onLine) for (const line of String(d).split('\n').filter(Boolean)) onLine(line, killAfter);
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
+    killAfter(timeoutMs);
     child.on('error', (err) => {
-      clearTimeout(timer);
+      timers.forEach(clearTimeout);
       resolve({ code: -1, output: err.message, killed });
     });
     child.on('close', (code) => {
-      clearTimeout(timer);
+      timers.forEach(clearTimeout);
       resolve({ code, output, killed });
     });
   });
@@ -260,15 +272,17 @@ class Doctor {
   private async dbTimeout(appDir: string, appEnv: (o?: Record<string, string>) => Record<string, string>): Promise<CheckRow> {
     const db = await unansweringDatabase();
     this.cleanups.push(db.close);
-    const deadline = this.healthTimeoutMs + 3_000;
     let connectStarted: number | undefined;
+    // Settings load at their own pace (a busy machine); the connect alone gets the deadline.
     const run = await python(
       appDir,
       ['-c', CONNECT],
       appEnv({ DATABASE_URL: `postgres://doctor:doctor@127.0.0.1:${db.port}/doctor` }),
-      deadline,
-      (line) => {
-        if (line.startsWith('vendor ')) connectStarted = Date.now();
+      120_000,
+      (line, killAfter) => {
+        if (!line.startsWith('vendor ')) return;
+        connectStarted = Date.now();
+        killAfter(this.healthTimeoutMs + 3_000);
       },
     );
     const vendor = /^vendor (\S+)/m.exec(run.output)?.[1];
