@@ -143,12 +143,12 @@ export function pathRow(manifestPath: string, environment: string, environmentPa
     : fail(CHECKS.path, `the app serves ${manifestPath}; ${environment} checks ${environmentPath}`, `set healthCheck.path of ${environment} in cdk.json to ${manifestPath}`);
 }
 
-export function bootRow(boot: { ok: true } | { ok: false; step: string; detail: string; log: string }): CheckRow {
+export function bootRow(boot: { readonly ok: true } | { readonly ok: false; readonly step: string; readonly detail: string; readonly log?: string }): CheckRow {
   if (boot.ok) return pass(CHECKS.boot, 'every step passed; the app started behind nginx');
   const fix =
     boot.step === 'required configuration'
       ? 'give the missing variables in --env-file (on AWS: SSM /greenlight/<app>/<env>/config/)'
-      : `see the full log: ${boot.log}`;
+      : `see the full log: ${boot.log ?? 'none was written'}`;
   return fail(CHECKS.boot, `failed in step ${boot.step}: ${boot.detail}`, fix);
 }
 
