@@ -107,7 +107,7 @@ function compactEnvironment(patch: Record<string, unknown> = {}) {
   const environment = {
     ...minimalEnvironment(),
     healthCheck: { path: '/health/', interval: 5, timeout: 4, healthyThreshold: 2, unhealthyThreshold: 10, matcher: '200' },
-    gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 150, maxReplacedInstances: 2 },
+    gate: { consecutiveHealthyPolls: 3, pollInterval: 5, timeout: 60, maxReplacedInstances: 2 },
     ...patch,
   };
   return loadSettings({ app: 'greenlight-demo', environments: { rehearsal: environment } }).environments.rehearsal;
