@@ -26,6 +26,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/rehearsal/e2e.test.ts',
   'test/rehearsal/lifetime.test.ts',
   'test/rehearsal/scale-out.test.ts',
+  'test/rehearsal/byo-app.test.ts',
   // Packer and the bake into a root filesystem
   'test/packer/template.test.ts',
   'test/packer/bake.test.ts',

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { loadSettings } from '../config/load';
 import type { EnvironmentSettings, GreenlightSettings } from '../config/schema';
 import { UserError } from '../errors';
-import { loadManifest } from '../app/manifest';
+import { loadManifest } from '../manifest/load';
 import { readEnvFile } from './env-file';
 import { ensurePrerequisites } from './prerequisites';
 import { rehearse } from './release';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadManifest, type AppManifest } from '../app/manifest';
+import { loadManifest, type AppManifest } from '../manifest/load';
 
 /** The app user of rehearsal instances: unprivileged, as the AMI's app user. */
 export const APP_USER = 'nobody';

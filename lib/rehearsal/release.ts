@@ -21,7 +21,7 @@ import {
   type CheckSettings,
 } from './haproxy-config';
 import type { BackendCounters, InstanceProcessState, ServerStatus } from './haproxy-state';
-import { loadManifest, type AppManifest } from '../app/manifest';
+import { loadManifest, type AppManifest } from '../manifest/load';
 import { UserError } from '../errors';
 import { configParameters, startFakeImdsFleet, startStubSsm } from './fake-aws';
 import { localAppConfig } from './image';

@@ -1,5 +1,5 @@
 // The application manifest: the [tool.greenlight] table of the app's pyproject.toml. The same rules
-// as packer/files/greenlight-app, which the bake and first boot use; test/app/manifest.test.ts holds
+// as packer/files/greenlight-app, which the bake and first boot use; test/manifest/load.test.ts holds
 // both to the same messages.
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,11 +1,11 @@
-// The manifest has two readers: lib/app/manifest.ts (rehearsal, doctor) and packer/files/greenlight-app
+// The manifest has two readers: lib/manifest/load.ts (rehearsal, doctor) and packer/files/greenlight-app
 // (bake, first boot). Both must accept the same files and reject the same mistakes with the same line.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadManifest } from '../../lib/app/manifest';
+import { loadManifest } from '../../lib/manifest/load';
 import { REPO_ROOT } from '../helpers/settings';
 
 const HELPER = path.join(REPO_ROOT, 'packer', 'files', 'greenlight-app');
