@@ -44,6 +44,11 @@ export const LIMITS = {
   maxErrorRate: [0, 100],
   maxErrors: [0, 1_000_000],
   bakeAlarms: [0, 10],
+  // Target tracking: a CPU target is a percentage; requests per target per minute is greenlight's
+  // own bound (AWS takes any positive number). An Auto Scaling group holds at most 125 scheduled actions.
+  cpuUtilization: [1, 100],
+  requestsPerTarget: [1, 1_000_000],
+  scheduledActions: [1, 125],
 } as const;
 
 /** The preview route's header; its value is the release id. */
@@ -192,6 +197,73 @@ const bake = z.strictObject({
   ).default([]),
 });
 
+/** A five-field Unix cron expression, as Auto Scaling's Recurrence takes it. */
+const cron = text(
+  'a cron expression',
+  /^\s*[0-9A-Za-z*/,?#-]+(\s+[0-9A-Za-z*/,?#-]+){4}\s*$/,
+  'five fields "minute hour day-of-month month day-of-week", such as "0 7 * * MON-FRI"',
+);
+
+/** An IANA time zone name, as this Node.js knows them. */
+const timeZone = z.unknown().transform((value, ctx) => {
+  const known = typeof value === 'string' && value !== '' && (() => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  if (!known) {
+    ctx.addIssue({ code: 'custom', message: `${describe(value)} is not a time zone; expected an IANA name such as "Europe/London" or "UTC"` });
+    return z.NEVER;
+  }
+  return value as string;
+});
+
+const scheduledAction = z
+  .strictObject({
+    name: text('a scheduled action name', /^[A-Za-z][A-Za-z0-9-]{0,63}$/, '1–64 letters, digits or hyphens, starting with a letter'),
+    cron,
+    timeZone: timeZone.optional(),
+    min: count(LIMITS.capacity).optional(),
+    desired: count(LIMITS.capacity).optional(),
+    max: count(LIMITS.capacity).optional(),
+  })
+  .superRefine((a, ctx) => {
+    if (a.min === undefined && a.desired === undefined && a.max === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['min'], message: 'a scheduled action must set at least one of min, desired or max' });
+    }
+    if (a.min !== undefined && a.desired !== undefined && a.min > a.desired) {
+      ctx.addIssue({ code: 'custom', path: ['desired'], message: `${a.desired} must be at least min ${a.min}` });
+    }
+    if (a.desired !== undefined && a.max !== undefined && a.desired > a.max) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `${a.max} must be at least desired ${a.desired}` });
+    }
+    if (a.min !== undefined && a.max !== undefined && a.min > a.max) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `${a.max} must be at least min ${a.min}` });
+    }
+  });
+
+// Target tracking on the group's average CPU and on the release's own target group's request
+// count per target, and scheduled actions; each optional, at least one set.
+const scaling = z
+  .strictObject({
+    cpuUtilization: percent(LIMITS.cpuUtilization).optional(),
+    requestsPerTargetPerMinute: count(LIMITS.requestsPerTarget).optional(),
+    scheduled: list(scheduledAction, LIMITS.scheduledActions, 'scheduled actions').optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.cpuUtilization === undefined && s.requestsPerTargetPerMinute === undefined && s.scheduled === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'sets nothing; set cpuUtilization, requestsPerTargetPerMinute or scheduled' });
+    }
+    const names = new Set<string>();
+    s.scheduled?.forEach((a, i) => {
+      if (names.has(a.name)) ctx.addIssue({ code: 'custom', path: ['scheduled', i, 'name'], message: `${describe(a.name)} is used twice; names must be unique` });
+      names.add(a.name);
+    });
+  });
+
 const capacity = z
   .strictObject({
     min: count(LIMITS.capacity).default(1),
@@ -291,6 +363,8 @@ export const environmentSchema = z
     smoke: smoke.optional(),
     /** Watches the release after the cutover; none when absent. */
     bake: bake.optional(),
+    /** Scaling policies and scheduled actions of each release's group; none when absent. */
+    scaling: scaling.optional(),
     tags: tags.default({}),
     /** Defaults to true for an environment named "production". */
     deletionProtection: z
@@ -312,6 +386,7 @@ export const environmentSchema = z
           `consecutiveHealthyPolls ${env.gate.consecutiveHealthyPolls} × pollInterval ${env.gate.pollInterval}s)`,
       });
     }
+    checkScalingRoom(env, ctx);
   });
 
 /**
@@ -379,6 +454,34 @@ function imageAndPlacementIssues(env: {
   return issues;
 }
 
+/** Policies need room between min and max; a scheduled action must stay within what it does not set. */
+function checkScalingRoom(
+  env: { readonly capacity: { readonly min: number; readonly max: number }; readonly scaling?: z.output<typeof scaling> },
+  ctx: z.RefinementCtx,
+): void {
+  const { capacity: c, scaling: s } = env;
+  if (!s) return;
+  if ((s.cpuUtilization !== undefined || s.requestsPerTargetPerMinute !== undefined) && c.min === c.max) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['scaling'],
+      message: `target tracking needs room to scale, but capacity.min and capacity.max are both ${c.min}; raise capacity.max`,
+    });
+  }
+  s.scheduled?.forEach((a, i) => {
+    const min = a.min ?? c.min;
+    const max = a.max ?? c.max;
+    const where = ['scaling', 'scheduled', i];
+    if (a.min !== undefined && a.max === undefined && a.min > c.max) {
+      ctx.addIssue({ code: 'custom', path: [...where, 'min'], message: `${a.min} is above capacity.max ${c.max}; set max in the action too` });
+    } else if (a.max !== undefined && a.min === undefined && a.max < c.min) {
+      ctx.addIssue({ code: 'custom', path: [...where, 'max'], message: `${a.max} is below capacity.min ${c.min}; set min in the action too` });
+    } else if (a.desired !== undefined && (a.desired < min || a.desired > max)) {
+      ctx.addIssue({ code: 'custom', path: [...where, 'desired'], message: `${a.desired} must lie between min ${min} and max ${max}` });
+    }
+  });
+}
+
 export const configSchema = z.strictObject({
   app: text('an app name', /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, '3–32 lowercase letters, digits or hyphens, starting with a letter').refine(
     (app) => !IMAGE_USERS.includes(app),
@@ -391,3 +494,4 @@ export const configSchema = z.strictObject({
 
 export type EnvironmentSettings = z.output<typeof environmentSchema>;
 export type GreenlightSettings = z.output<typeof configSchema>;
+export type ScalingSettings = NonNullable<EnvironmentSettings['scaling']>;

@@ -55,6 +55,23 @@ describe('loadSettings', () => {
     expect(env.bake).toEqual({ duration: 300, maxErrorRate: 1, maxErrors: 0, alarms: [] });
   });
 
+  it('leaves scaling off by default and takes it as given', () => {
+    expect(loadProduction({}).environments.production.scaling).toBeUndefined();
+    const scaling = {
+      cpuUtilization: 55.5,
+      requestsPerTargetPerMinute: 1000,
+      scheduled: [{ name: 'weekday-morning', cron: '30 6 * * MON-FRI', timeZone: 'Europe/London', min: 3, max: 8 }],
+    };
+    expect(loadProduction({ capacity: { min: 1, desired: 2, max: 8 }, scaling }).environments.production.scaling).toEqual(scaling);
+  });
+
+  it('ships production with target tracking and scheduled actions', () => {
+    const scaling = loadSettings(cdkContext()).environments.production.scaling;
+    expect(scaling?.cpuUtilization).toBeGreaterThan(0);
+    expect(scaling?.requestsPerTargetPerMinute).toBeGreaterThan(0);
+    expect(scaling?.scheduled?.length).toBeGreaterThan(0);
+  });
+
   it('fills defaults inside a partly given health check', () => {
     const env = loadProduction({ healthCheck: { interval: 30 } }).environments.production;
     expect(env.healthCheck).toEqual({ ...HEALTH_CHECK_DEFAULTS, interval: 30 });
@@ -154,6 +171,21 @@ describe('loadSettings', () => {
       { listener: { protocol: 'HTTPS', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6c9d2e-1f3a-4c5b-8d7e-9f0a1b2c3d4e' }, healthCheck: { path: '/health' } },
       expect.stringContaining('environments.production.healthCheck.path: "/health" would get nginx\'s HTTPS redirect'),
     ],
+    ['scaling that sets nothing', { scaling: {} }, 'environments.production.scaling: sets nothing; set cpuUtilization, requestsPerTargetPerMinute or scheduled'],
+    ['a CPU target of 0', { scaling: { cpuUtilization: 0 } }, 'environments.production.scaling.cpuUtilization: 0 is out of range; allowed a percentage 1–100'],
+    ['a CPU target above 100', { scaling: { cpuUtilization: 120 } }, 'environments.production.scaling.cpuUtilization: 120 is out of range; allowed a percentage 1–100'],
+    ['a fractional request target', { scaling: { requestsPerTargetPerMinute: 10.5 } }, 'environments.production.scaling.requestsPerTargetPerMinute: 10.5 is out of range; allowed a whole number 1–1000000'],
+    ['target tracking with no room', { capacity: { min: 2, desired: 2, max: 2 }, scaling: { cpuUtilization: 50 } }, 'environments.production.scaling: target tracking needs room to scale, but capacity.min and capacity.max are both 2; raise capacity.max'],
+    ['an unknown scaling key', { scaling: { cpu: 50 } }, 'environments.production.scaling.cpu: unknown setting'],
+    ['a six-field cron', { scaling: { scheduled: [{ name: 'am', cron: '0 0 7 * * MON', min: 2 }] } }, 'environments.production.scaling.scheduled[0].cron: "0 0 7 * * MON" is not a cron expression; expected five fields "minute hour day-of-month month day-of-week", such as "0 7 * * MON-FRI"'],
+    ['an unknown time zone', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', timeZone: 'Mars/Olympus', min: 2 }] } }, 'environments.production.scaling.scheduled[0].timeZone: "Mars/Olympus" is not a time zone; expected an IANA name such as "Europe/London" or "UTC"'],
+    ['a scheduled action that sets no capacity', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *' }] } }, 'environments.production.scaling.scheduled[0].min: a scheduled action must set at least one of min, desired or max'],
+    ['a scheduled min above its desired', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', min: 3, desired: 2 }] } }, 'environments.production.scaling.scheduled[0].desired: 2 must be at least min 3'],
+    ['a scheduled min above capacity.max', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', min: 9 }] } }, 'environments.production.scaling.scheduled[0].min: 9 is above capacity.max 4; set max in the action too'],
+    ['a scheduled desired outside capacity', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', desired: 5 }] } }, 'environments.production.scaling.scheduled[0].desired: 5 must lie between min 1 and max 4'],
+    ['a scheduled min of 0', { scaling: { scheduled: [{ name: 'night', cron: '0 22 * * *', min: 0 }] } }, 'environments.production.scaling.scheduled[0].min: 0 is out of range; allowed a whole number 1–1000'],
+    ['two scheduled actions with one name', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', min: 2 }, { name: 'am', cron: '0 8 * * *', min: 3 }] } }, 'environments.production.scaling.scheduled[1].name: "am" is used twice; names must be unique'],
+    ['a scheduled action name with a space', { scaling: { scheduled: [{ name: 'week day', cron: '0 7 * * *', min: 2 }] } }, 'environments.production.scaling.scheduled[0].name: "week day" is not a scheduled action name; expected 1–64 letters, digits or hyphens, starting with a letter'],
     ['deletion protection as a string', { deletionProtection: 'yes' }, 'environments.production.deletionProtection: "yes" must be true or false'],
   ];
 
