@@ -107,6 +107,8 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--app-dir <dir>', 'deploy this cloud assembly from an earlier `cdk synth` (e.g. cdk.out) instead of synthesizing')
     .option('--ami <id>', 'deploy this AMI instead of the one published for the release')
     .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
+    .option('--summary <file>', 'append a Markdown summary (verdict, diagnosis, phase timings) to this file, e.g. $GITHUB_STEP_SUMMARY')
+    .option('--annotate', 'print a GitHub Actions error annotation when the deploy fails')
     .action(async (opts: DeployCommandOptions) => {
       exitCode = await deployCommand(opts);
     });

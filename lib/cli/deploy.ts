@@ -1,7 +1,7 @@
 // `greenlight deploy` (`npm run deploy -- --env <env> --release <id>`): runs `cdk deploy` for one
 // environment's stack, prints the gate's progress while it runs, and ends with the gate's verdict.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { type AwsClients, createClients, readParameter } from '../health-gate/aws';
@@ -10,6 +10,7 @@ import { amiParameterName, gateProgressParameterName, liveReleaseParameterName }
 import { cdkDeployArgs, checkAssemblyRelease, type DeployPlan } from './cdk-deploy';
 import { CLOCK_SKEW_MS, deployOutcome } from './deploy-outcome';
 import { type CliEnvironment, loadEnvironment } from './environment';
+import { errorAnnotation, jobSummary } from './job-summary';
 import { amiOption, pollIntervalMs, releaseOption } from './options';
 import { watchGate } from './watch';
 
@@ -19,12 +20,18 @@ export interface DeployCommandOptions {
   readonly appDir?: string;
   readonly ami?: string;
   readonly interval?: string;
+  /** Append a Markdown summary of the outcome to this file (GitHub: $GITHUB_STEP_SUMMARY). */
+  readonly summary?: string;
+  /** Print a GitHub Actions error annotation when the deploy fails. */
+  readonly annotate?: boolean;
 }
 
 export interface PreparedDeploy {
   readonly env: CliEnvironment;
   readonly plan: DeployPlan;
   readonly intervalMs: number;
+  readonly summaryFile?: string;
+  readonly annotate?: boolean;
 }
 
 /** Checks every option before anything runs. */
@@ -37,7 +44,13 @@ export function prepareDeploy(opts: DeployCommandOptions, cdkJsonPath = 'cdk.jso
     if (ami) throw new UserError('--ami cannot be combined with --app-dir: the AMI was fixed when the assembly was synthesized');
     checkAssembly(opts.appDir, env, release);
   }
-  return { env, plan: { stackName: env.stackName, envName: env.envName, release, appDir: opts.appDir, ami }, intervalMs };
+  return {
+    env,
+    plan: { stackName: env.stackName, envName: env.envName, release, appDir: opts.appDir, ami },
+    intervalMs,
+    summaryFile: opts.summary || undefined,
+    annotate: opts.annotate ?? false,
+  };
 }
 
 function readJson(file: string): unknown {
@@ -74,6 +87,8 @@ export interface DeployRuntime {
   readonly print: (line: string) => void;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Appends to a file: the job summary. */
+  readonly appendFile?: (file: string, text: string) => void;
 }
 
 /** Deploys, following the gate while cdk runs; resolves to the exit code. */
@@ -120,6 +135,10 @@ export async function runDeploy(prepared: PreparedDeploy, rt: DeployRuntime): Pr
     amiParameterName: plan.ami ? undefined : amiParameterName(env.app, plan.release),
   });
   outcome.lines.forEach((line) => rt.print(line));
+  const report = { release: plan.release, envName: env.envName, stackName: plan.stackName, outcome, record, startedAt, finishedAt: rt.now() };
+  if (prepared.summaryFile) (rt.appendFile ?? appendFileSync)(prepared.summaryFile, jobSummary(report));
+  const annotation = prepared.annotate ? errorAnnotation(report) : undefined;
+  if (annotation) rt.print(annotation);
   return outcome.exitCode;
 }
 

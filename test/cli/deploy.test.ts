@@ -11,6 +11,7 @@ import { type DeployRuntime, prepareDeploy, runDeploy } from '../../lib/cli/depl
 import { buildApp } from '../../lib/app';
 import { UserError } from '../../lib/errors';
 import { createClients } from '../../lib/health-gate/aws';
+import { formatDuration } from '../../lib/health-gate/evaluate';
 import { progressRecord } from '../helpers/progress';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
 
@@ -176,6 +177,45 @@ describe('runDeploy', () => {
     expect(lines).toContain(`gate: FAIL: ${diagnosis}`);
     expect(lines.at(-1)).toBe(`diagnosis: ${diagnosis}`);
     expect(lines.at(-2)).toContain('the release did not pass the health gate. The stack rolled back');
+  });
+
+  it('writes the job summary with the verdict, diagnosis and phase timings, and annotates the failure', async () => {
+    const diagnosis = 'Gate timed out after 900s with 0/2 healthy. i-a: Target.ResponseCodeMismatch [301]';
+    const { runtime, lines } = harness(
+      [
+        { forMs: 60_000 },
+        { value: gate('wait', 1, '0/2 healthy'), forMs: 20_000 },
+        { value: gate('fail', 4, diagnosis), forMs: 100_000 },
+      ],
+      1,
+    );
+    const written: [string, string][] = [];
+    const withFile: DeployRuntime = { ...runtime, appendFile: (file, text) => written.push([file, text]) };
+    expect(await runDeploy(prepare({ env: 'staging', release: 'r2', summary: '/job/summary.md', annotate: true }), withFile)).toBe(1);
+    expect(written).toHaveLength(1);
+    const [file, summary] = written[0];
+    expect(file).toBe('/job/summary.md');
+    expect(summary).toContain('## ❌ r2 → staging');
+    expect(summary).toContain('- Health gate: fail');
+    expect(summary).toContain(`- diagnosis: ${diagnosis}`);
+    // The gate started 60 s in and polled 4 times, 15 s apart; the rest is until cdk exited.
+    const total = runtime.now() - T0;
+    expect(summary).toContain('| stack update until the gate started (launch, boot, first health checks) | 1m |');
+    expect(summary).toContain('| health gate (4 polls) | 1m |');
+    expect(summary).toContain(`| after the gate (cutover, cleanup of the previous release) | ${formatDuration(total - 120_000)} |`);
+    expect(summary).toContain(`| total | ${formatDuration(total)} |`);
+    expect(lines.at(-1)).toBe(
+      `::error title=r2 failed in staging::FAILED%3A r2 in staging (${APP}-staging); cdk deploy exited 1: the release did not pass the health gate. The stack rolled back; the previous release still serves.%0Adiagnosis: ${diagnosis}`.replace('FAILED%3A', 'FAILED:'),
+    );
+  });
+
+  it('writes a passing summary and no annotation when the deploy succeeds', async () => {
+    const { runtime, lines } = harness([{ value: gate('pass', 3, '2/2 healthy'), forMs: 30_000 }], 0);
+    const written: string[] = [];
+    expect(await runDeploy(prepare({ env: 'staging', release: 'r2', summary: 'out.md', annotate: true }), { ...runtime, appendFile: (_, t) => written.push(t) })).toBe(0);
+    expect(written[0]).toContain('## ✅ r2 → staging');
+    expect(written[0]).toContain('- Health gate: pass');
+    expect(lines.some((l) => l.startsWith('::error'))).toBe(false);
   });
 
   it('stops following when cdk fails before the gate starts', async () => {
