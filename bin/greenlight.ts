@@ -115,8 +115,10 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
 
   program
     .command('rollback')
-    .description('deploy the release that was live before the current one, through the health gate')
+    .description('deploy the release that was live before the current one (or --release), through the health gate')
     .option('--env <name>', 'environment in cdk.json')
+    .option('--release <id>', 'roll back to this release, which must have served in the environment before')
+    .option('--app-dir <dir>', "the cloud assembly recorded for --release (its release job's cdk.out), instead of synthesizing it from this checkout")
     .option('--print', 'print the cdk deploy command instead of running it')
     .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
     .action(async (opts: RollbackCommandOptions) => {

@@ -61,7 +61,8 @@ function readJson(file: string): unknown {
   }
 }
 
-function checkAssembly(appDir: string, env: CliEnvironment, release: string): void {
+/** Checks that `appDir` is a cloud assembly of this environment's stack for this release. */
+export function checkAssembly(appDir: string, env: CliEnvironment, release: string): void {
   const manifestPath = path.join(appDir, 'manifest.json');
   if (!existsSync(manifestPath)) {
     throw new UserError(`--app-dir ${appDir}: no cloud assembly there (no manifest.json); run \`npx cdk synth -c release=${release}\` first`);

@@ -1,17 +1,22 @@
-// `greenlight rollback --env <env>`: deploys the release that served before the live one, through
-// the same gate as any release, or with --print shows the command that would.
+// `greenlight rollback --env <env> [--release <id> [--app-dir <assembly>]]`: deploys the release that
+// served before the live one, or the one named, through the same gate as any release, from the
+// assembly recorded for it when there is one; --print shows the command instead.
 import { UserError } from '../errors';
 import { getParameterValue } from '../ssm-parameter';
 import { amiParameterName, liveReleaseParameterName } from '../ssm-paths';
 import { cdkDeployCommandLine } from './cdk-deploy';
-import { defaultRuntime, type DeployRuntime, type PreparedDeploy, runDeploy } from './deploy';
+import { checkAssembly, defaultRuntime, type DeployRuntime, type PreparedDeploy, runDeploy } from './deploy';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
-import { pollIntervalMs } from './options';
+import { pollIntervalMs, releaseOption } from './options';
 import { readLiveHistory } from './live-history';
-import { choosePrevious } from './previous-release';
+import { chooseNamed, choosePrevious } from './previous-release';
 
 export interface RollbackCommandOptions {
   readonly env?: string;
+  /** Roll back to this release rather than the one that served before the live one. */
+  readonly release?: string;
+  /** The cloud assembly synthesized for that release (the release job's cdk.out). */
+  readonly appDir?: string;
   readonly print?: boolean;
   readonly interval?: string;
 }
@@ -22,20 +27,28 @@ export interface PreparedRollback {
   readonly env: CliEnvironment;
   readonly intervalMs: number;
   readonly print: boolean;
+  readonly release?: string;
+  readonly appDir?: string;
 }
 
 /** Checks every option before anything calls AWS. */
 export function prepareRollback(opts: RollbackCommandOptions, cdkJsonPath = 'cdk.json'): PreparedRollback {
-  return { env: loadEnvironment(opts.env, cdkJsonPath), intervalMs: pollIntervalMs(opts.interval), print: opts.print ?? false };
+  const env = loadEnvironment(opts.env, cdkJsonPath);
+  const release = opts.release === undefined ? undefined : releaseOption(opts.release, 'the release to roll back to');
+  if (opts.appDir !== undefined) {
+    if (!release) throw new UserError('--app-dir needs --release: the release the assembly was synthesized for');
+    checkAssembly(opts.appDir, env, release);
+  }
+  return { env, intervalMs: pollIntervalMs(opts.interval), print: opts.print ?? false, release, appDir: opts.appDir };
 }
 
 /** Finds the previous release, checks its AMI is still recorded, then prints or deploys. */
-export async function runRollback({ env, intervalMs, print }: PreparedRollback, rt: DeployRuntime): Promise<number> {
+export async function runRollback({ env, intervalMs, print, release, appDir }: PreparedRollback, rt: DeployRuntime): Promise<number> {
   const liveParameter = liveReleaseParameterName(env.app, env.envName);
   const ssm = rt.clients.ssm;
 
   const history = await readLiveHistory(ssm, liveParameter).catch((err) => explainAwsError(err, `reading ${liveParameter}`));
-  const target = choosePrevious(liveParameter, history);
+  const target = release ? chooseNamed(liveParameter, history, release) : choosePrevious(liveParameter, history);
   const amiParameter = amiParameterName(env.app, target.previous);
   const ami = await getParameterValue(ssm, amiParameter).catch((err) => explainAwsError(err, `reading ${amiParameter}`));
   if (!ami) {
@@ -48,7 +61,7 @@ export async function runRollback({ env, intervalMs, print }: PreparedRollback, 
 
   const prepared: PreparedDeploy = {
     env,
-    plan: { stackName: env.stackName, envName: env.envName, release: target.previous },
+    plan: { stackName: env.stackName, envName: env.envName, release: target.previous, appDir },
     intervalMs,
   };
   if (print) {
@@ -58,6 +71,11 @@ export async function runRollback({ env, intervalMs, print }: PreparedRollback, 
   rt.print(
     `rolling ${env.envName} back from ${target.live}${when(target.liveSince)} to ${target.previous} ` +
       `(live${when(target.previousSince)}, AMI ${ami}); it goes through the health gate like any release`,
+  );
+  rt.print(
+    appDir
+      ? `deploying the assembly synthesized for ${target.previous}: ${appDir}`
+      : `synthesizing ${target.previous} from this checkout's code (no recorded assembly given with --app-dir)`,
   );
   return runDeploy(prepared, rt);
 }

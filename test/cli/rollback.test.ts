@@ -1,8 +1,12 @@
 // `greenlight rollback` with SSM mocked: the live pointer's history and the previous release's AMI.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { GetParameterCommand, GetParameterHistoryCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../lib/app';
 import type { DeployRuntime } from '../../lib/cli/deploy';
 import { releaseAmi } from '../../lib/cli/release-ami';
 import { prepareRollback, runRollback } from '../../lib/cli/rollback';
@@ -85,6 +89,52 @@ describe('greenlight rollback', () => {
       ['deploy', `${APP}-production`, '-c', 'env=production', '-c', 'release=r2', '--require-approval', 'never', '--progress', 'events'],
     ]);
     expect(lines.at(-1)).toContain('FAILED: r2 in production');
+  });
+
+  describe('--release', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'greenlight-rollback-assembly-'));
+      const context = { ...cdkContext(), release: 'r1', env: 'production' };
+      const app = new App({ outdir: dir, context });
+      buildApp(app, context);
+      app.synth();
+    }, 120_000);
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('rolls back to a named release that served here, from the assembly recorded for it', async () => {
+      ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
+      ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+      const { rt, lines, cdkCalls } = runtime();
+      expect(await runRollback(prepareRollback({ env: 'production', release: 'r1', appDir: dir }, CDK_JSON), rt)).toBe(0);
+      expect(lines[0]).toMatch(/^rolling production back from r3 since .* to r1 \(live since /);
+      expect(lines[1]).toBe(`deploying the assembly synthesized for r1: ${dir}`);
+      expect(cdkCalls).toEqual([['deploy', `${APP}-production`, '--app', dir, '--require-approval', 'never', '--progress', 'events']]);
+    });
+
+    it('synthesizes the named release when no assembly is given, and says so', async () => {
+      ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
+      ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+      const { rt, lines } = runtime();
+      expect(await runRollback(prepareRollback({ env: 'production', release: 'r1', print: true }, CDK_JSON), rt)).toBe(0);
+      expect(lines).toEqual([`npx cdk deploy ${APP}-production -c env=production -c release=r1 --require-approval never --progress events`]);
+    });
+
+    it.each([
+      ['the live release', 'r3', '--release r3: it is the live release already'],
+      ['a release that never served here', 'r9', `--release r9: it never served here (${LIVE} has held r3, r2, r1)`],
+    ])('refuses %s, and deploys nothing', async (_, release, message) => {
+      ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
+      const { rt, cdkCalls } = runtime();
+      await expect(runRollback(prepareRollback({ env: 'production', release }, CDK_JSON), rt)).rejects.toThrow(message);
+      expect(cdkCalls).toEqual([]);
+    });
+
+    it('refuses an assembly of another release, or an assembly without --release, before calling AWS', () => {
+      expect(() => prepareRollback({ env: 'production', release: 'r2', appDir: dir }, CDK_JSON)).toThrow(`--app-dir ${dir}: synthesized for release r1, not --release r2`);
+      expect(() => prepareRollback({ env: 'production', appDir: dir }, CDK_JSON)).toThrow('--app-dir needs --release: the release the assembly was synthesized for');
+      expect(ssm.calls()).toHaveLength(0);
+    });
   });
 
   it('reads every page of the history', async () => {
