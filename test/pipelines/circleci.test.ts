@@ -79,7 +79,7 @@ function referenceErrors(doc: Yaml): string[] {
 describe('CircleCI: config validation', () => {
   it("parses with CircleCI's config parser into the jobs and workflows it declares", () => {
     const parsed = parseConfig(source);
-    expect(parsed.jobs.map((j) => j.name).sort()).toEqual(['bake', 'deploy', 'rollback', 'synth', 'test']);
+    expect(parsed.jobs.map((j) => j.name).sort()).toEqual(['bake', 'deploy', 'preview', 'rollback', 'synth', 'test']);
     expect(parsed.workflows.map((w) => w.name).sort()).toEqual(['release', 'rollback', 'test']);
     expect(config.version).toBe(2.1);
   });
@@ -129,15 +129,19 @@ describe('CircleCI: the release workflow', () => {
     expect(invocations(config.workflows.test).map(nameOf)).toEqual(['test']);
   });
 
-  it('runs test, bake, synth, staging, approval, production in that order', () => {
-    expect(invocations(release).map(nameOf)).toEqual(['test', 'bake', 'synth', 'deploy-staging', 'hold-production', 'deploy-production']);
+  it('runs test, bake, synth, staging, preview, approval, production in that order', () => {
+    expect(invocations(release).map(nameOf)).toEqual(['test', 'bake', 'synth', 'deploy-staging', 'preview-production', 'hold-production', 'deploy-production']);
     expect(inv('bake').requires).toEqual(['test']);
     expect(inv('synth').requires).toEqual(['bake']);
     expect(inv('deploy-staging').requires).toEqual(['synth']);
   });
 
-  it('deploys production only after staging and an approval', () => {
-    expect(inv('hold-production')).toEqual({ type: 'approval', requires: ['deploy-staging'] });
+  it("deploys production only after staging, production's diff of the same assembly, and an approval", () => {
+    expect(inv('hold-production')).toEqual({ type: 'approval', requires: ['deploy-staging', 'preview-production'] });
+    expect(inv('preview-production')).toEqual({ name: 'preview-production', environment: 'production', context: 'greenlight-preview', requires: ['deploy-staging'] });
+    const diff = config.jobs.preview.steps.map((st: Yaml) => st.run?.command ?? '').find((c: string) => /cdk diff/.test(c));
+    expect(diff).toContain('npx cdk diff "$stack" --app workspace/cdk.out --method template');
+    expect(config.jobs.preview.steps).toContainEqual({ attach_workspace: { at: 'workspace' } });
     expect(inv('deploy-production').requires.sort()).toEqual(['deploy-staging', 'hold-production']);
   });
 
@@ -171,8 +175,9 @@ describe('CircleCI: the release workflow', () => {
     expect(config.jobs.deploy.steps).toContainEqual({ attach_workspace: { at: 'workspace' } });
     const deployRun = config.jobs.deploy.steps.find((s: Yaml) => /npm run deploy/.test(s.run?.command ?? ''));
     expect(deployRun.run.command).toBe(
-      'npm run deploy -- --env << parameters.environment >> --release "$(cat workspace/release-id)" --app-dir workspace/cdk.out',
+      'npm run deploy -- --env << parameters.environment >> --release "$(cat workspace/release-id)" --app-dir workspace/cdk.out --summary summary/deploy-<< parameters.environment >>.md',
     );
+    expect(config.jobs.deploy.steps).toContainEqual({ store_artifacts: { path: 'summary' } });
     // The bake account's AMI is recorded in each environment's account before its deploy.
     const commands = config.jobs.deploy.steps.map((st: Yaml) => st.run?.command ?? '');
     const record = commands.indexOf('npx greenlight publish-ami --ami "$(cat workspace/ami)" --release "$(cat workspace/release-id)"');
@@ -184,7 +189,7 @@ describe('CircleCI: the release workflow', () => {
     const assuming = Object.entries<Yaml>(config.jobs)
       .filter(([, j]) => j.steps.some((s: Yaml) => s && typeof s === 'object' && 'assume-role' in s))
       .map(([id]) => id);
-    expect(assuming.sort()).toEqual(['bake', 'deploy', 'rollback']);
+    expect(assuming.sort()).toEqual(['bake', 'deploy', 'preview', 'rollback']);
     for (const workflow of Object.values<Yaml>(config.workflows)) {
       for (const [job, settings] of invocations(workflow)) {
         if (assuming.includes(job)) expect(settings.context, job).toMatch(/^greenlight-/);
@@ -200,13 +205,13 @@ describe('CircleCI: the release workflow', () => {
 
   it('pins its images to a minor version of Node on Debian 12 and a dated VM, and Packer to a release', () => {
     const images = Object.values<Yaml>(config.executors).flatMap((e) => e.docker.map((d: Yaml) => d.image));
-    expect(images).toEqual(['node:20.19-bookworm']);
+    expect(images).toEqual(['node:22.20-bookworm']);
     expect(config.jobs.test.machine.image).toMatch(/^ubuntu-\d{4}:\d{4}\.\d{2}\.\d+$/);
     expect(config.jobs.bake.environment.PACKER_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('tests with the project CI entry point, in the same privileged Debian 12 container as GitHub', () => {
     const run = config.jobs.test.steps.find((s: Yaml) => s.run).run;
-    expect(run.command).toMatch(/^docker run --rm --privileged .* node:20\.19-bookworm bash \.ci\/run$/);
+    expect(run.command).toMatch(/^docker run --rm --privileged .* node:22\.20-bookworm bash \.ci\/run$/);
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/settings';
-import { GITHUB_DIR, githubScripts, githubWorkflows, readRepoFile, type Yaml } from './pipelines';
+import { GITHUB_DIR, githubScripts, githubWorkflows, pipelineFiles, readRepoFile, type Yaml } from './pipelines';
 
 const VALIDATOR = path.join(REPO_ROOT, 'node_modules', '.bin', 'action-validator');
 const validate = (file: string) => spawnSync(VALIDATOR, [file], { encoding: 'utf8' });
@@ -59,7 +59,7 @@ describe('GitHub Actions: the release pipeline', () => {
   it('tests pull requests with the project CI entry point, on Debian 12', () => {
     const ci = workflows['ci.yml'];
     expect(Object.keys(ci.on)).toEqual(expect.arrayContaining(['pull_request', 'workflow_call']));
-    expect(ci.jobs.test.container.image).toMatch(/^node:20\.\d+-bookworm$/);
+    expect(ci.jobs.test.container.image).toMatch(/^node:22\.\d+-bookworm$/);
     // The local bake test mounts /proc inside a chroot.
     expect(ci.jobs.test.container.options).toBe('--privileged');
     expect(ci.jobs.test.steps.map((s: Yaml) => s.run).filter(Boolean)).toEqual(['bash .ci/run']);
@@ -123,7 +123,7 @@ describe('GitHub Actions: the release pipeline', () => {
     expect(upload.with.path).toBe('cdk.out');
     expect(download.with.path).toBe('cdk.out');
     const deployStep = deploy.jobs.deploy.steps.find((s: Yaml) => /npm run deploy/.test(s.run ?? ''));
-    expect(deployStep.run).toBe('npm run deploy -- --env "$ENVIRONMENT" --release "$RELEASE" --app-dir cdk.out');
+    expect(deployStep.run).toBe('npm run deploy -- --env "$ENVIRONMENT" --release "$RELEASE" --app-dir cdk.out --summary "$GITHUB_STEP_SUMMARY" --annotate');
     expect(deployStep.env).toEqual({ ENVIRONMENT: '${{ inputs.environment }}', RELEASE: '${{ inputs.release }}' });
   });
 
@@ -135,7 +135,9 @@ describe('GitHub Actions: the release pipeline', () => {
       expect(job.permissions, id).toBeDefined();
       const grants = job.permissions as Record<string, string>;
       for (const [scope, level] of Object.entries(grants)) {
-        expect(`${scope}: ${level}`, id).toMatch(/^(contents: read|id-token: write)$/);
+        // Rollback reads the artifacts list, to find the assembly recorded for a release.
+        const allowed = id === 'rollback.yml:rollback' ? /^(contents: read|id-token: write|actions: read)$/ : /^(contents: read|id-token: write)$/;
+        expect(`${scope}: ${level}`, id).toMatch(allowed);
       }
       const needsToken = job.uses ? jobsOf(called(job)).some(([, j]) => assumesRole(j)) : assumesRole(job);
       expect(grants['id-token'] === 'write', `${id} id-token`).toBe(needsToken);
@@ -146,9 +148,15 @@ describe('GitHub Actions: the release pipeline', () => {
     const credentialSteps = allJobs().flatMap(([id, j]) =>
       (j.steps ?? []).filter((s: Yaml) => String(s.uses ?? '').startsWith('aws-actions/configure-aws-credentials@')).map((s: Yaml) => [id, s]),
     );
-    expect(credentialSteps.map(([id]) => id).sort()).toEqual(['deploy.yml:deploy', 'release.yml:bake', 'rollback.yml:rollback']);
+    expect(credentialSteps.map(([id]) => id).sort()).toEqual(['deploy.yml:deploy', 'preview.yml:diff', 'release.yml:bake', 'rollback.yml:rollback']);
     for (const [id, step] of credentialSteps) {
       expect(Object.keys(step.with).sort(), id).toEqual(['aws-region', 'role-duration-seconds', 'role-session-name', 'role-to-assume']);
+      if (id === 'preview.yml:diff') {
+        // Outside the GitHub environment (no approval holds it), so a repository variable per environment.
+        expect(step.with['role-to-assume']).toBe('${{ fromJSON(vars.GREENLIGHT_PREVIEW_ROLE_ARNS)[inputs.environment] }}');
+        expect(step.with['aws-region']).toBe('${{ steps.stack.outputs.region }}');
+        continue;
+      }
       expect(step.with['role-to-assume']).toMatch(/^\$\{\{ vars\.AWS_(DEPLOY|BAKE)_ROLE_ARN \}\}$/);
       expect(step.with['aws-region']).toBe('${{ vars.AWS_REGION }}');
     }
@@ -157,14 +165,50 @@ describe('GitHub Actions: the release pipeline', () => {
     }
   });
 
-  it('pins every action to a release or a commit, and the container to a minor version', () => {
+  it('pins every action to a commit, with its release tag beside it, and the container to a minor version', () => {
     const uses = allJobs().flatMap(([, j]) => (j.steps ?? []).map((s: Yaml) => s.uses).filter(Boolean));
     expect(uses.length).toBeGreaterThan(10);
-    for (const ref of uses) expect(ref).toMatch(/^[\w.-]+\/[\w.-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$/);
+    for (const ref of uses) expect(ref).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+    // YAML drops comments, so the tags are read from the text: one commit and one tag per action.
+    const pins = new Map<string, Set<string>>();
+    for (const [file, text] of Object.entries(pipelineFiles())) {
+      for (const line of text.split('\n').filter((l) => /^\s*(- )?uses: [\w-][\w.-]*\//.test(l))) {
+        const m = line.match(/uses: ([\w.-]+\/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/);
+        expect(m, `${file}: ${line.trim()}`).not.toBeNull();
+        pins.set(m![1], new Set([...(pins.get(m![1]) ?? []), `${m![2]} ${m![3]}`]));
+      }
+    }
+    for (const [action, versions] of pins) expect([...versions], action).toHaveLength(1);
     for (const [id, job] of allJobs()) {
       if (job.uses) expect(job.uses, id).toMatch(/^\.\/\.github\/workflows\/[\w-]+\.yml$/);
       if (job['runs-on']) expect(job['runs-on'], id).toMatch(/^ubuntu-\d+\.\d+$/);
+      for (const step of (job.steps ?? []).filter((st: Yaml) => st.uses?.startsWith('actions/setup-node@'))) expect(step.with['node-version'], id).toBe(22);
     }
+  });
+
+  it("shows production's diff of the release's own assembly before the approval, from a read-only role", () => {
+    const preview = release.jobs['preview-production'];
+    expect(preview.uses).toBe('./.github/workflows/preview.yml');
+    expect(preview.with).toEqual({ environment: 'production', release: '${{ needs.bake.outputs.release }}' });
+    expect(needs(preview)).toEqual(expect.arrayContaining(['synth', 'deploy-staging']));
+    expect(needs(release.jobs['deploy-production'])).toContain('preview-production');
+    const job = workflows['preview.yml'].jobs.diff;
+    // No GitHub environment, or its required reviewers would hold the diff too.
+    expect(job.environment).toBeUndefined();
+    const download = job.steps.find((st: Yaml) => String(st.uses).startsWith('actions/download-artifact@'));
+    expect(download.with).toEqual({ name: 'cdk-out-${{ inputs.release }}', path: 'cdk.out' });
+    const diff = job.steps.find((st: Yaml) => /cdk diff/.test(st.run ?? ''));
+    expect(diff.run).toContain('npx cdk diff "$STACK" --app cdk.out --method template');
+    expect(diff.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+  });
+
+  it("gives each environment its load balancer's URL and prints the fleet after the deploy", () => {
+    const job = deploy.jobs.deploy;
+    expect(job.environment.url).toBe('${{ steps.url.outputs.url }}');
+    const url = job.steps.find((st: Yaml) => st.id === 'url');
+    expect(url.run).toBe('bash scripts/environment-url.sh "$ENVIRONMENT" >> "$GITHUB_OUTPUT"');
+    expect(url.if).toBe('always()');
+    expect(job.steps.map((st: Yaml) => st.run ?? '')).toContain('npx greenlight status --env "$ENVIRONMENT" || true');
   });
 
   it('passes workflow values to scripts through env, never by ${{ }} inside a script', () => {
@@ -173,11 +217,16 @@ describe('GitHub Actions: the release pipeline', () => {
     for (const { where, script } of scripts) expect(script, where).not.toContain('${{');
   });
 
-  it('offers a manual rollback per environment that goes through greenlight rollback', () => {
+  it('offers a manual rollback per environment, to the previous or a named release, from its recorded assembly when kept', () => {
     const rollback = workflows['rollback.yml'];
     expect(rollback.on.workflow_dispatch.inputs.environment.options).toEqual(['staging', 'production']);
+    expect(rollback.on.workflow_dispatch.inputs.release).toMatchObject({ required: false, type: 'string' });
     const job = rollback.jobs.rollback;
     expect(job.environment.name).toBe('${{ inputs.environment }}');
-    expect(job.steps.map((s: Yaml) => s.run).filter(Boolean)).toEqual(['npm ci', 'npx greenlight rollback --env "$ENVIRONMENT"']);
+    const fetch = job.steps.find((st: Yaml) => String(st.uses).startsWith('actions/download-artifact@'));
+    expect(fetch.with).toMatchObject({ name: 'cdk-out-${{ inputs.release }}', path: 'cdk.out', 'run-id': '${{ steps.assembly.outputs.run-id }}' });
+    const last = job.steps.at(-1).run as string;
+    expect(last).toContain('npx greenlight rollback "${args[@]}"');
+    expect(last).toContain('args+=(--app-dir "$ASSEMBLY")');
   });
 });
