@@ -9,6 +9,7 @@ import { publishAmi, resolveApp } from '../lib/ami/publish';
 import { deployCommand, type DeployCommandOptions } from '../lib/cli/deploy';
 import { releaseAmiCommand, type ReleaseAmiCommandOptions } from '../lib/cli/release-ami';
 import { rollbackCommand, type RollbackCommandOptions } from '../lib/cli/rollback';
+import { addEnvironment, checkNewEnvironment } from '../lib/cli/add-env';
 import { rehearseCommand, type RehearseCommandOptions } from '../lib/rehearsal/command';
 import { doctorCommand, type DoctorCommandOptions } from '../lib/doctor/command';
 
@@ -134,6 +135,17 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .action(async (opts: ReleaseAmiCommandOptions) => {
       const ami = await releaseAmiCommand(opts, 'cdk.json', process.env.AWS_REGION || undefined);
       if (ami) io.out(`${ami}\n`);
+    });
+
+  program
+    .command('add-env')
+    .description('add an environment to cdk.json (with offline availability zones) and to both release pipelines')
+    .argument('<name>', 'the new environment, e.g. qa')
+    .requiredOption('--account <id>', "the environment's AWS account id")
+    .requiredOption('--region <region>', "the environment's AWS region, e.g. eu-west-1")
+    .action((name: string, opts: { account: string; region: string }) => {
+      const changed = addEnvironment(process.cwd(), checkNewEnvironment(name, opts.account, opts.region));
+      io.out(`added ${name}: ${changed.join(', ')}; now create its deploy role and CI settings (README, "Release pipelines")\n`);
     });
 
   // <commands>

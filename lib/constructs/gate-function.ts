@@ -33,6 +33,16 @@ export interface GateFunctionProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
+/** The Lambda runtime of greenlight's functions. */
+export const GATE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** esbuild's target for a Node.js runtime (`nodejs24.x` → `node24`), so the bundle never outruns the runtime, nor lags it. */
+export function esbuildTarget(runtime: lambda.Runtime): string {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
+  if (!major) throw new Error(`esbuildTarget: ${runtime.name} is not a Node.js runtime`);
+  return `node${major}`;
+}
+
 /**
  * A custom-resource Lambda of greenlight, bundled by the local esbuild (never Docker). The AWS SDK
  * v3 clients come from the Lambda runtime, which keeps the bundle small and the synth fast.
@@ -46,7 +56,7 @@ export class GateFunction extends Construct {
       entry: props.entry,
       handler: props.handler,
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: GATE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: props.timeout ?? Duration.minutes(1),
@@ -56,7 +66,7 @@ export class GateFunction extends Construct {
       vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
       securityGroups: props.securityGroups,
       loggingFormat: lambda.LoggingFormat.TEXT,
-      bundling: { forceDockerBundling: false, minify: true, sourceMap: false, target: 'node22' },
+      bundling: { forceDockerBundling: false, minify: true, sourceMap: false, target: esbuildTarget(GATE_RUNTIME) },
     });
   }
 }

@@ -10,6 +10,7 @@ import { cli } from '../helpers/cli';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
 
 const APP = cdkContext().app;
+const ENVIRONMENTS = Object.keys(cdkContext().environments);
 
 const run = promisify(execFile);
 const outDirs: string[] = [];
@@ -54,8 +55,8 @@ describe('cdk synth', () => {
     expect(all.stderr).not.toMatch(/greenlight:/);
     expect(all.code).toBe(0);
     const templates = readdirSync(all.out).filter((f) => f.endsWith('.template.json')).sort();
-    expect(templates).toEqual(['greenlight-demo-production.template.json', 'greenlight-demo-staging.template.json']);
-    const staging = JSON.parse(readFileSync(path.join(all.out, templates[1]), 'utf8'));
+    expect(templates).toEqual(ENVIRONMENTS.map((env) => `greenlight-demo-${env}.template.json`).sort());
+    const staging = JSON.parse(readFileSync(path.join(all.out, 'greenlight-demo-staging.template.json'), 'utf8'));
     expect(Object.values(staging.Resources).map((r) => (r as { Type: string }).Type)).toContain(
       'AWS::AutoScaling::AutoScalingGroup',
     );
@@ -89,7 +90,7 @@ describe('cdk synth', () => {
   it.each([
     [[], 'greenlight: -c release=<id> is required: the release to deploy, e.g. -c release=2026.11.22-3f9c2ab'],
     [['-c', 'release=bad/id'], 'greenlight: -c release=bad/id: not a valid release id'],
-    [['-c', 'release=r1', '-c', 'env=qa'], 'greenlight: -c env=qa: unknown environment; defined in cdk.json: staging, production'],
+    [['-c', 'release=r1', '-c', 'env=nowhere'], `greenlight: -c env=nowhere: unknown environment; defined in cdk.json: ${ENVIRONMENTS.join(', ')}`],
   ])('fails clearly, without a stack trace, for %j', async (args, message) => {
     const result = await cdkSynth(args);
     expect(result.code).not.toBe(0);

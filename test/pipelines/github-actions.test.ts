@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/settings';
+import { cdkContext, REPO_ROOT } from '../helpers/settings';
 import { GITHUB_DIR, githubScripts, githubWorkflows, pipelineFiles, readRepoFile, type Yaml } from './pipelines';
 
 const VALIDATOR = path.join(REPO_ROOT, 'node_modules', '.bin', 'action-validator');
@@ -77,14 +77,14 @@ describe('GitHub Actions: the release pipeline', () => {
 
   it('writes the deploy once: every environment calls deploy.yml, which is the only place npm run deploy appears', () => {
     const callers = jobsOf(release).filter(([, j]) => j.uses === './.github/workflows/deploy.yml');
-    expect(callers.map(([, j]) => j.with.environment)).toEqual(['staging', 'production']);
+    expect(callers.map(([, j]) => j.with.environment).sort()).toEqual(Object.keys(cdkContext().environments).sort());
     const deploys = Object.entries(workflows).flatMap(([f, wf]) =>
       jobsOf(wf).flatMap(([id, j]) => (j.steps ?? []).filter((s: Yaml) => /npm run deploy/.test(s.run ?? '')).map(() => `${f}:${id}`)),
     );
     expect(deploys).toEqual(['deploy.yml:deploy']);
     expect(Object.keys(deploy.on)).toEqual(['workflow_call']);
     expect(Object.keys(deploy.on.workflow_call.inputs).sort()).toEqual(['ami', 'environment', 'release']);
-    expect(callers.map(([, j]) => j.with.ami)).toEqual(['${{ needs.bake.outputs.ami }}', '${{ needs.bake.outputs.ami }}']);
+    for (const [id, j] of callers) expect(j.with.ami, id).toBe('${{ needs.bake.outputs.ami }}');
     // The bake account's AMI is recorded in each environment's account before its deploy.
     const steps = deploy.jobs.deploy.steps.map((st: Yaml) => st.run ?? '');
     const record = steps.findIndex((r: string) => r === 'npx greenlight publish-ami --ami "$AMI" --release "$RELEASE"');
@@ -111,7 +111,7 @@ describe('GitHub Actions: the release pipeline', () => {
 
     const fromBake = '${{ needs.bake.outputs.release }}';
     expect(release.jobs.synth.steps.find((s: Yaml) => /cdk synth/.test(s.run ?? '')).env.RELEASE).toBe(fromBake);
-    for (const id of ['deploy-staging', 'deploy-production']) {
+    for (const id of Object.keys(cdkContext().environments).map((env) => `deploy-${env}`)) {
       expect(needs(release.jobs[id])).toContain('bake');
       expect(release.jobs[id].with.release).toBe(fromBake);
     }
@@ -219,7 +219,7 @@ describe('GitHub Actions: the release pipeline', () => {
 
   it('offers a manual rollback per environment, to the previous or a named release, from its recorded assembly when kept', () => {
     const rollback = workflows['rollback.yml'];
-    expect(rollback.on.workflow_dispatch.inputs.environment.options).toEqual(['staging', 'production']);
+    expect(rollback.on.workflow_dispatch.inputs.environment.options).toEqual(Object.keys(cdkContext().environments));
     expect(rollback.on.workflow_dispatch.inputs.release).toMatchObject({ required: false, type: 'string' });
     const job = rollback.jobs.rollback;
     expect(job.environment.name).toBe('${{ inputs.environment }}');

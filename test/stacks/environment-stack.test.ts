@@ -12,7 +12,7 @@ describe('EnvironmentStack', () => {
   const { templates } = synthesize({ release: 'r1' });
 
   it('builds one stack per environment, named <app>-<env>', () => {
-    expect(Object.keys(templates).sort()).toEqual([PRODUCTION, STAGING]);
+    expect(Object.keys(templates).sort()).toEqual(Object.keys(settings.environments).map((env) => `greenlight-demo-${env}`).sort());
   });
 
   it.each(Object.entries(settings.environments))("gives %s's target group the configured health check", (env, cfg) => {
@@ -212,7 +212,7 @@ describe('a new release', () => {
   const before = synthesize({ release: 'r1' });
   const after = synthesize({ release: 'r2' });
 
-  it.each([STAGING, PRODUCTION])('in %s replaces only the release-scoped resources', (stack) => {
+  it.each(Object.keys(settings.environments).map((env) => `greenlight-demo-${env}`))('in %s replaces only the release-scoped resources', (stack) => {
     const idsBefore = Object.keys(before.paths[stack]);
     const idsAfter = new Set(Object.keys(after.paths[stack]));
     const replaced = idsBefore.filter((id) => !idsAfter.has(id));
