@@ -16,10 +16,12 @@ export const SLOW_TESTS: readonly string[] = [
   'test/stacks/traffic.test.ts',
   'test/cli/deploy.test.ts',
   'test/pipelines/iam.test.ts',
+  'test/cli/rollback.test.ts',
   // AWS's API emulator (moto) as a process
   'test/health-gate/moto.test.ts',
   // the CLI as a process
   'test/cli/cli-process.test.ts',
+  'test/cli/add-env.test.ts',
   // real nginx, gunicorn, Django, PostgreSQL and HAProxy
   'test/examples/django-app.test.ts',
   'test/userdata/bootstrap.test.ts',

@@ -37,7 +37,7 @@ export interface GateFunctionProps {
 export const GATE_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** esbuild's target for a Node.js runtime (`nodejs24.x` → `node24`), so the bundle never outruns the runtime, nor lags it. */
-export function esbuildTarget(runtime: lambda.Runtime): string {
+export function esbuildTarget(runtime: { readonly name: string }): string {
   const major = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
   if (!major) throw new Error(`esbuildTarget: ${runtime.name} is not a Node.js runtime`);
   return `node${major}`;
