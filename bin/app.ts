@@ -10,7 +10,9 @@ const context = (key: string): unknown => app.node.tryGetContext(key);
 try {
   buildApp(app, {
     app: context('app'),
+    appSource: context('appSource'),
     environments: context('environments'),
+    projectRoot: process.cwd(),
     env: context('env'),
     release: context('release'),
     ami: context('ami'),

@@ -8,7 +8,10 @@ import { EnvironmentStack } from './stacks/environment-stack';
 /** The raw context values bin/app.ts passes through. */
 export interface AppContext {
   readonly app?: unknown;
+  readonly appSource?: unknown;
   readonly environments?: unknown;
+  /** The directory holding cdk.json. @default - the app's manifest is not read */
+  readonly projectRoot?: string;
   /** `-c env=` */
   readonly env?: unknown;
   /** `-c release=` */
@@ -19,7 +22,7 @@ export interface AppContext {
 
 /** Validates everything first, so a mistake builds nothing. Returns the stacks it built. */
 export function buildApp(app: App, context: AppContext): EnvironmentStack[] {
-  const settings = loadSettings(context);
+  const settings = loadSettings(context, { projectRoot: context.projectRoot });
   const release = parseRelease(context.release);
   const amiId = parseAmiOverride(context.ami);
   const selected = selectEnvironments(settings, context.env);

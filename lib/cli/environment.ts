@@ -1,5 +1,6 @@
 // The environment a CLI command is about: cdk.json's settings for `--env`, checked like the synth does.
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadSettings } from '../config/load';
 import type { EnvironmentSettings } from '../config/schema';
 import { UserError } from '../errors';
@@ -20,7 +21,7 @@ export function loadEnvironment(envName: string | undefined, cdkJsonPath = 'cdk.
   } catch (err) {
     throw new UserError(`cannot read ${cdkJsonPath}: ${(err as Error).message}; run greenlight from the project directory`);
   }
-  const config = loadSettings(context);
+  const config = loadSettings(context, { projectRoot: dirname(cdkJsonPath) });
   const settings = config.environments[envName];
   if (!settings) {
     throw new UserError(

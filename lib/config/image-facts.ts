@@ -19,13 +19,6 @@ export function isArm64InstanceType(instanceType: string): boolean {
 }
 
 /**
- * Paths nginx serves without the HTTPS redirect: the exact `location = …` blocks in
- * packer/files/nginx-site.conf that do not include the TLS toggle. Over HTTPS, any other health
- * path answers the load balancer's plain-HTTP check with a 301.
- */
-export const REDIRECT_EXEMPT_PATHS: readonly string[] = ['/health/', '/healthz/'];
-
-/**
  * Users that already exist on the image, so the app user (named after the app) must not be one of
  * them: packer/scripts/20-app-user.sh would reuse the account, running the app as, say, cloud-init's
  * sudo-capable `admin`. Debian 12's base-passwd accounts, the accounts of the packages on Debian's

@@ -2,7 +2,7 @@
 // Durations are whole seconds in JSON; limits are AWS's documented ones for an ALB target group.
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
-import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType, REDIRECT_EXEMPT_PATHS } from './image-facts';
+import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType } from './image-facts';
 import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
 
 /** Seed 000's health check: a real readiness path, and patience before declaring an instance dead. */
@@ -443,14 +443,6 @@ function imageAndPlacementIssues(env: {
         `allowed an ${IMAGE_ARCHITECTURE} type such as "t3.small" or "m6i.large"`,
     });
   }
-  if (env.listener.protocol === 'HTTPS' && !REDIRECT_EXEMPT_PATHS.includes(env.healthCheck.path.split('?')[0])) {
-    issues.push({
-      path: ['healthCheck', 'path'],
-      message:
-        `${JSON.stringify(env.healthCheck.path)} would get nginx's HTTPS redirect (a 301) on the load balancer's plain-HTTP ` +
-        `check; with an HTTPS listener allowed ${REDIRECT_EXEMPT_PATHS.map((p) => JSON.stringify(p)).join(' or ')}`,
-    });
-  }
   return issues;
 }
 
@@ -487,6 +479,8 @@ export const configSchema = z.strictObject({
     (app) => !IMAGE_USERS.includes(app),
     { error: (iss) => `${describe(iss.input)} is already a user on the release image, and the app runs as a user of its own name; choose another app name` },
   ),
+  /** The app directory baked into the AMI, relative to cdk.json; its manifest checks the health paths. */
+  appSource: text('an app directory', /^[^\0\n]+$/, 'a path relative to cdk.json, such as "examples/django-app"').optional(),
   environments: z
     .record(text('an environment name', /^[a-z][a-z0-9]{0,15}$/, 'up to 16 lowercase letters or digits'), environmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' }),

@@ -62,7 +62,7 @@ export function timeScaleFor(raw: string | undefined, envName: string, env: Envi
 
 export function readSettings(repoRoot = REPO_ROOT): GreenlightSettings {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(repoRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
-  return loadSettings(cdkJson.context ?? {});
+  return loadSettings(cdkJson.context ?? {}, { projectRoot: repoRoot });
 }
 
 export function environmentNamed(settings: GreenlightSettings, name: string): EnvironmentSettings {

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType, REDIRECT_EXEMPT_PATHS } from '../../lib/config/image-facts';
+import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType } from '../../lib/config/image-facts';
 import { REPO_ROOT } from '../helpers/settings';
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');
@@ -16,11 +16,13 @@ describe('image facts', () => {
     expect(isArm64InstanceType(buildType ?? '')).toBe(false);
   });
 
-  it("the exempt paths are exactly nginx's location blocks without the TLS toggle", () => {
+  it("nginx exempts from the HTTPS redirect only the manifest's health paths, the ones the configuration checks", () => {
     const site = read('packer/files/nginx-site.conf');
     const blocks = [...site.matchAll(/location\s+(=\s*)?(\S+)\s*\{([^}]*)\}/g)].map((m) => ({ exact: Boolean(m[1]), path: m[2], body: m[3] }));
     const exempt = blocks.filter((b) => b.exact && !b.body.includes('tls.conf')).map((b) => b.path);
-    expect(exempt).toEqual(REDIRECT_EXEMPT_PATHS);
+    // One exact block, repeated at bake for the manifest's health-path and liveness-path.
+    expect(exempt).toEqual(['@HEALTH_PATH@']);
+    expect(site).toMatch(/# @each-health-path@\s*\n\s*location = @HEALTH_PATH@ \{/);
     // Everything else goes through the catch-all, which redirects.
     expect(blocks.find((b) => b.path === '/')?.body).toContain('include /etc/greenlight/nginx/tls.conf;');
   });

@@ -1,7 +1,10 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadSettings, selectEnvironments } from '../../lib/config/load';
 import { GATE_DEFAULTS, HEALTH_CHECK_DEFAULTS } from '../../lib/config/schema';
-import { cdkContext, minimalEnvironment } from '../helpers/settings';
+import { cdkContext, minimalEnvironment, REPO_ROOT } from '../helpers/settings';
 
 /** Loads one environment named `production` built from the minimal one plus `patch`. */
 const loadProduction = (patch: Record<string, unknown>) =>
@@ -162,16 +165,6 @@ describe('loadSettings', () => {
     ],
     ['a Graviton instance type', { instanceType: 't4g.small' }, 'environments.production.instanceType: "t4g.small" is an arm64 (Graviton) type, and the release AMI is x86_64; allowed an x86_64 type such as "t3.small" or "m6i.large"'],
     ['a Graviton type with more attributes', { instanceType: 'c7gn.large' }, expect.stringContaining('environments.production.instanceType: "c7gn.large" is an arm64 (Graviton) type')],
-    [
-      'an HTTPS health path nginx redirects',
-      { listener: { protocol: 'HTTPS', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6c9d2e-1f3a-4c5b-8d7e-9f0a1b2c3d4e' }, healthCheck: { path: '/status/' } },
-      'environments.production.healthCheck.path: "/status/" would get nginx\'s HTTPS redirect (a 301) on the load balancer\'s plain-HTTP check; with an HTTPS listener allowed "/health/" or "/healthz/"',
-    ],
-    [
-      'an HTTPS health path without its trailing slash',
-      { listener: { protocol: 'HTTPS', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6c9d2e-1f3a-4c5b-8d7e-9f0a1b2c3d4e' }, healthCheck: { path: '/health' } },
-      expect.stringContaining('environments.production.healthCheck.path: "/health" would get nginx\'s HTTPS redirect'),
-    ],
     ['scaling that sets nothing', { scaling: {} }, 'environments.production.scaling: sets nothing; set cpuUtilization, requestsPerTargetPerMinute or scheduled'],
     ['a CPU target of 0', { scaling: { cpuUtilization: 0 } }, 'environments.production.scaling.cpuUtilization: 0 is out of range; allowed a percentage 1–100'],
     ['a CPU target above 100', { scaling: { cpuUtilization: 120 } }, 'environments.production.scaling.cpuUtilization: 120 is out of range; allowed a percentage 1–100'],
@@ -260,5 +253,59 @@ describe('selectEnvironments', () => {
     expect(() => selectEnvironments(settings, 'nowhere')).toThrow(
       `-c env=nowhere: unknown environment; defined in cdk.json: ${Object.keys(cdkContext().environments).join(', ')}`,
     );
+  });
+});
+
+describe("loadSettings with the app's manifest", () => {
+  const https = { protocol: 'HTTPS', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6c9d2e-1f3a-4c5b-8d7e-9f0a1b2c3d4e' };
+  const withApp = (app: Record<string, string>, env: Record<string, unknown>) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'greenlight-manifest-'));
+    const root = path.join(dir, 'project');
+    mkdirSync(path.join(dir, 'app'), { recursive: true });
+    mkdirSync(root);
+    const lines = Object.entries(app).map(([key, value]) => `${key} = ${JSON.stringify(value)}`);
+    writeFileSync(
+      path.join(dir, 'app', 'pyproject.toml'),
+      ['[tool.greenlight]', 'wsgi = "shop.wsgi:application"', 'settings = "shop.settings"', 'required-env = []', ...lines, ''].join('\n'),
+    );
+    writeFileSync(path.join(dir, 'app', 'requirements.txt'), '');
+    const context = { app: 'shop', appSource: '../app', environments: { production: { ...minimalEnvironment(), ...env } } };
+    return () => loadSettings(context, { projectRoot: root });
+  };
+
+  it.each([
+    ['the health-path', '/ready/'],
+    ['the liveness-path', '/alive/'],
+  ])('accepts an HTTPS health check on %s, which nginx serves without the redirect', (_, checked) => {
+    const load = withApp({ 'health-path': '/ready/', 'liveness-path': '/alive/' }, { listener: https, healthCheck: { path: checked } });
+    expect(load().environments.production.healthCheck.path).toBe(checked);
+  });
+
+  it.each([
+    ['another path', '/health/'],
+    ['the health path without its trailing slash', '/ready'],
+  ])('refuses an HTTPS health check on %s, naming the paths the manifest allows', (_, checked) => {
+    const load = withApp({ 'health-path': '/ready/' }, { listener: https, healthCheck: { path: checked } });
+    expect(problemsOf(load)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^environments\\.production\\.healthCheck\\.path: "${checked.replace(/\//g, '\\/')}" would get nginx's HTTPS redirect \\(a 301\\) on the load balancer's plain-HTTP check; with an HTTPS listener allowed the app's health-path "/ready/" \\(.*pyproject\\.toml\\)$`),
+      ),
+    ]);
+  });
+
+  it('leaves an HTTP environment alone, since nothing redirects it', () => {
+    const load = withApp({ 'health-path': '/ready/' }, { healthCheck: { path: '/health/' } });
+    expect(load().environments.production.healthCheck.path).toBe('/health/');
+  });
+
+  it("names the manifest when appSource has none", () => {
+    const context = { app: 'shop', appSource: 'no-such-app', environments: { production: minimalEnvironment() } };
+    expect(() => loadSettings(context, { projectRoot: tmpdir() })).toThrow(/no-such-app\/pyproject\.toml: not found/);
+  });
+
+  it("checks cdk.json's own environments against the example app's manifest", () => {
+    const context = cdkContext();
+    expect(context.appSource).toBe('examples/django-app');
+    expect(Object.keys(loadSettings(context, { projectRoot: REPO_ROOT }).environments).length).toBeGreaterThan(0);
   });
 });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 
-export const cdkContext = (): { app: string; environments: Record<string, Record<string, unknown>> } =>
+export const cdkContext = (): { app: string; appSource?: string; environments: Record<string, Record<string, unknown>> } =>
   JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
 
 export const minimalEnvironment = (): Record<string, unknown> => ({
