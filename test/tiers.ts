@@ -12,6 +12,8 @@ export const SLOW_TESTS: readonly string[] = [
   'test/constructs/health-gate.test.ts',
   'test/constructs/release-chain.test.ts',
   'test/stacks/environment-stack.test.ts',
+  'test/stacks/scaling.test.ts',
+  'test/constructs/release-fleet-scaling.test.ts',
   'test/stacks/cfn-lint.test.ts',
   'test/stacks/traffic.test.ts',
   'test/cli/deploy.test.ts',
@@ -19,6 +21,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/cli/rollback.test.ts',
   // AWS's API emulator (moto) as a process
   'test/health-gate/moto.test.ts',
+  'test/cli/status-moto.test.ts',
   // the CLI as a process
   'test/cli/cli-process.test.ts',
   'test/cli/add-env.test.ts',

@@ -1,10 +1,44 @@
 import { Annotations, Duration, Size, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import { RELEASE_TAG } from '../ssm-paths';
+
+/** A scheduled change of the group's capacity. */
+export interface FleetScheduledAction {
+  /** Unique within the fleet; part of the construct id. */
+  readonly name: string;
+  /** Five-field Unix cron expression, e.g. `30 6 * * MON-FRI`. */
+  readonly cron: string;
+  /**
+   * IANA time zone of the cron expression.
+   * @default UTC
+   */
+  readonly timeZone?: string;
+  readonly minCapacity?: number;
+  readonly desiredCapacity?: number;
+  readonly maxCapacity?: number;
+}
+
+/** How a release's group scales with its load. Each part is optional. */
+export interface FleetScaling {
+  /**
+   * Target tracking on the group's average CPU utilisation, in percent.
+   * @default - no CPU policy
+   */
+  readonly cpuUtilization?: number;
+  /**
+   * Target tracking on ALBRequestCountPerTarget of the group's own target group, per minute.
+   * @default - no request-count policy
+   */
+  readonly requestsPerTargetPerMinute?: number;
+  /**
+   * @default - no scheduled actions
+   */
+  readonly scheduled?: readonly FleetScheduledAction[];
+}
 
 export interface ReleaseFleetProps {
   readonly vpc: ec2.IVpc;
@@ -28,6 +62,12 @@ export interface ReleaseFleetProps {
    */
   readonly healthCheckGracePeriod?: Duration;
   /**
+   * Scaling policies and scheduled actions of the group. Call `startScalingAfter` to hold them
+   * until the fleet serves.
+   * @default - the group keeps its size
+   */
+  readonly scaling?: FleetScaling;
+  /**
    * Size of the encrypted gp3 root volume.
    * @default Size.gibibytes(16)
    */
@@ -42,6 +82,8 @@ export interface ReleaseFleetProps {
 export class ReleaseFleet extends Construct {
   readonly launchTemplate: ec2.LaunchTemplate;
   readonly group: autoscaling.AutoScalingGroup;
+  /** The group's scaling policies and scheduled actions. */
+  readonly scalingResources: readonly Construct[];
 
   constructor(scope: Construct, id: string, props: ReleaseFleetProps) {
     super(scope, id);
@@ -82,6 +124,7 @@ export class ReleaseFleet extends Construct {
     });
     this.group.attachToApplicationTargetGroup(props.targetGroup);
     Tags.of(this.group).add(RELEASE_TAG, props.release, { applyToLaunchedInstances: true });
+    this.scalingResources = attachScaling(this, this.group, props.targetGroup, props.scaling);
 
     Annotations.of(this.group).acknowledgeWarning(
       '@aws-cdk/aws-autoscaling:desiredCapacitySet',
@@ -92,6 +135,63 @@ export class ReleaseFleet extends Construct {
       reason: 'Release groups live for one release; the health gate reports their scaling activities in the deploy itself.',
     });
   }
+}
+
+/**
+ * Creates the scaling policies and scheduled actions only once every resource in `after` exists:
+ * in one stack update, after the cutover. Until then the group has none, so the idle metrics of a
+ * fleet that serves no user yet cannot scale it in, and nothing needs undoing afterwards.
+ */
+export function startScalingAfter(fleet: ReleaseFleet, after: readonly IDependable[]): void {
+  for (const resource of fleet.scalingResources) for (const dependency of after) resource.node.addDependency(dependency);
+}
+
+// The policies are the group's own (they name it), but live beside it in the fleet rather than
+// under it: whatever depends on the group (the health gate) must not wait for them.
+function attachScaling(
+  scope: Construct,
+  group: autoscaling.AutoScalingGroup,
+  targetGroup: elbv2.IApplicationTargetGroup,
+  scaling: FleetScaling | undefined,
+): Construct[] {
+  if (!scaling) return [];
+  const resources: Construct[] = [];
+  if (scaling.cpuUtilization !== undefined) {
+    resources.push(
+      new autoscaling.TargetTrackingScalingPolicy(scope, 'CpuTracking', {
+        autoScalingGroup: group,
+        predefinedMetric: autoscaling.PredefinedMetric.ASG_AVERAGE_CPU_UTILIZATION,
+        targetValue: scaling.cpuUtilization,
+      }),
+    );
+  }
+  if (scaling.requestsPerTargetPerMinute !== undefined) {
+    if (!(targetGroup instanceof elbv2.ApplicationTargetGroup)) {
+      throw new Error('scaling.requestsPerTargetPerMinute: the fleet\'s target group must be defined in this app, behind a load balancer');
+    }
+    // ALBRequestCountPerTarget of the group's own target group: `app/<lb>/<id>/targetgroup/<tg>/<id>`.
+    resources.push(
+      new autoscaling.TargetTrackingScalingPolicy(scope, 'RequestTracking', {
+        autoScalingGroup: group,
+        predefinedMetric: autoscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
+        resourceLabel: `${targetGroup.firstLoadBalancerFullName}/${targetGroup.targetGroupFullName}`,
+        targetValue: scaling.requestsPerTargetPerMinute,
+      }),
+    );
+  }
+  for (const action of scaling.scheduled ?? []) {
+    resources.push(
+      new autoscaling.ScheduledAction(scope, `Scheduled-${action.name}`, {
+        autoScalingGroup: group,
+        schedule: autoscaling.Schedule.expression(action.cron),
+        timeZone: action.timeZone,
+        minCapacity: action.minCapacity,
+        desiredCapacity: action.desiredCapacity,
+        maxCapacity: action.maxCapacity,
+      }),
+    );
+  }
+  return resources;
 }
 
 function validateCapacity(props: ReleaseFleetProps): void {

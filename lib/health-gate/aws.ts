@@ -10,6 +10,8 @@ import {
   paginateDescribeAutoScalingGroups,
   paginateDescribePolicies,
   paginateDescribeScheduledActions,
+  ResumeProcessesCommand,
+  SuspendProcessesCommand,
   type Filter,
   type ScalingPolicy,
   type ScheduledUpdateGroupAction,
@@ -188,14 +190,18 @@ export async function writeParameter(clients: AwsClients, name: string, value: s
   );
 }
 
-/** The desired capacity of the environment's groups tagged with `release` (the largest; 0 when none). */
-export async function liveDesiredCapacity(clients: AwsClients, stackName: string, release: string): Promise<number> {
-  const groups = await describeGroups(clients, {
+/** The environment's groups tagged with `release`. */
+export const releaseGroups = (clients: AwsClients, stackName: string, release: string): Promise<AutoScalingGroup[]> =>
+  describeGroups(clients, {
     filters: [
       { Name: `tag:${RELEASE_TAG}`, Values: [release] },
       { Name: 'tag:aws:cloudformation:stack-name', Values: [stackName] },
     ],
   });
+
+/** The desired capacity of the environment's groups tagged with `release` (the largest; 0 when none). */
+export async function liveDesiredCapacity(clients: AwsClients, stackName: string, release: string): Promise<number> {
+  const groups = await releaseGroups(clients, stackName, release);
   return Math.max(0, ...groups.map((g) => g.DesiredCapacity ?? 0));
 }
 
@@ -239,4 +245,10 @@ export async function listenerRulePriorities(clients: AwsClients, listenerArn: s
     marker = page.NextMarker;
   } while (marker);
   return taken;
+}
+
+/** SuspendProcesses or ResumeProcesses on one group. */
+export async function setScalingProcesses(clients: AwsClients, groupName: string, processes: readonly string[], suspended: boolean): Promise<void> {
+  const input = { AutoScalingGroupName: groupName, ScalingProcesses: [...processes] };
+  await clients.autoScaling.send(suspended ? new SuspendProcessesCommand(input) : new ResumeProcessesCommand(input));
 }

@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct, IDependable } from 'constructs';
-import type { EnvironmentSettings } from '../config/schema';
+import type { EnvironmentSettings, ScalingSettings } from '../config/schema';
 import { BakeWindow } from '../constructs/bake-window';
 import { CapacityProbe } from '../constructs/capacity-probe';
 import { HealthGate } from '../constructs/health-gate';
@@ -9,7 +9,8 @@ import { InstanceRole } from '../constructs/instance-role';
 import { LiveReleasePointer } from '../constructs/live-release';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Network } from '../constructs/network';
-import { ReleaseFleet } from '../constructs/release-fleet';
+import { type FleetScaling, ReleaseFleet, startScalingAfter } from '../constructs/release-fleet';
+import { OutgoingScalingHold } from '../constructs/scaling-hold';
 import { releaseScopedId } from '../constructs/release-id';
 import { ReleaseTargetGroup } from '../constructs/release-target-group';
 import { SmokeCheck } from '../constructs/smoke-check';
@@ -58,6 +59,8 @@ export class EnvironmentStack extends Stack {
   readonly smoke?: SmokeCheck;
   readonly bake?: BakeWindow;
   readonly liveRelease: LiveReleasePointer;
+  /** Present when the environment has `scaling`. */
+  readonly scalingHold?: OutgoingScalingHold;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id, props);
@@ -137,6 +140,7 @@ export class EnvironmentStack extends Stack {
       targetGroup: this.target.targetGroup,
       userData,
       healthCheckGracePeriod: Duration.seconds(settings.healthCheckGracePeriod),
+      scaling: settings.scaling ? fleetScaling(settings.scaling) : undefined,
     });
 
     // The preview rule puts the target group behind the load balancer, so health checks run from
@@ -168,8 +172,20 @@ export class EnvironmentStack extends Stack {
       });
     }
 
+    // Scaling while both fleets exist: right before the cutover, the outgoing fleet's alarm-driven
+    // and scheduled scaling is held; the new fleet's policies and scheduled actions come after it.
+    const beforeCutover: IDependable[] = [this.gate, ...(this.smoke ? [this.smoke] : [])];
+    if (settings.scaling) {
+      this.scalingHold = new OutgoingScalingHold(this, releaseScopedId('ScalingHold', release), {
+        release,
+        liveReleaseParameterName: liveReleaseParameterName(app, envName),
+        after: beforeCutover,
+      });
+    }
+
     // The cutover: the listener forwards to the release only after the gate and the smoke checks.
-    this.loadBalancer.serve(this.target.targetGroup, [this.gate, ...(this.smoke ? [this.smoke] : [])]);
+    this.loadBalancer.serve(this.target.targetGroup, [...beforeCutover, ...(this.scalingHold ? [this.scalingHold] : [])]);
+    startScalingAfter(this.fleet, [this.loadBalancer.listener.node.defaultChild as IDependable]);
 
     if (settings.bake) {
       this.bake = new BakeWindow(this, releaseScopedId('Bake', release), {
@@ -204,5 +220,23 @@ export class EnvironmentStack extends Stack {
       description: `The release before its cutover: send the header ${settings.preview.header}: ${release}`,
       value: `${this.loadBalancer.previewProtocol}://${this.loadBalancer.alb.loadBalancerDnsName}:${this.loadBalancer.previewPort}/`,
     });
+    // The hold finds the outgoing release through the pointer, so the pointer moves after it.
+    if (this.scalingHold) this.liveRelease.node.addDependency(this.scalingHold);
   }
+}
+
+/** The environment's `scaling` setting as the fleet construct takes it. */
+function fleetScaling(s: ScalingSettings): FleetScaling {
+  return {
+    cpuUtilization: s.cpuUtilization,
+    requestsPerTargetPerMinute: s.requestsPerTargetPerMinute,
+    scheduled: s.scheduled?.map((a) => ({
+      name: a.name,
+      cron: a.cron,
+      timeZone: a.timeZone,
+      minCapacity: a.min,
+      desiredCapacity: a.desired,
+      maxCapacity: a.max,
+    })),
+  };
 }
