@@ -374,6 +374,14 @@ describe('cloudformation execution policy (cdk bootstrap)', () => {
     expect(allows(policy, 'ssm:PutParameter', ssmArn('eu-west-1', '111111111111', '/other/secret'))).toBe(false);
   });
 
+  it("manages the scaling policies and scheduled actions of the app's own groups only", () => {
+    const group = (name: string) => `arn:aws:autoscaling:eu-west-1:111111111111:autoScalingGroup:0a1b:autoScalingGroupName/${name}`;
+    for (const action of ['autoscaling:PutScalingPolicy', 'autoscaling:DeletePolicy', 'autoscaling:PutScheduledUpdateGroupAction', 'autoscaling:DeleteScheduledAction']) {
+      expect(allows(policy, action, group(`${app}-production-FleetGroup-ABC`)), action).toBe(true);
+      expect(allows(policy, action, group('other-app-Group-ABC')), action).toBe(false);
+    }
+  });
+
   it('cannot attach an arbitrary managed policy, such as AdministratorAccess, to a role it creates', () => {
     const role = `arn:aws:iam::111111111111:role/${app}-staging-GateRole-ABC`;
     expect(allows(policy, 'iam:AttachRolePolicy', role, { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' })).toBe(true);
