@@ -16,6 +16,11 @@ try {
     env: context('env'),
     release: context('release'),
     ami: context('ami'),
+    standby: context('standby'),
+    // The standby's window counts from the deploy's start. greenlight deploy passes it; a plain
+    // `cdk deploy -c standby=` takes this machine's clock at synth.
+    deployTime: context('deployTime') ?? (context('standby') ? new Date().toISOString() : undefined),
+    rollback: context('rollback'),
   });
 } catch (err) {
   if (!(err instanceof UserError)) throw err;

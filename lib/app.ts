@@ -1,8 +1,10 @@
 // Builds one EnvironmentStack per selected environment from validated context, with cdk-nag on every synth.
-import { type App, Tags, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadSettings, selectEnvironments } from './config/load';
 import { parseAmiOverride, parseRelease } from './config/release';
+import { parseDeployTime, parseRollbackId, parseStandbyRelease } from './config/standby';
+import { UserError } from './errors';
 import { EnvironmentStack } from './stacks/environment-stack';
 
 /** The raw context values bin/app.ts passes through. */
@@ -18,6 +20,12 @@ export interface AppContext {
   readonly release?: unknown;
   /** `-c ami=` */
   readonly ami?: unknown;
+  /** `-c standby=`: the outgoing release, kept warm (environments with `standby` only). */
+  readonly standby?: unknown;
+  /** `-c deployTime=`: when the deploy starts; the standby's window counts from it. */
+  readonly deployTime?: unknown;
+  /** `-c rollback=`: a new id for the gate of a switch back to the standby. */
+  readonly rollback?: unknown;
 }
 
 /** Validates everything first, so a mistake builds nothing. Returns the stacks it built. */
@@ -26,6 +34,21 @@ export function buildApp(app: App, context: AppContext): EnvironmentStack[] {
   const release = parseRelease(context.release);
   const amiId = parseAmiOverride(context.ami);
   const selected = selectEnvironments(settings, context.env);
+  const standbyRelease = parseStandbyRelease(context.standby, release);
+  const deployTime = parseDeployTime(context.deployTime);
+  const rollbackId = parseRollbackId(context.rollback);
+  if (standbyRelease !== undefined) {
+    if (context.env === undefined) {
+      throw new UserError(`-c standby=${standbyRelease}: name the environment it stands by in, with -c env=<name>`);
+    }
+    const [envName, env] = selected[0];
+    if (!env.standby?.enabled) {
+      throw new UserError(`-c standby=${standbyRelease}: environment ${envName} keeps no standby; set environments.${envName}.standby in cdk.json`);
+    }
+    if (deployTime === undefined) {
+      throw new UserError(`-c standby=${standbyRelease}: -c deployTime=<UTC time> is required; the standby's window counts from it`);
+    }
+  }
 
   const stacks = selected.map(([envName, env]) => {
     const stack = new EnvironmentStack(app, `${settings.app}-${envName}`, {
@@ -36,7 +59,22 @@ export function buildApp(app: App, context: AppContext): EnvironmentStack[] {
       settings: env,
       release,
       amiId,
+      rollbackId,
+      standby:
+        standbyRelease !== undefined && deployTime !== undefined && env.standby
+          ? {
+              release: standbyRelease,
+              scaleToZeroAt: new Date(deployTime.getTime() + env.standby.window * 1000),
+              capacity: env.standby.capacity,
+            }
+          : undefined,
     });
+    if (standbyRelease === undefined && env.standby?.enabled) {
+      Annotations.of(stack).addInfo(
+        `no -c standby=<release>: the outgoing release is deleted after the cutover, and a rollback relaunches it ` +
+          `(greenlight deploy passes the live release as the standby)`,
+      );
+    }
     Tags.of(stack).add('greenlight:app', settings.app);
     Tags.of(stack).add('greenlight:environment', envName);
     for (const [key, value] of Object.entries(env.tags)) Tags.of(stack).add(key, value);

@@ -49,12 +49,20 @@ export const LIMITS = {
   cpuUtilization: [1, 100],
   requestsPerTarget: [1, 1_000_000],
   scheduledActions: [1, 125],
+  // The standby's scale-to-zero is a scheduled action, which AWS refuses with a start time in the
+  // past; the window also has to outlast the deploy itself (see the environment's check below).
+  standbyWindow: [600, 604_800],
 } as const;
+
+/** Room for the capacity probe, the fleet's launch and the smoke checks in a standby's window. */
+export const STANDBY_DEPLOY_MARGIN = 300;
 
 /** The preview route's header; its value is the release id. */
 export const PREVIEW_DEFAULTS = { header: 'X-Greenlight-Release' } as const;
 
 export const SMOKE_DEFAULTS = { expectedStatuses: '200', timeout: 10 } as const;
+
+export const STANDBY_DEFAULTS = { window: 3600, capacity: 'full' as 'full' | number } as const;
 
 export const BAKE_DEFAULTS = { maxErrorRate: 1, maxErrors: 0, alarms: [] as readonly string[] } as const;
 
@@ -264,6 +272,25 @@ const scaling = z
     });
   });
 
+/** Keep the outgoing release running after a cutover, so a rollback is a switch (see README, Standby). */
+const standby = z.strictObject({
+  enabled: z.boolean({ error: (iss) => `${describe(iss.input)} must be true or false` }).default(true),
+  /** Seconds after the deploy that the standby fleet scales to zero. */
+  window: seconds(LIMITS.standbyWindow).default(STANDBY_DEFAULTS.window),
+  /** "full" keeps the standby at its serving size; a number scales it to that many instances. */
+  capacity: z
+    .unknown()
+    .transform((value, ctx) => {
+      const [min, max] = LIMITS.capacity;
+      if (value === 'full' || (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max)) {
+        return value as 'full' | number;
+      }
+      ctx.addIssue({ code: 'custom', message: `${describe(value)} is not a standby capacity; expected "full" or a whole number ${min}–${max}` });
+      return z.NEVER;
+    })
+    .default(STANDBY_DEFAULTS.capacity),
+});
+
 const capacity = z
   .strictObject({
     min: count(LIMITS.capacity).default(1),
@@ -365,6 +392,8 @@ export const environmentSchema = z
     bake: bake.optional(),
     /** Scaling policies and scheduled actions of each release's group; none when absent. */
     scaling: scaling.optional(),
+    /** Keeps the outgoing release warm after the cutover; none when absent. */
+    standby: standby.optional(),
     tags: tags.default({}),
     /** Defaults to true for an environment named "production". */
     deletionProtection: z
@@ -387,6 +416,26 @@ export const environmentSchema = z
       });
     }
     checkScalingRoom(env, ctx);
+    // The scale-to-zero time is fixed when the deploy starts; the deploy must be over well before it.
+    if (env.standby?.enabled) {
+      const deploy = env.gate.timeout + (env.bake?.duration ?? 0) + STANDBY_DEPLOY_MARGIN;
+      if (env.standby.window < deploy) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['standby', 'window'],
+          message:
+            `${env.standby.window}s is too short; the standby must outlast the longest deploy, at least ${deploy}s ` +
+            `(gate.timeout ${env.gate.timeout}s + bake.duration ${env.bake?.duration ?? 0}s + ${STANDBY_DEPLOY_MARGIN}s)`,
+        });
+      }
+      if (env.standby.capacity !== 'full' && env.standby.capacity > env.capacity.max) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['standby', 'capacity'],
+          message: `${env.standby.capacity} is more than capacity.max ${env.capacity.max}; expected "full" or 1–${env.capacity.max}`,
+        });
+      }
+    }
   });
 
 /**

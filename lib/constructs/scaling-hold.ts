@@ -14,6 +14,12 @@ export interface OutgoingScalingHoldProps {
   readonly liveReleaseParameterName: string;
   /** What must complete first (the gate, the smoke checks): the hold comes right before the cutover. */
   readonly after: readonly IDependable[];
+  /**
+   * Leave the outgoing group's scheduled actions running: it stays as the standby, and its one-time
+   * scale-to-zero must run.
+   * @default false
+   */
+  readonly keepScheduledActions?: boolean;
 }
 
 /**
@@ -36,6 +42,7 @@ export class OutgoingScalingHold extends Construct {
       LiveReleaseParameter: props.liveReleaseParameterName,
       StackName: Stack.of(this).stackName,
       Release: props.release,
+      ...(props.keepScheduledActions ? { Processes: ['AlarmNotification'] } : {}),
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,

@@ -17,6 +17,12 @@ export interface HoldResourceProperties {
   /** `/greenlight/<app>/<env>/live-release`: names the outgoing release until the pointer moves. */
   readonly LiveReleaseParameter: string;
   readonly StackName: string;
+  /**
+   * The processes to hold, a subset of HELD_PROCESSES. A deploy that keeps the outgoing release as
+   * its standby holds AlarmNotification only, so the standby's one-time scale-to-zero still runs.
+   * @default HELD_PROCESSES
+   */
+  readonly Processes?: readonly string[];
 }
 
 /** The groups held and the processes this hold suspended on each. */
@@ -40,7 +46,17 @@ export function parseHoldId(physicalId: string | undefined): Hold | undefined {
 }
 
 /** The held processes a group does not already have suspended: only those are this hold's to resume. */
-export const toSuspend = (alreadySuspended: readonly string[]): string[] => HELD_PROCESSES.filter((p) => !alreadySuspended.includes(p));
+export const toSuspend = (alreadySuspended: readonly string[], held: readonly string[] = HELD_PROCESSES): string[] =>
+  held.filter((p) => !alreadySuspended.includes(p));
+
+function processes(props: Record<string, unknown>): readonly string[] {
+  const value = props.Processes;
+  if (value === undefined) return HELD_PROCESSES;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((p) => (HELD_PROCESSES as readonly unknown[]).includes(p))) {
+    throw new Error(`scaling hold property Processes: ${JSON.stringify(value)} must list some of ${HELD_PROCESSES.join(', ')}`);
+  }
+  return value as string[];
+}
 
 const isGroupGone = (err: unknown) => err instanceof Error && err.name === 'ValidationError' && /not found/i.test(err.message);
 
@@ -78,6 +94,7 @@ export function holdHandler(deps: { readonly clients: () => AwsClients; readonly
     const props = event.ResourceProperties as Record<string, unknown>;
     const parameter = text(props, 'LiveReleaseParameter');
     const stackName = text(props, 'StackName');
+    const toHold = processes(props);
     const clients = deps.clients();
     const outgoing = await readParameter(clients, parameter);
     const groups = outgoing ? await releaseGroups(clients, stackName, outgoing) : [];
@@ -85,7 +102,7 @@ export function holdHandler(deps: { readonly clients: () => AwsClients; readonly
     try {
       for (const g of groups) {
         const name = g.AutoScalingGroupName ?? '';
-        const suspended = toSuspend((g.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? ''));
+        const suspended = toSuspend((g.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? ''), toHold);
         if (suspended.length > 0) await setScalingProcesses(clients, name, suspended, true);
         held.push({ name, suspended });
       }

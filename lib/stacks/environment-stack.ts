@@ -1,6 +1,8 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct, IDependable } from 'constructs';
+import { scheduleTime } from '../config/standby';
 import type { EnvironmentSettings, ScalingSettings } from '../config/schema';
 import { BakeWindow } from '../constructs/bake-window';
 import { CapacityProbe } from '../constructs/capacity-probe';
@@ -42,6 +44,30 @@ export interface EnvironmentStackProps extends StackProps {
    * @default userdata/bootstrap.sh
    */
   readonly bootstrapScript?: string;
+  /**
+   * The outgoing release, kept running after the cutover so that a rollback is a switch.
+   * @default - no standby: CloudFormation deletes the outgoing release after the cutover
+   */
+  readonly standby?: StandbyProps;
+  /**
+   * Makes this deploy's health gate a resource of its own when `release` is a standby switched
+   * back to, which may happen more than once.
+   * @default - the gate's id derives from the release alone
+   */
+  readonly rollbackId?: string;
+}
+
+/** The outgoing release a deploy keeps warm. */
+export interface StandbyProps {
+  /** The release that served before this deploy. */
+  readonly release: string;
+  /** When its fleet scales to zero: the deploy's start plus the environment's standby window. */
+  readonly scaleToZeroAt: Date;
+  /**
+   * Instances it keeps until then.
+   * @default 'full' - the size it served at, so switching back relaunches nothing
+   */
+  readonly capacity?: 'full' | number;
 }
 
 /**
@@ -61,6 +87,8 @@ export class EnvironmentStack extends Stack {
   readonly liveRelease: LiveReleasePointer;
   /** Present when the environment has `scaling`. */
   readonly scalingHold?: OutgoingScalingHold;
+  /** The standby release's fleet, when the deploy keeps one. */
+  readonly standbyFleet?: ReleaseFleet;
 
   constructor(scope: Construct, id: string, props: EnvironmentStackProps) {
     super(scope, id, props);
@@ -87,67 +115,77 @@ export class EnvironmentStack extends Stack {
 
     const identity = new InstanceRole(this, 'InstanceRole', { configPrefix: configPrefix(app, envName) });
 
-    const userData = ec2.UserData.custom(
-      renderBootstrapFile({
-        app,
-        env: envName,
-        release,
-        region: this.region,
-        tls: settings.listener.protocol === 'HTTPS',
-      }, props.bootstrapScript),
-    );
-
     // Per-release ids: each deploy Creates probe, target group, fleet, gate, smoke and bake; a
-    // rollback only Deletes them.
-    this.capacity = new CapacityProbe(this, releaseScopedId('Capacity', release), {
-      release,
-      liveReleaseParameterName: liveReleaseParameterName(app, envName),
-      minCapacity: settings.capacity.min,
-      desiredCapacity: settings.capacity.desired,
-      maxCapacity: settings.capacity.max,
-      previewListenerArn: this.loadBalancer.previewListener.listenerArn,
-    });
+    // rollback only Deletes them. A standby's probe, target group and fleet are built exactly as
+    // when it was live, so they keep their logical ids and properties and CloudFormation leaves
+    // them running.
+    const releaseResources = (forRelease: string, amiId: string | undefined, standbyCapacity?: number, scaling?: ScalingSettings) => {
+      const capacity = new CapacityProbe(this, releaseScopedId('Capacity', forRelease), {
+        release: forRelease,
+        liveReleaseParameterName: liveReleaseParameterName(app, envName),
+        minCapacity: settings.capacity.min,
+        desiredCapacity: settings.capacity.desired,
+        maxCapacity: settings.capacity.max,
+        previewListenerArn: this.loadBalancer.previewListener.listenerArn,
+      });
+      const target = new ReleaseTargetGroup(this, releaseScopedId('Target', forRelease), {
+        vpc,
+        release: forRelease,
+        healthCheck: {
+          path: hc.path,
+          interval: Duration.seconds(hc.interval),
+          timeout: Duration.seconds(hc.timeout),
+          healthyThreshold: hc.healthyThreshold,
+          unhealthyThreshold: hc.unhealthyThreshold,
+          matcher: hc.matcher,
+        },
+        deregistrationDelay: Duration.seconds(settings.deregistrationDelay),
+        listener: this.loadBalancer.previewListener,
+        previewHeader: settings.preview.header,
+        previewPriority: capacity.previewPriority,
+      });
+      const userData = ec2.UserData.custom(
+        renderBootstrapFile({
+          app,
+          env: envName,
+          release: forRelease,
+          region: this.region,
+          tls: settings.listener.protocol === 'HTTPS',
+        }, props.bootstrapScript),
+      );
+      const fleet = new ReleaseFleet(this, releaseScopedId('Fleet', forRelease), {
+        vpc,
+        release: forRelease,
+        machineImage: amiId
+          ? ec2.MachineImage.genericLinux({ [this.region]: amiId })
+          : ec2.MachineImage.fromSsmParameter(amiParameterName(app, forRelease)),
+        instanceType: new ec2.InstanceType(settings.instanceType),
+        minCapacity: standbyCapacity === undefined ? settings.capacity.min : Math.min(settings.capacity.min, standbyCapacity),
+        maxCapacity: settings.capacity.max,
+        desiredCapacity: standbyCapacity ?? capacity.desiredCapacity,
+        securityGroup: this.loadBalancer.instanceSecurityGroup,
+        instanceProfile: identity.instanceProfile,
+        targetGroup: target.targetGroup,
+        userData,
+        healthCheckGracePeriod: Duration.seconds(settings.healthCheckGracePeriod),
+        scaling: scaling ? fleetScaling(scaling) : undefined,
+      });
+      // The preview rule puts the target group behind the load balancer, so health checks run from
+      // the first instance on, and go on while the release stands by.
+      fleet.group.node.addDependency(target.previewRule);
+      return { capacity, target, fleet };
+    };
 
-    this.target = new ReleaseTargetGroup(this, releaseScopedId('Target', release), {
-      vpc,
-      release,
-      healthCheck: {
-        path: hc.path,
-        interval: Duration.seconds(hc.interval),
-        timeout: Duration.seconds(hc.timeout),
-        healthyThreshold: hc.healthyThreshold,
-        unhealthyThreshold: hc.unhealthyThreshold,
-        matcher: hc.matcher,
-      },
-      deregistrationDelay: Duration.seconds(settings.deregistrationDelay),
-      listener: this.loadBalancer.previewListener,
-      previewHeader: settings.preview.header,
-      previewPriority: this.capacity.previewPriority,
-    });
+    ({ capacity: this.capacity, target: this.target, fleet: this.fleet } = releaseResources(release, props.amiId, undefined, settings.scaling));
+    const standby = props.standby;
+    const standbyCapacity = standby?.capacity === undefined || standby.capacity === 'full' ? undefined : standby.capacity;
+    if (standby) this.standbyFleet = releaseResources(standby.release, undefined, standbyCapacity).fleet;
 
-    this.fleet = new ReleaseFleet(this, releaseScopedId('Fleet', release), {
-      vpc,
-      release,
-      machineImage: props.amiId
-        ? ec2.MachineImage.genericLinux({ [this.region]: props.amiId })
-        : ec2.MachineImage.fromSsmParameter(amiParameterName(app, release)),
-      instanceType: new ec2.InstanceType(settings.instanceType),
-      minCapacity: settings.capacity.min,
-      maxCapacity: settings.capacity.max,
-      desiredCapacity: this.capacity.desiredCapacity,
-      securityGroup: this.loadBalancer.instanceSecurityGroup,
-      instanceProfile: identity.instanceProfile,
-      targetGroup: this.target.targetGroup,
-      userData,
-      healthCheckGracePeriod: Duration.seconds(settings.healthCheckGracePeriod),
-      scaling: settings.scaling ? fleetScaling(settings.scaling) : undefined,
-    });
-
-    // The preview rule puts the target group behind the load balancer, so health checks run from
-    // the first instance on.
-    this.fleet.group.node.addDependency(this.target.previewRule);
-
-    this.gate = new HealthGate(this, releaseScopedId('Gate', release), {
+    // A standby has no scaling of its own: its policies and recurring actions (separate resources;
+    // its group is unchanged) go, and its one-time scale-to-zero below ends its window.
+    // A switch back to a standby may happen more than once; each gets a gate of its own.
+    const gateId = releaseScopedId('Gate', props.rollbackId ? `${release}-rollback-${props.rollbackId}` : release);
+    this.gate = new HealthGate(this, gateId, {
       group: this.fleet.group,
       release,
       progressParameterName: gateProgressParameterName(app, envName, release),
@@ -180,6 +218,7 @@ export class EnvironmentStack extends Stack {
         release,
         liveReleaseParameterName: liveReleaseParameterName(app, envName),
         after: beforeCutover,
+        keepScheduledActions: standby !== undefined,
       });
     }
 
@@ -206,6 +245,23 @@ export class EnvironmentStack extends Stack {
       release,
       after: this.bake ?? (this.loadBalancer.listener.node.defaultChild as IDependable),
     });
+
+    if (standby && this.standbyFleet) {
+      // Scales the standby to zero with no deploy: AWS Auto Scaling runs it once, at the time fixed
+      // when the deploy started. Created after the live pointer, so never before the cutover.
+      const scaleToZero = new autoscaling.CfnScheduledAction(this, releaseScopedId('StandbyScaleToZero', standby.release), {
+        autoScalingGroupName: this.standbyFleet.group.autoScalingGroupName,
+        startTime: scheduleTime(standby.scaleToZeroAt),
+        minSize: 0,
+        desiredCapacity: 0,
+      });
+      scaleToZero.node.addDependency(this.liveRelease.parameter);
+      new CfnOutput(this, 'StandbyRelease', {
+        description: 'The outgoing release, kept running for `greenlight rollback` until StandbyScalesToZeroAt',
+        value: standby.release,
+      });
+      new CfnOutput(this, 'StandbyScalesToZeroAt', { description: "When the standby's fleet scales to zero", value: scheduleTime(standby.scaleToZeroAt) });
+    }
 
     new CfnOutput(this, 'LoadBalancerDnsName', {
       description: "The load balancer's DNS name; the preview route is this with the preview header",

@@ -53,6 +53,12 @@ describe('loadSettings', () => {
     expect(env.bake).toBeUndefined();
   });
 
+  it('leaves the standby off unless asked, and fills its defaults', () => {
+    expect(loadProduction({}).environments.production.standby).toBeUndefined();
+    expect(loadProduction({ standby: {} }).environments.production.standby).toEqual({ enabled: true, window: 3600, capacity: 'full' });
+    expect(loadProduction({ standby: { window: 7200, capacity: 1 } }).environments.production.standby).toEqual({ enabled: true, window: 7200, capacity: 1 });
+  });
+
   it('fills the defaults of smoke checks and a bake', () => {
     const env = loadProduction({ smoke: { paths: ['/', '/orders/'] }, bake: { duration: 300 } }).environments.production;
     expect(env.smoke).toEqual({ paths: ['/', '/orders/'], expectedStatuses: '200', timeout: 10 });
@@ -180,6 +186,12 @@ describe('loadSettings', () => {
     ['a scheduled min of 0', { scaling: { scheduled: [{ name: 'night', cron: '0 22 * * *', min: 0 }] } }, 'environments.production.scaling.scheduled[0].min: 0 is out of range; allowed a whole number 1–1000'],
     ['two scheduled actions with one name', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', min: 2 }, { name: 'am', cron: '0 8 * * *', min: 3 }] } }, 'environments.production.scaling.scheduled[1].name: "am" is used twice; names must be unique'],
     ['a scheduled action name with a space', { scaling: { scheduled: [{ name: 'week day', cron: '0 7 * * *', min: 2 }] } }, 'environments.production.scaling.scheduled[0].name: "week day" is not a scheduled action name; expected 1–64 letters, digits or hyphens, starting with a letter'],
+    ['a standby window of a minute', { standby: { window: 60 } }, 'environments.production.standby.window: 60s is out of range; allowed 600–604800s'],
+    ['a standby window as text', { standby: { window: '1h' } }, 'environments.production.standby.window: "1h" must be a whole number of seconds (600–604800)'],
+    ['a standby window shorter than a deploy', { standby: { window: 900 }, bake: { duration: 300 } }, 'environments.production.standby.window: 900s is too short; the standby must outlast the longest deploy, at least 1500s (gate.timeout 900s + bake.duration 300s + 300s)'],
+    ['a standby capacity of 0', { standby: { capacity: 0 } }, 'environments.production.standby.capacity: 0 is not a standby capacity; expected "full" or a whole number 1–1000'],
+    ['a standby capacity above max', { standby: { capacity: 5 } }, 'environments.production.standby.capacity: 5 is more than capacity.max 4; expected "full" or 1–4'],
+    ['a standby switch as text', { standby: { enabled: 'yes' } }, 'environments.production.standby.enabled: "yes" must be true or false'],
     ['deletion protection as a string', { deletionProtection: 'yes' }, 'environments.production.deletionProtection: "yes" must be true or false'],
   ];
 

@@ -121,6 +121,24 @@ describe('scaling hold', () => {
     expect(asg.calls()).toHaveLength(0);
   });
 
+  it("Create for a deploy that keeps a standby holds its alarm-driven scaling only, so its scale-to-zero still runs", async () => {
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group('g1')] });
+    const event = create();
+    (event.ResourceProperties as Record<string, unknown>).Processes = ['AlarmNotification'];
+    const out = await onEvent(event);
+    expect(asg.commandCalls(SuspendProcessesCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: 'g1', ScalingProcesses: ['AlarmNotification'] },
+    ]);
+    expect(parseHoldId(out.PhysicalResourceId)).toEqual({ groups: [{ name: 'g1', suspended: ['AlarmNotification'] }] });
+  });
+
+  it('refuses a process it does not hold', async () => {
+    const event = create();
+    (event.ResourceProperties as Record<string, unknown>).Processes = ['Launch'];
+    await expect(onEvent(event)).rejects.toThrow('scaling hold property Processes: ["Launch"] must list some of AlarmNotification, ScheduledActions');
+    expect(asg.commandCalls(SuspendProcessesCommand)).toHaveLength(0);
+  });
+
   it('a missing property fails the Create, naming it', async () => {
     await expect(onEvent(create({ StackName: 'shop-production' }))).rejects.toThrow('scaling hold property LiveReleaseParameter: undefined must be a non-empty string');
   });
