@@ -10,13 +10,25 @@ export interface DeployPlan {
   readonly appDir?: string;
   /** Deploy this AMI instead of the one published for the release. */
   readonly ami?: string;
+  /** The outgoing release to keep warm, and the deploy's start, from which its window counts. */
+  readonly standby?: { readonly release: string; readonly deployTime: string };
+  /** Set when switching back to a standby: makes the gate a resource of its own. */
+  readonly rollbackId?: string;
 }
 
 /** Arguments after `cdk`. */
 export function cdkDeployArgs(plan: DeployPlan): string[] {
   const source = plan.appDir
     ? ['--app', plan.appDir]
-    : ['-c', `env=${plan.envName}`, '-c', `release=${plan.release}`, ...(plan.ami ? ['-c', `ami=${plan.ami}`] : [])];
+    : [
+        '-c',
+        `env=${plan.envName}`,
+        '-c',
+        `release=${plan.release}`,
+        ...(plan.ami ? ['-c', `ami=${plan.ami}`] : []),
+        ...(plan.standby ? ['-c', `standby=${plan.standby.release}`, '-c', `deployTime=${plan.standby.deployTime}`] : []),
+        ...(plan.rollbackId ? ['-c', `rollback=${plan.rollbackId}`] : []),
+      ];
   return ['deploy', plan.stackName, ...source, '--require-approval', 'never', '--progress', 'events'];
 }
 

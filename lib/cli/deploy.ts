@@ -9,9 +9,12 @@ import { parseRecord, type ProgressRecord } from '../health-gate/progress-record
 import { amiParameterName, gateProgressParameterName, liveReleaseParameterName } from '../ssm-paths';
 import { cdkDeployArgs, checkAssemblyRelease, type DeployPlan } from './cdk-deploy';
 import { CLOCK_SKEW_MS, deployOutcome } from './deploy-outcome';
-import { type CliEnvironment, loadEnvironment } from './environment';
+import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
 import { errorAnnotation, jobSummary } from './job-summary';
 import { amiOption, pollIntervalMs, releaseOption } from './options';
+import { scheduleTime } from '../config/standby';
+import { chooseStandby } from './standby';
+import { findStandby } from './standby-aws';
 import { watchGate } from './watch';
 
 export interface DeployCommandOptions {
@@ -92,9 +95,31 @@ export interface DeployRuntime {
   readonly appendFile?: (file: string, text: string) => void;
 }
 
+/**
+ * In an environment with a standby, the plan keeps the live release warm (or, when the live release
+ * is deployed again, the current standby). A pre-synthesized assembly already decided.
+ */
+export async function withStandby(prepared: PreparedDeploy, rt: DeployRuntime): Promise<DeployPlan> {
+  const { env, plan } = prepared;
+  if (!env.settings.standby?.enabled || plan.appDir !== undefined || plan.standby !== undefined) return plan;
+  const liveParameter = liveReleaseParameterName(env.app, env.envName);
+  const live = await readParameter(rt.clients, liveParameter).catch((err) => explainAwsError(err, `reading ${liveParameter}`));
+  const standingBy =
+    live === plan.release
+      ? (await findStandby(rt.clients, env.stackName, live).catch((err) => explainAwsError(err, `reading the groups of ${env.stackName}`)))?.release
+      : undefined;
+  const standby = chooseStandby(plan.release, live, standingBy);
+  if (standby === undefined) return plan;
+  const deployTime = scheduleTime(new Date(rt.now()));
+  const until = scheduleTime(new Date(rt.now() + env.settings.standby.window * 1000));
+  rt.print(`keeping ${standby} running as the standby until ${until}, for \`greenlight rollback --env ${env.envName}\``);
+  return { ...plan, standby: { release: standby, deployTime } };
+}
+
 /** Deploys, following the gate while cdk runs; resolves to the exit code. */
 export async function runDeploy(prepared: PreparedDeploy, rt: DeployRuntime): Promise<number> {
-  const { env, plan } = prepared;
+  const env = prepared.env;
+  const plan = await withStandby(prepared, rt);
   const gateParameter = gateProgressParameterName(env.app, env.envName, plan.release);
   const startedAt = rt.now();
   const args = cdkDeployArgs(plan);

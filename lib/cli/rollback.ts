@@ -1,6 +1,7 @@
-// `greenlight rollback --env <env> [--release <id> [--app-dir <assembly>]]`: deploys the release that
-// served before the live one, or the one named, through the same gate as any release, from the
-// assembly recorded for it when there is one; --print shows the command instead.
+// `greenlight rollback --env <env> [--release <id> [--app-dir <assembly>]]`: returns to the release
+// that served before the live one, or the one named. With that release standing by, a gate on its
+// running fleet and a listener switch; with the standby at zero, it scales it up first; otherwise a
+// deploy of a new fleet, from the assembly recorded for it when there is one. --print shows the command.
 import { UserError } from '../errors';
 import { getParameterValue } from '../ssm-parameter';
 import { amiParameterName, liveReleaseParameterName } from '../ssm-paths';
@@ -10,6 +11,10 @@ import { type CliEnvironment, explainAwsError, loadEnvironment } from './environ
 import { pollIntervalMs, releaseOption } from './options';
 import { readLiveHistory } from './live-history';
 import { chooseNamed, choosePrevious } from './previous-release';
+import { scheduleTime } from '../config/standby';
+import { chooseRollbackWay, rollbackIdAt } from './standby';
+import { cancelScaleToZero, findStandby, scaleUpStandby } from './standby-aws';
+import { liveDesiredCapacity } from '../health-gate/aws';
 
 export interface RollbackCommandOptions {
   readonly env?: string;
@@ -59,9 +64,29 @@ export async function runRollback({ env, intervalMs, print, release, appDir }: P
     );
   }
 
+  const standby = await findStandby(rt.clients, env.stackName, target.live).catch((err) =>
+    explainAwsError(err, `reading the groups of ${env.stackName}`),
+  );
+  const liveDesired = await liveDesiredCapacity(rt.clients, env.stackName, target.live).catch((err) =>
+    explainAwsError(err, `reading the groups of ${env.stackName}`),
+  );
+  const now = new Date(rt.now());
+  // A recorded assembly fixed its template when it was synthesized, without this standby in it.
+  const way = chooseRollbackWay(env.settings, target.previous, appDir ? undefined : standby, liveDesired, now);
+  const warm = way.kind !== 'redeploy' && standby !== undefined;
+  const keep = env.settings.standby?.enabled ? { release: target.live, deployTime: scheduleTime(now) } : undefined;
+
   const prepared: PreparedDeploy = {
     env,
-    plan: { stackName: env.stackName, envName: env.envName, release: target.previous, appDir },
+    plan: {
+      stackName: env.stackName,
+      envName: env.envName,
+      release: target.previous,
+      appDir,
+      // A recorded assembly already fixed the template: no standby context to add.
+      standby: appDir ? undefined : keep,
+      rollbackId: warm ? rollbackIdAt(now) : undefined,
+    },
     intervalMs,
   };
   if (print) {
@@ -77,7 +102,21 @@ export async function runRollback({ env, intervalMs, print, release, appDir }: P
       ? `deploying the assembly synthesized for ${target.previous}: ${appDir}`
       : `synthesizing ${target.previous} from this checkout's code (no recorded assembly given with --app-dir)`,
   );
-  return runDeploy(prepared, rt);
+  rt.print(way.line);
+  if (warm && standby.scaleToZeroAction) {
+    await cancelScaleToZero(rt.clients, standby.groupName, standby.scaleToZeroAction).catch((err) =>
+      explainAwsError(err, `taking the scale-to-zero off ${standby.groupName}`),
+    );
+  }
+  if (way.kind === 'scale-up' && standby) {
+    await scaleUpStandby(rt.clients, standby.groupName, way.min, way.desired).catch((err) =>
+      explainAwsError(err, `scaling ${standby.groupName} up`),
+    );
+  }
+  const started = rt.now();
+  const code = await runDeploy(prepared, rt);
+  if (code === 0) rt.print(`rolled back to ${target.previous} in ${Math.round((rt.now() - started) / 1000)}s (${way.kind})`);
+  return code;
 }
 
 export async function rollbackCommand(opts: RollbackCommandOptions, cdkJsonPath = 'cdk.json'): Promise<number> {

@@ -99,7 +99,11 @@ describe('runDeploy', () => {
   const ssm = mockClient(SSMClient);
   const T0 = Date.UTC(2026, 10, 22, 12);
   const GATE = `/greenlight/${APP}/staging/gate/r2`;
-  beforeEach(() => ssm.reset());
+  const LIVE = `/greenlight/${APP}/staging/live-release`;
+  beforeEach(() => {
+    ssm.reset();
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
+  });
 
   /**
    * A stand-in for `cdk deploy` that plays a stack update: each step sets what the gate has written
@@ -227,10 +231,28 @@ describe('runDeploy', () => {
 
   it('lets cdk decide when the gate cannot be read', async () => {
     const { runtime, lines } = harness([{ forMs: 10_000 }], 0);
-    ssm.reset();
-    ssm.on(GetParameterCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    ssm.on(GetParameterCommand, { Name: GATE }).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
     expect(await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).toBe(0);
     expect(lines[1]).toBe(`gate: cannot follow the gate's progress (reading ${GATE}: AccessDeniedException: User is not authorized); cdk carries on`);
     expect(lines.at(-1)).toContain('no health gate ran');
+  });
+
+  it('keeps the live release running as the standby, with the deploy time its window counts from', async () => {
+    const { runtime, lines, cdkCalls } = harness([{ value: gate('pass', 4, '2/2 healthy'), forMs: 10_000 }], 0);
+    ssm.on(GetParameterCommand, { Name: LIVE }).resolves({ Parameter: { Name: LIVE, Value: 'r1' } });
+    expect(await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).toBe(0);
+    expect(lines[0]).toBe('keeping r1 running as the standby until 2026-11-22T13:00:00Z, for `greenlight rollback --env staging`');
+    expect(cdkCalls[0]).toEqual(
+      expect.arrayContaining(['-c', 'release=r2', '-c', 'standby=r1', '-c', 'deployTime=2026-11-22T12:00:00Z']),
+    );
+  });
+
+  it('refuses in one line when it cannot read the live release', async () => {
+    const { runtime, cdkCalls } = harness([], 0);
+    ssm.on(GetParameterCommand, { Name: LIVE }).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    await expect(runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).rejects.toThrow(
+      new UserError(`reading ${LIVE}: AccessDeniedException: User is not authorized`),
+    );
+    expect(cdkCalls).toEqual([]);
   });
 });

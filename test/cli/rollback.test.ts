@@ -3,6 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import {
+  type AutoScalingGroup,
+  AutoScalingClient,
+  DeleteScheduledActionCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribePoliciesCommand,
+  DescribeScalingActivitiesCommand,
+  DescribeScheduledActionsCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { GetParameterCommand, GetParameterHistoryCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -19,6 +29,8 @@ const APP = cdkContext().app;
 const LIVE = `/greenlight/${APP}/production/live-release`;
 const amiParam = (release: string) => `/greenlight/${APP}/releases/${release}/ami-id`;
 const ssm = mockClient(SSMClient);
+const autoScaling = mockClient(AutoScalingClient);
+const STACK = `${APP}-production`;
 const notFound = () => new ParameterNotFound({ message: 'Parameter not found', $metadata: {} });
 const day = (d: number) => new Date(Date.UTC(2026, 10, d));
 
@@ -41,9 +53,40 @@ function runtime(cdkExitCode = 0) {
 const history = (...releases: string[]) =>
   releases.map((r, i) => ({ Name: LIVE, Value: r, Version: i + 1, LastModifiedDate: day(i + 1) }));
 
+/** The stack's groups as DescribeAutoScalingGroups answers, honouring its release-tag filter. */
+function groups(...list: AutoScalingGroup[]) {
+  autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake((input: { Filters?: { Name?: string; Values?: string[] }[] }) => {
+    const release = input.Filters?.find((f) => f.Name === 'tag:greenlight:release')?.Values?.[0];
+    return { AutoScalingGroups: list.filter((g) => release === undefined || g.Tags?.some((t) => t.Value === release)) };
+  });
+}
+const group = (release: string, desired: number, inService: number, min = 2): AutoScalingGroup => ({
+  AutoScalingGroupName: `${STACK}-Fleet-${release}`,
+  MinSize: min,
+  MaxSize: 12,
+  DesiredCapacity: desired,
+  DefaultCooldown: 300,
+  AvailabilityZones: [],
+  HealthCheckType: 'ELB',
+  CreatedTime: day(Number(release.slice(1))),
+  Tags: [{ Key: 'greenlight:release', Value: release }],
+  Instances: Array.from({ length: inService }, (_, n) => ({
+    InstanceId: `i-${release}${n}`,
+    LifecycleState: 'InService',
+    HealthStatus: 'Healthy',
+    AvailabilityZone: 'eu-west-1a',
+    ProtectedFromScaleIn: false,
+  })),
+});
+
 beforeEach(() => {
   ssm.reset();
+  autoScaling.reset();
   ssm.on(GetParameterCommand).rejects(notFound());
+  groups();
+  autoScaling.on(DescribePoliciesCommand).resolves({ ScalingPolicies: [] });
+  autoScaling.on(DescribeScheduledActionsCommand).resolves({ ScheduledUpdateGroupActions: [] });
+  autoScaling.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
 });
 
 describe('greenlight rollback', () => {
@@ -71,7 +114,7 @@ describe('greenlight rollback', () => {
     const { rt, lines, cdkCalls } = runtime();
     expect(await runRollback(prepareRollback({ env: 'production', print: true }, CDK_JSON), rt)).toBe(0);
     expect(lines).toEqual([
-      `npx cdk deploy ${APP}-production -c env=production -c release=r1 --require-approval never --progress events`,
+      `npx cdk deploy ${APP}-production -c env=production -c release=r1 -c standby=r2 -c deployTime=2026-11-22T00:00:00Z --require-approval never --progress events`,
     ]);
     expect(cdkCalls).toEqual([]);
     expect(ssm.commandCalls(GetParameterHistoryCommand)[0].args[0].input).toMatchObject({ Name: LIVE });
@@ -85,8 +128,16 @@ describe('greenlight rollback', () => {
     expect(lines[0]).toBe(
       `rolling production back from r3 since ${day(3).toISOString()} to r2 (live since ${day(2).toISOString()}, AMI ami-0123456789abcdef0); it goes through the health gate like any release`,
     );
+    expect(lines[2]).toBe(
+      'no standby of r2 is running, so this is a redeploy: a new fleet boots and passes the gate; expect about 7 min (instance boot up to 300s, gate 60s)',
+    );
     expect(cdkCalls).toEqual([
-      ['deploy', `${APP}-production`, '-c', 'env=production', '-c', 'release=r2', '--require-approval', 'never', '--progress', 'events'],
+      [
+        'deploy',
+        `${APP}-production`,
+        ...['-c', 'env=production', '-c', 'release=r2', '-c', 'standby=r3', '-c', 'deployTime=2026-11-22T00:00:00Z'],
+        ...['--require-approval', 'never', '--progress', 'events'],
+      ],
     ]);
     expect(lines.at(-1)).toContain('FAILED: r2 in production');
   });
@@ -117,7 +168,9 @@ describe('greenlight rollback', () => {
       ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
       const { rt, lines } = runtime();
       expect(await runRollback(prepareRollback({ env: 'production', release: 'r1', print: true }, CDK_JSON), rt)).toBe(0);
-      expect(lines).toEqual([`npx cdk deploy ${APP}-production -c env=production -c release=r1 --require-approval never --progress events`]);
+      expect(lines).toEqual([
+        `npx cdk deploy ${APP}-production -c env=production -c release=r1 -c standby=r3 -c deployTime=2026-11-22T00:00:00Z --require-approval never --progress events`,
+      ]);
     });
 
     it.each([
@@ -135,6 +188,47 @@ describe('greenlight rollback', () => {
       expect(() => prepareRollback({ env: 'production', appDir: dir }, CDK_JSON)).toThrow('--app-dir needs --release: the release the assembly was synthesized for');
       expect(ssm.calls()).toHaveLength(0);
     });
+  });
+
+  it('switches back to a standby that serves at full size: a gate of its own, the listener moves, nothing scales', async () => {
+    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
+    ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+    groups(group('r1', 3, 3), group('r2', 3, 3));
+    autoScaling
+      .on(DescribeScheduledActionsCommand, { AutoScalingGroupName: `${STACK}-Fleet-r1` })
+      .resolves({ ScheduledUpdateGroupActions: [{ ScheduledActionName: 'StandbyScaleToZero', StartTime: new Date(day(22).getTime() + 3600_000), MinSize: 0, DesiredCapacity: 0 }] });
+    const { rt, lines, cdkCalls } = runtime(0);
+    expect(await runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).toBe(0);
+    expect(lines[2]).toBe(
+      'r1 stands by with 3 instances in service: a gate on it, then the listener moves back; expect about 75s (gate 4 × 15s, first poll after 15s), nothing relaunched',
+    );
+    expect(cdkCalls[0]).toEqual(
+      expect.arrayContaining(['release=r1', 'standby=r2', 'deployTime=2026-11-22T00:00:00Z', 'rollback=20261122T000000Z']),
+    );
+    // The window cannot end mid-rollback: the scale-to-zero comes off the fleet about to serve.
+    expect(autoScaling.commandCalls(DeleteScheduledActionCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: `${STACK}-Fleet-r1`, ScheduledActionName: 'StandbyScaleToZero' },
+    ]);
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+  });
+
+  it('scales a standby at zero up first, then gates it and switches, and says so', async () => {
+    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
+    ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+    groups(group('r1', 0, 0, 0), group('r2', 4, 4));
+    autoScaling
+      .on(DescribeScheduledActionsCommand, { AutoScalingGroupName: `${STACK}-Fleet-r1` })
+      .resolves({ ScheduledUpdateGroupActions: [{ ScheduledActionName: 'StandbyScaleToZero', StartTime: new Date(day(21).getTime()), MinSize: 0, DesiredCapacity: 0 }] });
+    const { rt, lines, cdkCalls } = runtime(0);
+    expect(await runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).toBe(0);
+    expect(lines[2]).toBe(
+      `r1 stands by but its window ended at 2026-11-21T00:00:00Z: scaling ${STACK}-Fleet-r1 to 4 first, then its gate and the switch; ` +
+        'expect about 7 min (instance boot up to 300s, gate 60s)',
+    );
+    expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: `${STACK}-Fleet-r1`, MinSize: 2, DesiredCapacity: 4 },
+    ]);
+    expect(cdkCalls[0]).toEqual(expect.arrayContaining(['release=r1', 'standby=r2', 'rollback=20261122T000000Z']));
   });
 
   it('reads every page of the history', async () => {
