@@ -1,5 +1,6 @@
-// `greenlight status --env <env>`: the live release, the environment's fleets with their capacity,
-// their scaling policies and last scaling activity, and every instance's target health, as tables.
+// `greenlight status --env <env>`: the live release, the standby with its capacity and when it
+// scales to zero, the environment's fleets with their capacity, their scaling policies and last
+// scaling activity, and every instance's target health, as tables.
 import { type AwsClients, createClients, describeGroupScaling, describeGroups, describeTargetHealth, readParameter } from '../health-gate/aws';
 import { targetGroupLabel, targetReason } from '../health-gate/evaluate';
 import { liveReleaseParameterName, RELEASE_TAG } from '../ssm-paths';
@@ -19,6 +20,8 @@ export interface FleetStatus {
   /** One line per scaling policy and scheduled action. */
   readonly scaling: readonly string[];
   readonly lastActivity: string;
+  /** A one-time scheduled action to zero: the mark of a standby, and when it empties. */
+  readonly scalesToZeroAt?: Date;
 }
 
 export interface TargetStatus {
@@ -65,6 +68,7 @@ export async function collectStatus(clients: AwsClients, env: CliEnvironment): P
       live: release === liveRelease,
       scaling: [...scaling[n].policies.map(describePolicy), ...scaling[n].scheduledActions.map(describeScheduledAction)],
       lastActivity: describeActivity(scaling[n].lastActivity),
+      scalesToZeroAt: scaling[n].scheduledActions.find((a) => a.DesiredCapacity === 0 && a.Recurrence === undefined)?.StartTime,
     };
   });
   const targetGroups = [...new Set(groups.flatMap((g) => g.TargetGroupARNs ?? []))];
@@ -84,8 +88,20 @@ export async function collectStatus(clients: AwsClients, env: CliEnvironment): P
   return { stackName: env.stackName, liveRelease, fleets, targets };
 }
 
-export function renderStatus(status: EnvironmentStatus): string {
+/** `standby: r1 in <group>, 2/2 in service (desired 2); scales to zero at <time>, in 42 min` */
+function standbyLine(fleets: readonly FleetStatus[], now: Date): string | undefined {
+  const standby = fleets.find((f) => !f.live && f.scalesToZeroAt !== undefined);
+  if (!standby?.scalesToZeroAt) return undefined;
+  const at = standby.scalesToZeroAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const left = Math.ceil((standby.scalesToZeroAt.getTime() - now.getTime()) / 60_000);
+  const when = left > 0 ? `scales to zero at ${at}, in ${left} min` : `scaled to zero at ${at}; a rollback scales it up first`;
+  return `standby: ${standby.release} in ${standby.name}, ${standby.inService}/${standby.instances} in service (desired ${standby.desired}); ${when}`;
+}
+
+export function renderStatus(status: EnvironmentStatus, now = new Date()): string {
   const parts = [`${status.stackName}: live release ${status.liveRelease ?? '(none yet)'}`];
+  const standby = standbyLine(status.fleets, now);
+  if (standby) parts.push(standby);
   if (status.fleets.length === 0) {
     parts.push('no Auto Scaling groups in this stack');
     return parts.join('\n');
@@ -94,7 +110,7 @@ export function renderStatus(status: EnvironmentStatus): string {
     '',
     renderTable(
       ['GROUP', 'RELEASE', 'LIVE', 'MIN', 'DESIRED', 'MAX', 'IN SERVICE'],
-      status.fleets.map((f) => [f.name, f.release, f.live ? 'yes' : '', String(f.min), String(f.desired), String(f.max), `${f.inService}/${f.instances}`]),
+      status.fleets.map((f) => [f.name, f.release, f.live ? 'yes' : f.scalesToZeroAt ? 'standby' : '', String(f.min), String(f.desired), String(f.max), `${f.inService}/${f.instances}`]),
     ),
   );
   parts.push(
@@ -122,11 +138,16 @@ export interface StatusCommandOptions {
   readonly env?: string;
 }
 
-export async function statusCommand(opts: StatusCommandOptions, cdkJsonPath = 'cdk.json', clients?: AwsClients): Promise<string> {
+export async function statusCommand(
+  opts: StatusCommandOptions,
+  cdkJsonPath = 'cdk.json',
+  clients?: AwsClients,
+  now = new Date(),
+): Promise<string> {
   const env = loadEnvironment(opts.env, cdkJsonPath);
   const aws = clients ?? createClients(process.env.AWS_REGION || env.settings.region);
   try {
-    return renderStatus(await collectStatus(aws, env));
+    return renderStatus(await collectStatus(aws, env), now);
   } catch (err) {
     return explainAwsError(err, `reading the state of ${env.stackName}`);
   }

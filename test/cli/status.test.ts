@@ -142,6 +142,29 @@ describe('greenlight status', () => {
     expect(asg.commandCalls(DescribePoliciesCommand).map((c) => c.args[0].input.AutoScalingGroupName)).toEqual(['shop-staging-Fleet-r1', R2, R2]);
   });
 
+  it('shows the standby, its capacity and when it scales to zero', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'r2' } });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        group('shop-staging-Fleet-r1', 'r1', 2, [['i-a', 'InService'], ['i-b', 'InService']]),
+        group(R2, 'r2', 2, [['i-c', 'InService'], ['i-d', 'InService']]),
+      ],
+    });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    asg.on(DescribeScheduledActionsCommand, { AutoScalingGroupName: 'shop-staging-Fleet-r1' }).resolves({
+      ScheduledUpdateGroupActions: [{ ScheduledActionName: 'StandbyScaleToZero', StartTime: new Date('2026-11-25T11:00:00Z'), MinSize: 0, DesiredCapacity: 0 }],
+    });
+    const at = (iso: string) => statusCommand({ env: 'staging' }, 'cdk.json', createClients('eu-west-1'), new Date(iso));
+    const within = (await at('2026-11-25T10:17:30Z')).split('\n');
+    expect(within[1]).toBe('standby: r1 in shop-staging-Fleet-r1, 2/2 in service (desired 2); scales to zero at 2026-11-25T11:00:00Z, in 43 min');
+    expect(within).toContain('shop-staging-Fleet-r1  r1       standby  1    2        4    2/2');
+    expect(within).toContain('shop-staging-Fleet-r1  scheduled StandbyScaleToZero: 2026-11-25T11:00:00.000Z, min 0, desired 0');
+    const after = (await at('2026-11-25T11:00:00Z')).split('\n');
+    expect(after[1]).toBe(
+      'standby: r1 in shop-staging-Fleet-r1, 2/2 in service (desired 2); scaled to zero at 2026-11-25T11:00:00Z; a rollback scales it up first',
+    );
+  });
+
   it('shows a failed scaling activity with its status message', async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'r1' } });
     asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [group('shop-staging-Fleet-r1', 'r1', 1, [])] });
