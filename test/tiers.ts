@@ -16,12 +16,14 @@ export const SLOW_TESTS: readonly string[] = [
   'test/constructs/release-fleet-scaling.test.ts',
   'test/stacks/cfn-lint.test.ts',
   'test/stacks/traffic.test.ts',
+  'test/stacks/standby.test.ts',
   'test/cli/deploy.test.ts',
   'test/pipelines/iam.test.ts',
   'test/cli/rollback.test.ts',
   // AWS's API emulator (moto) as a process
   'test/health-gate/moto.test.ts',
   'test/cli/status-moto.test.ts',
+  'test/stacks/standby-moto.test.ts',
   // the CLI as a process
   'test/cli/cli-process.test.ts',
   'test/cli/add-env.test.ts',
