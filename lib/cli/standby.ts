@@ -37,6 +37,9 @@ export type RollbackWay =
   /** No standby: a new fleet of the previous release. */
   | { readonly kind: 'redeploy'; readonly line: string };
 
+/** CloudFormation's update around the gate, and the listener's one API call. */
+const STACK_UPDATE_SECONDS = 10;
+
 const secondsText = (s: number): string => (s < 120 ? `${s}s` : `${Math.round(s / 60)} min`);
 
 /**
@@ -50,10 +53,11 @@ export function chooseRollbackWay(
   liveDesired: number,
   now: Date,
 ): RollbackWay {
-  const gate = settings.gate.consecutiveHealthyPolls * settings.gate.pollInterval;
+  // The Provider polls at once and then every interval, so K healthy polls span K − 1 intervals; the
+  // stack update around the gate and the listener's one ModifyListener call take about 10 s more.
+  const gate = (settings.gate.consecutiveHealthyPolls - 1) * settings.gate.pollInterval;
   const bake = settings.bake ? ` + bake ${settings.bake.duration}s` : '';
-  // The gate's first poll comes one interval after it starts; the listener update is one API call.
-  const switchSeconds = gate + settings.gate.pollInterval;
+  const switchSeconds = gate + STACK_UPDATE_SECONDS;
   const hc = settings.healthCheck;
   const boot = settings.healthCheckGracePeriod + hc.healthyThreshold * hc.interval;
   if (!standby || standby.release !== target) {
@@ -81,6 +85,7 @@ export function chooseRollbackWay(
     kind: 'switch',
     line:
       `${target} stands by with ${standby.inService} instances in service: a gate on it, then the listener moves back; ` +
-      `expect about ${switchSeconds}s${bake} (gate ${settings.gate.consecutiveHealthyPolls} × ${settings.gate.pollInterval}s, first poll after ${settings.gate.pollInterval}s), nothing relaunched`,
+      `expect about ${switchSeconds}s${bake} (gate: ${settings.gate.consecutiveHealthyPolls} polls ${settings.gate.pollInterval}s apart; ` +
+      `about ${STACK_UPDATE_SECONDS}s for the stack update and the listener), nothing relaunched`,
   };
 }

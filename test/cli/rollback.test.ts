@@ -129,7 +129,7 @@ describe('greenlight rollback', () => {
       `rolling production back from r3 since ${day(3).toISOString()} to r2 (live since ${day(2).toISOString()}, AMI ami-0123456789abcdef0); it goes through the health gate like any release`,
     );
     expect(lines[2]).toBe(
-      'no standby of r2 is running, so this is a redeploy: a new fleet boots and passes the gate; expect about 7 min (instance boot up to 300s, gate 60s)',
+      'no standby of r2 is running, so this is a redeploy: a new fleet boots and passes the gate; expect about 6 min (instance boot up to 300s, gate 45s)',
     );
     expect(cdkCalls).toEqual([
       [
@@ -200,7 +200,8 @@ describe('greenlight rollback', () => {
     const { rt, lines, cdkCalls } = runtime(0);
     expect(await runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).toBe(0);
     expect(lines[2]).toBe(
-      'r1 stands by with 3 instances in service: a gate on it, then the listener moves back; expect about 75s (gate 4 × 15s, first poll after 15s), nothing relaunched',
+      'r1 stands by with 3 instances in service: a gate on it, then the listener moves back; ' +
+        'expect about 55s (gate: 4 polls 15s apart; about 10s for the stack update and the listener), nothing relaunched',
     );
     expect(cdkCalls[0]).toEqual(
       expect.arrayContaining(['release=r1', 'standby=r2', 'deployTime=2026-11-22T00:00:00Z', 'rollback=20261122T000000Z']),
@@ -223,7 +224,7 @@ describe('greenlight rollback', () => {
     expect(await runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).toBe(0);
     expect(lines[2]).toBe(
       `r1 stands by but its window ended at 2026-11-21T00:00:00Z: scaling ${STACK}-Fleet-r1 to 4 first, then its gate and the switch; ` +
-        'expect about 7 min (instance boot up to 300s, gate 60s)',
+        'expect about 6 min (instance boot up to 300s, gate 45s)',
     );
     expect(autoScaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
       { AutoScalingGroupName: `${STACK}-Fleet-r1`, MinSize: 2, DesiredCapacity: 4 },
