@@ -58,6 +58,8 @@ export class LoadGenerator {
   private readonly non2xx: Record<string, number> = {};
   private readonly connectionErrors: Record<string, number> = {};
   private readonly servedBy: Record<string, number> = {};
+  /** When each backend last answered (epoch ms). */
+  private readonly lastAnswer: Record<string, number> = {};
   private readonly failedSeconds = new Set<number>();
   /** When each failed request was sent (epoch ms), to place failures around the cutover and a switch back. */
   private readonly failureTimes: number[] = [];
@@ -107,6 +109,11 @@ export class LoadGenerator {
     const inRange = this.failureTimes.filter((t) => t >= fromMs && t < toMs);
     const firstAt = inRange.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
     return { count: inRange.length, ...(inRange.length > 0 ? { firstAt } : {}) };
+  }
+
+  /** When `backend` last answered one of the load's requests (epoch ms), if ever. */
+  lastAnsweredBy(backend: string): number | undefined {
+    return this.lastAnswer[backend];
   }
 
   private failedCount(): number {
@@ -166,6 +173,7 @@ export class LoadGenerator {
             if (typeof served === 'string') {
               const backend = served.split('/')[0];
               this.servedBy[backend] = (this.servedBy[backend] ?? 0) + 1;
+              this.lastAnswer[backend] = Date.now();
             }
             resolve();
           });

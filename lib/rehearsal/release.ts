@@ -30,7 +30,7 @@ import { LoadGenerator, type LoadResult } from './load';
 import { ephemeralPort, instancePort, probe } from './net';
 import { Postgres } from './postgres';
 import { ProcessSupervisor, type ManagedProcess } from './processes';
-import type { BakeReport, RehearsalReport, SmokeReport, TimelineEntry } from './report';
+import type { BakeReport, RehearsalReport, RollbackReport, SmokeReport, TimelineEntry } from './report';
 import { RunGuard } from './run-guard';
 import { RuntimeApi } from './runtime-api';
 import { MidGateScaleOut } from './scale-out';
@@ -445,6 +445,7 @@ class Release {
     let bake: BakeRun | undefined;
     let cutoverAt: number | undefined;
     let switchBackAt: number | undefined;
+    let rollback: RollbackReport | undefined;
     if (gate.decision.verdict === 'pass') {
       smoke = await this.smoke(frontend);
       if (smoke?.verdict === 'fail') {
@@ -463,6 +464,9 @@ class Release {
           this.mark('rolled back after cutover', `the listener sends every new request to ${this.blueBackend} again, whose instances never stopped`);
           await this.rollBack(green, terminated);
           outcome = 'rolled back after cutover';
+        } else if (scenario.rollbackToStandby) {
+          rollback = await this.rollBackToStandby(blue, green, terminated, load);
+          outcome = rollback.verdict === 'pass' ? 'switched back to the standby' : 'live';
         } else {
           await this.retire(blue);
           outcome = 'live';
@@ -472,6 +476,7 @@ class Release {
       await this.rollBack(green, terminated);
     }
     const serving = outcome === 'live' ? green : blue;
+    if (rollback?.verdict === 'fail') await this.retire(blue);
     const servingRelease = outcome === 'live' ? this.greenRelease : this.blueRelease;
 
     const servingAfter = await Promise.all(
@@ -497,6 +502,7 @@ class Release {
       ...(bake ? { bake: { verdict: bake.decision.verdict === 'pass' ? 'pass' : 'fail', reason: bake.decision.message } } : {}),
       outcome,
       scaleOut: scaleOut?.facts(),
+      ...(rollback ? { rollback: { verdict: rollback.verdict, reason: rollback.reason } } : {}),
     });
     const instances = [
       ...blue.map((b, i) => ({ inst: b, release: this.blueRelease, boot: blueBoots[i] })),
@@ -512,6 +518,7 @@ class Release {
       ...(phaseFailed ? { phaseFailed } : {}),
       ...(smoke ? { smoke } : {}),
       ...(bakeReport ? { bake: bakeReport } : {}),
+      ...(rollback ? { rollback } : {}),
     });
   }
 
@@ -585,7 +592,7 @@ class Release {
     servingAfter: RehearsalReport['servingAfter'],
     mismatch: string | undefined,
     ok: boolean,
-    phases: Pick<RehearsalReport, 'outcome' | 'phaseFailed' | 'smoke' | 'bake'>,
+    phases: Pick<RehearsalReport, 'outcome' | 'phaseFailed' | 'smoke' | 'bake' | 'rollback'>,
   ): RehearsalReport {
     const { o, check } = this;
     return {
@@ -708,6 +715,46 @@ class Release {
     await Promise.all(blue.map((b) => b.stop()));
     await this.api.run(blue.flatMap((b) => [`set server ${this.blueBackend}/${b.name} state maint`, `del server ${this.blueBackend}/${b.name}`]));
     this.mark('blue stopped', `${blue.length} instances of ${this.blueRelease} stopped and deregistered`);
+  }
+
+  /**
+   * `greenlight rollback` within the standby's window: blue never stopped, so the gate polls its
+   * running backend, then one `set map` sends every new request back to it; green drains and stops.
+   * Blue serves every request once green has answered its last one.
+   */
+  private async rollBackToStandby(
+    blue: readonly Instance[],
+    green: readonly Instance[],
+    terminated: Set<string>,
+    load: LoadGenerator,
+  ): Promise<RollbackReport> {
+    this.mark('standby', `${blue.length} instances of ${this.blueRelease} keep running in ${this.blueBackend}`);
+    const startedAt = Date.now();
+    this.mark('rollback command', `a gate on ${this.blueBackend}, then the listener moves back; nothing starts`);
+    const gate = await runGate({
+      api: this.api,
+      backend: this.blueBackend,
+      instances: () => blue.map((b) => ({ name: b.name, lifecycleState: 'InService' })),
+      policy: this.policy,
+      log: (line) => this.log(`[${this.seconds()}] rollback ${line}`),
+    });
+    this.mark(`rollback gate ${gate.decision.verdict}`, gate.decision.message);
+    const verdict = gate.decision.verdict === 'pass' ? 'pass' : 'fail';
+    if (verdict === 'fail') {
+      return { verdict, reason: gate.decision.message, gatePolls: gate.polls, failedDuringRollback: load.failuresSent(startedAt).count };
+    }
+    const switchedAt = await this.switchTo(this.blueBackend);
+    this.mark('switched back', `the listener sends every new request to ${this.blueBackend}, whose instances never stopped`);
+    await this.rollBack(green, terminated);
+    const servesAllAt = Math.max(switchedAt, load.lastAnsweredBy(this.greenBackend) ?? 0);
+    return {
+      verdict,
+      reason: gate.decision.message,
+      gatePolls: gate.polls,
+      switchedAfterMs: switchedAt - startedAt,
+      blueServesAllAfterMs: servesAllAt - startedAt,
+      failedDuringRollback: load.failuresSent(startedAt).count,
+    };
   }
 
   /** A failed gate, smoke check or bake: green leaves the load balancer and stops; blue's processes and servers are untouched. */

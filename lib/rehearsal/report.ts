@@ -48,6 +48,19 @@ export interface BakeReport {
   readonly switchedBackAfterFirstFailureMs?: number;
 }
 
+/** A rollback to the standby (blue kept running): its gate, and when blue served every request again. */
+export interface RollbackReport {
+  readonly verdict: 'pass' | 'fail';
+  readonly reason: string;
+  readonly gatePolls: number;
+  /** From the rollback command to the listener's switch back (the gate on blue's backend, then one `set map`). */
+  readonly switchedAfterMs?: number;
+  /** From the rollback command until blue answered every request: the switch, or green's last answer if later. */
+  readonly blueServesAllAfterMs?: number;
+  /** The load's failed requests sent from the rollback command on. */
+  readonly failedDuringRollback: number;
+}
+
 export interface RehearsalReport {
   readonly scenario: string;
   readonly summary: string;
@@ -81,6 +94,8 @@ export interface RehearsalReport {
   readonly smoke?: SmokeReport;
   /** Present when the environment has a bake window and the cutover happened. */
   readonly bake?: BakeReport;
+  /** Present when the scenario rolls back to the standby. */
+  readonly rollback?: RollbackReport;
   /** From the start of the rehearsal until every green instance was healthy in the load balancer. */
   readonly greenHealthyAfterMs?: number;
   readonly load: LoadResult;
@@ -134,6 +149,19 @@ function bakeLines(bake: BakeReport | undefined): string[] {
   return [...lines, ''];
 }
 
+function rollbackLines(rollback: RollbackReport | undefined): string[] {
+  if (!rollback) return [];
+  const at = (ms: number | undefined) => (ms === undefined ? 'never' : `${seconds(ms)} after the rollback command`);
+  return [
+    'rollback to the standby (blue kept running)',
+    `  gate on blue       ${rollback.verdict} after ${rollback.gatePolls} polls: ${rollback.reason}`,
+    `  switched back      ${at(rollback.switchedAfterMs)}`,
+    `  blue serves all    ${at(rollback.blueServesAllAfterMs)}`,
+    `  failed requests    ${rollback.failedDuringRollback} from the rollback command on`,
+    '',
+  ];
+}
+
 /** The human-readable report. */
 export function renderReport(r: RehearsalReport): string {
   const hc = r.healthCheck;
@@ -165,6 +193,7 @@ export function renderReport(r: RehearsalReport): string {
     '',
     ...smokeLines(r.smoke),
     ...bakeLines(r.bake),
+    ...rollbackLines(r.rollback),
     `release       ${r.outcome}${r.phaseFailed ? ` (phase ${r.phaseFailed} failed)` : ''}`,
     '',
     'instances',

@@ -8,7 +8,7 @@ import { UserError } from '../errors';
 import type { CheckSettings } from './haproxy-config';
 import type { ScaleOutFacts } from './scale-out';
 
-export const SCENARIO_NAMES = ['healthy', 'redirect-301', 'bad-host', 'missing-config', 'db-down', 'flapping', 'errors-after-cutover', 'scale-out-mid-gate'] as const;
+export const SCENARIO_NAMES = ['healthy', 'redirect-301', 'bad-host', 'missing-config', 'db-down', 'flapping', 'errors-after-cutover', 'scale-out-mid-gate', 'rollback-warm'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** What a finished rehearsal looked like, as far as the expected outcome is concerned. */
@@ -29,12 +29,14 @@ export interface OutcomeFacts {
   readonly bake?: { readonly verdict: 'pass' | 'fail'; readonly reason: string };
   /** Where the release ended up. */
   readonly outcome: ReleaseOutcome;
+  /** The gate on the standby when the scenario rolls back to it. */
+  readonly rollback?: { readonly verdict: 'pass' | 'fail'; readonly reason: string };
   /** Green's scale-out during the gate, when the scenario plays one and it happened. */
   readonly scaleOut?: ScaleOutFacts;
 }
 
 /** Green serves; or it was taken out before any user reached it; or the bake took it out again. */
-export type ReleaseOutcome = 'live' | 'rolled back before cutover' | 'rolled back after cutover';
+export type ReleaseOutcome = 'live' | 'rolled back before cutover' | 'rolled back after cutover' | 'switched back to the standby';
 
 export interface Scenario {
   readonly name: ScenarioName;
@@ -62,6 +64,11 @@ export interface Scenario {
   readonly greenBreaksAfterCutover?: boolean;
   /** A policy raises green's desired capacity by one after the gate's first healthy poll. */
   readonly greenScalesOutMidGate?: boolean;
+  /**
+   * Once green is live, blue stays running as the standby instead of stopping, and `greenlight
+   * rollback` returns to it within the window: a gate on blue's backend, then the switch.
+   */
+  readonly rollbackToStandby?: boolean;
 }
 
 const gateFailedWith =
@@ -171,6 +178,21 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
       return facts.outcome === 'live' ? undefined : `green was ${facts.outcome}; expected it to stay live`;
     },
     greenScalesOutMidGate: true,
+  },
+  'rollback-warm': {
+    name: 'rollback-warm',
+    summary: 'green goes live and blue stays running as the standby; then `greenlight rollback` returns to blue within the window',
+    expected: "green passes and serves; the rollback gates blue's running backend and switches the listener back; nothing restarts",
+    expectedVerdict: 'pass',
+    check: (facts) => {
+      if (facts.verdict !== 'pass') return `the gate failed; expected it to pass: ${facts.reason}`;
+      if (facts.smoke === 'fail') return 'the smoke checks failed; expected them to pass';
+      if (facts.bake?.verdict === 'fail') return `the bake failed; expected it to pass: ${facts.bake.reason}`;
+      if (!facts.rollback) return 'no rollback ran';
+      if (facts.rollback.verdict !== 'pass') return `the gate on the standby failed: ${facts.rollback.reason}`;
+      return facts.outcome === 'switched back to the standby' ? undefined : `green was ${facts.outcome}; expected a switch back to the standby`;
+    },
+    rollbackToStandby: true,
   },
 };
 
