@@ -68,7 +68,7 @@ describe('options', () => {
     const run = await cliInProcess(['rehearse', '--scenario', 'outage']);
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
-      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover, scale-out-mid-gate',
+      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover, scale-out-mid-gate, rollback-warm',
     );
   });
 });
@@ -89,7 +89,7 @@ describe('scenarios', () => {
     for (const name of SCENARIO_NAMES) {
       const scenario = scenarioNamed(name);
       expect(scenario.expected.length).toBeGreaterThan(20);
-      expect(scenario.expectedVerdict).toBe(['healthy', 'errors-after-cutover', 'scale-out-mid-gate'].includes(name) ? 'pass' : 'fail');
+      expect(scenario.expectedVerdict).toBe(['healthy', 'errors-after-cutover', 'scale-out-mid-gate', 'rollback-warm'].includes(name) ? 'pass' : 'fail');
     }
   });
 
@@ -117,6 +117,18 @@ describe('scenarios', () => {
     );
     const unhealthy = { verdict: 'fail' as const, reason: "bake: every target of the release's target group is unhealthy (0 of 2)" };
     expect(scenario.check(facts({ verdict: 'pass', bake: unhealthy, outcome: 'rolled back after cutover' }))).toMatch(/^the bake failed for another reason/);
+  });
+
+  it('rollback-warm expects green live, then a passing gate on the standby and the switch back to it', () => {
+    const scenario = scenarioNamed('rollback-warm');
+    const gatePassed = { verdict: 'pass' as const, reason: '2/2 healthy' };
+    expect(scenario.rollbackToStandby).toBe(true);
+    expect(scenario.check(facts({ verdict: 'pass', outcome: 'switched back to the standby', rollback: gatePassed }))).toBeUndefined();
+    expect(scenario.check(facts({ verdict: 'pass', outcome: 'live' }))).toBe('no rollback ran');
+    expect(scenario.check(facts({ verdict: 'pass', outcome: 'live', rollback: { verdict: 'fail', reason: 'timed out' } }))).toBe(
+      'the gate on the standby failed: timed out',
+    );
+    expect(scenario.check(facts({ verdict: 'fail', reason: 'x', outcome: 'rolled back before cutover' }))).toMatch(/^the gate failed/);
   });
 
   it('scale-out-mid-gate expects a pass on the larger fleet, counted after the scale-out', () => {
