@@ -166,6 +166,8 @@ class Doctor {
     try {
       return await this.checks();
     } finally {
+      // A signal's stop killed what the checks were waiting on: its exit code (130/143) is the outcome.
+      if (this.supervisor.signalStop) await this.supervisor.signalStop;
       await this.stop();
       this.supervisor.uninstallExitHandlers();
     }

@@ -175,13 +175,19 @@ export class ProcessSupervisor {
    * already got, and the stop is bounded anyway. If Node exits any other way, the groups still get
    * SIGKILL synchronously (and the RunGuard's watchdog covers SIGKILL of the rehearsal).
    */
+  /**
+   * Set once Ctrl-C or SIGTERM arrived: the stop under way, which exits the process (130 or 143) when
+   * done. Code that sees its processes die from that stop awaits this instead of reporting a failure.
+   */
+  signalStop?: Promise<void>;
+
   installExitHandlers(onSignal: (signal: NodeJS.Signals) => Promise<void>): void {
     let stopping = false;
     const handler = (signal: NodeJS.Signals) => {
       this.close();
       if (stopping) return;
       stopping = true;
-      void onSignal(signal).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      this.signalStop = onSignal(signal).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     };
     const onExit = () => this.killAll();
     process.on('SIGINT', handler);

@@ -141,6 +141,8 @@ async function supervised<T>(options: RehearsalOptions, body: (release: Release)
   try {
     return await body(release);
   } finally {
+    // A signal's stop killed what the body was waiting on: its exit code (130/143) is the outcome.
+    if (supervisor.signalStop) await supervisor.signalStop;
     // A boot still under way must not start anything once the rehearsal winds down.
     supervisor.close();
     await supervisor.stopAll();

@@ -65,7 +65,8 @@ describe('add-env on a copy of the project, then its tests', () => {
   let copy: string;
   beforeAll(() => {
     copy = mkdtempSync(path.join(tmpdir(), 'greenlight-add-env-'));
-    const skip = new Set(['node_modules', '.git', 'cdk.out', '.rehearsal']);
+    // .cache holds the chroot bake test's root filesystem, with /proc mounted while that test runs.
+    const skip = new Set(['node_modules', '.git', 'cdk.out', '.rehearsal', '.cache']);
     cpSync(REPO_ROOT, copy, { recursive: true, filter: (src) => !skip.has(path.basename(src)) || src === REPO_ROOT });
     symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(copy, 'node_modules'));
   });
