@@ -24,6 +24,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/health-gate/moto.test.ts',
   'test/cli/status-moto.test.ts',
   'test/stacks/standby-moto.test.ts',
+  'test/bake/moto.test.ts',
   // the CLI as a process
   'test/cli/cli-process.test.ts',
   'test/cli/add-env.test.ts',
