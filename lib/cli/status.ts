@@ -1,10 +1,21 @@
 // `greenlight status --env <env>`: the live release, the standby with its capacity and when it
 // scales to zero, the environment's fleets with their capacity, their scaling policies and last
-// scaling activity, and every instance's target health, as tables.
-import { type AwsClients, createClients, describeGroupScaling, describeGroups, describeTargetHealth, readParameter } from '../health-gate/aws';
+// scaling activity, every instance's target health, which target group the serving listener
+// forwards to, and where each release stands in gate, smoke, cutover and bake, as tables.
+import {
+  type AwsClients,
+  createClients,
+  describeGroupScaling,
+  describeGroups,
+  describeTargetHealth,
+  readParameter,
+  servingListeners,
+} from '../health-gate/aws';
 import { targetGroupLabel, targetReason } from '../health-gate/evaluate';
 import { liveReleaseParameterName, RELEASE_TAG } from '../ssm-paths';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
+import { type Phase, phaseStates } from './phases';
+import { readReleaseRecords } from './release-records';
 import { describeActivity, describePolicy, describeScheduledAction } from './scaling-summary';
 import { renderTable } from './table';
 
@@ -34,16 +45,28 @@ export interface TargetStatus {
   readonly reason: string;
 }
 
+/** Where the serving listener sends requests. */
+export interface ServingStatus {
+  readonly port?: number;
+  readonly targetGroup: string;
+  /** The release whose fleet is registered in that target group, if any. */
+  readonly release?: string;
+}
+
 export interface EnvironmentStatus {
   readonly stackName: string;
   readonly liveRelease?: string;
   readonly fleets: readonly FleetStatus[];
   readonly targets: readonly TargetStatus[];
+  readonly serving: readonly ServingStatus[];
+  /** Per release with a fleet, each phase's state. */
+  readonly phases: ReadonlyArray<{ readonly release: string } & Readonly<Record<Phase, string>>>;
 }
 
 /**
  * One DescribeAutoScalingGroups (paginated), one DescribeTargetHealth per target group, one
- * GetParameter, and per group DescribePolicies, DescribeScheduledActions and DescribeScalingActivities.
+ * GetParameter, per group DescribePolicies, DescribeScheduledActions and DescribeScalingActivities,
+ * one DescribeTargetGroups with DescribeListeners per load balancer, and three GetParameter per release.
  */
 export async function collectStatus(clients: AwsClients, env: CliEnvironment): Promise<EnvironmentStatus> {
   const liveRelease = await readParameter(clients, liveReleaseParameterName(env.app, env.envName));
@@ -85,8 +108,20 @@ export async function collectStatus(clients: AwsClients, env: CliEnvironment): P
       reason: h.state === 'healthy' ? '' : targetReason(h),
     }));
   });
-  return { stackName: env.stackName, liveRelease, fleets, targets };
+  const releaseOfTargetGroup = new Map(groups.flatMap((g) => (g.TargetGroupARNs ?? []).map((tg) => [tg, g.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value] as const)));
+  const listeners = await servingListeners(clients, targetGroups);
+  const serving = listeners.flatMap((l) =>
+    l.targetGroupArns.map((tg) => ({ port: l.port, targetGroup: targetGroupLabel(tg), release: releaseOfTargetGroup.get(tg) })),
+  );
+  const servingReleases = new Set(serving.map((s) => s.release));
+  const releases = [...new Set(fleets.map((f) => f.release).filter((r) => r !== '-'))];
+  const records = await Promise.all(releases.map((r) => readReleaseRecords(clients, env.app, env.envName, r)));
+  const phases = releases.map((release, n) => ({ release, ...phaseStates(records[n], servingReleases.has(release)) }));
+  return { stackName: env.stackName, liveRelease, fleets, targets, serving, phases };
 }
+
+const servingLine = (s: ServingStatus) =>
+  `serving listener${s.port ? ` (port ${s.port})` : ''} forwards to target group ${s.targetGroup}` + (s.release ? ` (release ${s.release})` : ' (no fleet of this stack)');
 
 /** `standby: r1 in <group>, 2/2 in service (desired 2); scales to zero at <time>, in 42 min` */
 function standbyLine(fleets: readonly FleetStatus[], now: Date): string | undefined {
@@ -106,7 +141,13 @@ export function renderStatus(status: EnvironmentStatus, now = new Date()): strin
     parts.push('no Auto Scaling groups in this stack');
     return parts.join('\n');
   }
+  parts.push(...(status.serving.length > 0 ? status.serving.map(servingLine) : ['serving listener forwards to no target group (no release is live yet)']));
   parts.push(
+    '',
+    renderTable(
+      ['RELEASE', 'GATE', 'SMOKE', 'CUTOVER', 'BAKE'],
+      status.phases.map((p) => [p.release, p.gate, p.smoke, p.cutover, p.bake]),
+    ),
     '',
     renderTable(
       ['GROUP', 'RELEASE', 'LIVE', 'MIN', 'DESIRED', 'MAX', 'IN SERVICE'],

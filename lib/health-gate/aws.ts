@@ -17,7 +17,10 @@ import {
   type ScheduledUpdateGroupAction,
 } from '@aws-sdk/client-auto-scaling';
 import {
+  type Action,
+  DescribeListenersCommand,
   DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -251,4 +254,41 @@ export async function listenerRulePriorities(clients: AwsClients, listenerArn: s
 export async function setScalingProcesses(clients: AwsClients, groupName: string, processes: readonly string[], suspended: boolean): Promise<void> {
   const input = { AutoScalingGroupName: groupName, ScalingProcesses: [...processes] };
   await clients.autoScaling.send(suspended ? new SuspendProcessesCommand(input) : new ResumeProcessesCommand(input));
+}
+
+/** A listener whose default action forwards, and the target groups it forwards to. */
+export interface ServingListener {
+  readonly listenerArn: string;
+  readonly port?: number;
+  readonly targetGroupArns: readonly string[];
+}
+
+const forwardsTo = (actions: readonly Action[] | undefined): string[] =>
+  (actions ?? [])
+    .filter((a) => a.Type === 'forward')
+    .flatMap((a) => (a.ForwardConfig?.TargetGroups?.length ? a.ForwardConfig.TargetGroups.map((t) => t.TargetGroupArn ?? '') : [a.TargetGroupArn ?? '']))
+    .filter((arn) => arn !== '');
+
+/**
+ * The listeners that serve by default (a forward action) on the load balancers these target
+ * groups belong to: one DescribeTargetGroups, then every page of DescribeListeners per load balancer.
+ * The preview listener's default answer is a fixed 404, so it is never among them.
+ */
+export async function servingListeners(clients: AwsClients, targetGroupArns: readonly string[]): Promise<ServingListener[]> {
+  if (targetGroupArns.length === 0) return [];
+  const groups = await clients.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [...targetGroupArns] }));
+  const loadBalancers = [...new Set((groups.TargetGroups ?? []).flatMap((g) => g.LoadBalancerArns ?? []))];
+  const serving: ServingListener[] = [];
+  for (const loadBalancerArn of loadBalancers) {
+    let marker: string | undefined;
+    do {
+      const page = await clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker: marker }));
+      for (const l of page.Listeners ?? []) {
+        const forwarded = forwardsTo(l.DefaultActions);
+        if (forwarded.length > 0) serving.push({ listenerArn: l.ListenerArn ?? '', port: l.Port, targetGroupArns: forwarded });
+      }
+      marker = page.NextMarker;
+    } while (marker);
+  }
+  return serving;
 }

@@ -5,20 +5,26 @@ import {
   DescribeScalingActivitiesCommand,
   DescribeScheduledActionsCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeListenersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../lib/cli/status';
 import { UserError } from '../../lib/errors';
 import { createClients } from '../../lib/health-gate/aws';
+import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
 
 const asg = mockClient(AutoScalingClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const ssm = mockClient(SSMClient);
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/web/0123456789abcdef';
 
-const group = (name: string, release: string, desired: number, instances: Array<[string, string]>) => ({
+const group = (name: string, release: string, desired: number, instances: Array<[string, string]>, targetGroup = TG) => ({
   AutoScalingGroupName: name,
   MinSize: 1,
   MaxSize: 4,
@@ -27,7 +33,7 @@ const group = (name: string, release: string, desired: number, instances: Array<
   AvailabilityZones: ['eu-west-1a'],
   HealthCheckType: 'ELB',
   CreatedTime: new Date(0),
-  TargetGroupARNs: [TG],
+  TargetGroupARNs: [targetGroup],
   Tags: [{ Key: 'greenlight:release', Value: release }],
   Instances: instances.map(([id, state]) => ({
     InstanceId: id,
@@ -48,6 +54,8 @@ beforeEach(() => {
   asg.on(DescribePoliciesCommand).resolves({ ScalingPolicies: [] });
   asg.on(DescribeScheduledActionsCommand).resolves({ ScheduledUpdateGroupActions: [] });
   asg.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
+  // No load balancer unless a test gives one.
+  elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [] });
 });
 
 describe('greenlight status', () => {
@@ -111,6 +119,11 @@ describe('greenlight status', () => {
     expect(out).toBe(
       [
         'greenlight-demo-staging: live release r1',
+        'serving listener forwards to no target group (no release is live yet)',
+        '',
+        'RELEASE  GATE         SMOKE        CUTOVER      BAKE',
+        'r1       not started  not started  not started  not started',
+        'r2       not started  not started  not started  not started',
         '',
         'GROUP                  RELEASE  LIVE  MIN  DESIRED  MAX  IN SERVICE',
         'shop-staging-Fleet-r1  r1       yes   1    2        4    2/2',
@@ -163,6 +176,58 @@ describe('greenlight status', () => {
     expect(after[1]).toBe(
       'standby: r1 in shop-staging-Fleet-r1, 2/2 in service (desired 2); scaled to zero at 2026-11-25T11:00:00Z; a rollback scales it up first',
     );
+  });
+
+  it("shows the target group the serving listener forwards to and each release's phases, with the bake's live figures", async () => {
+    const LB = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/shop-staging/50dc6c495c0c9188';
+    const TG1 = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/shop-r1/1111111111111111';
+    const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/shop-r2/2222222222222222';
+    const records: Record<string, unknown> = {
+      '/greenlight/greenlight-demo/staging/live-release': 'r1',
+      '/greenlight/greenlight-demo/staging/gate/r1': progressRecord('r1', { verdict: 'pass', lastMessage: '2/2 healthy' }),
+      '/greenlight/greenlight-demo/staging/smoke/r1': smokeRecord('r1', 'pass', 'smoke: 2 paths answered as expected'),
+      '/greenlight/greenlight-demo/staging/bake/r1': bakeRecord('r1', { verdict: 'pass', lastMessage: 'bake: passed after 780s' }),
+      '/greenlight/greenlight-demo/staging/gate/r2': progressRecord('r2', { verdict: 'pass', lastMessage: '2/2 healthy' }),
+      '/greenlight/greenlight-demo/staging/smoke/r2': smokeRecord('r2', 'pass', 'smoke: 2 paths answered as expected'),
+      '/greenlight/greenlight-demo/staging/bake/r2': bakeRecord('r2', {
+        verdict: 'wait',
+        lastMessage: 'bake 240s/780s: 5210 requests, 3 5xx (0.06%, limit 1%), 2 healthy and 0 unhealthy hosts',
+      }),
+    };
+    ssm.on(GetParameterCommand).callsFake(({ Name }: { Name: string }) => {
+      const value = records[Name];
+      if (value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+      return { Parameter: { Value: typeof value === 'string' ? value : JSON.stringify(value) } };
+    });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [group('shop-staging-Fleet-r1', 'r1', 2, [], TG1), group('shop-staging-Fleet-r2', 'r2', 2, [], TG2)],
+    });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    elb.on(DescribeTargetGroupsCommand, { TargetGroupArns: [TG1, TG2] }).resolves({
+      TargetGroups: [
+        { TargetGroupArn: TG1, LoadBalancerArns: [LB] },
+        { TargetGroupArn: TG2, LoadBalancerArns: [LB] },
+      ],
+    });
+    elb
+      .on(DescribeListenersCommand, { LoadBalancerArn: LB })
+      .resolvesOnce({
+        Listeners: [{ ListenerArn: 'l-80', Port: 80, DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG2 }] } }] }],
+        NextMarker: 'm2',
+      })
+      .resolvesOnce({
+        Listeners: [{ ListenerArn: 'l-8080', Port: 8080, DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }] }],
+      });
+    const out = await statusCommand({ env: 'staging' }, 'cdk.json', createClients('eu-west-1'));
+    expect(out.split('\n').slice(0, 6)).toEqual([
+      'greenlight-demo-staging: live release r1',
+      'serving listener (port 80) forwards to target group shop-r2 (release r2)',
+      '',
+      'RELEASE  GATE  SMOKE  CUTOVER   BAKE',
+      'r1       pass  pass   replaced  pass: passed after 780s',
+      'r2       pass  pass   serving   240s/780s: 5210 requests, 3 5xx (0.06%, limit 1%), 2 healthy and 0 unhealthy hosts',
+    ]);
+    expect(elb.commandCalls(DescribeListenersCommand).map((c) => c.args[0].input.Marker)).toEqual([undefined, 'm2']);
   });
 
   it('shows a failed scaling activity with its status message', async () => {

@@ -1,0 +1,16 @@
+// Reads one release's gate, smoke and bake records from SSM; a record this version cannot parse is absent.
+import { parseBakeRecord } from '../bake/record';
+import { type AwsClients, readParameter } from '../health-gate/aws';
+import { parseRecord } from '../health-gate/progress-record';
+import { parseSmokeRecord } from '../smoke/record';
+import { bakeProgressParameterName, gateProgressParameterName, smokeResultParameterName } from '../ssm-paths';
+import type { ReleaseRecords } from './phases';
+
+export async function readReleaseRecords(clients: AwsClients, app: string, env: string, release: string): Promise<ReleaseRecords> {
+  const [gate, smoke, bake] = await Promise.all([
+    readParameter(clients, gateProgressParameterName(app, env, release)),
+    readParameter(clients, smokeResultParameterName(app, env, release)),
+    readParameter(clients, bakeProgressParameterName(app, env, release)),
+  ]);
+  return { gate: parseRecord(gate), smoke: parseSmokeRecord(smoke), bake: parseBakeRecord(bake) };
+}
