@@ -1,21 +1,29 @@
 // `greenlight deploy` (`npm run deploy -- --env <env> --release <id>`): runs `cdk deploy` for one
-// environment's stack, prints the gate's progress while it runs, and ends with the gate's verdict.
+// environment's stack, prints the gate's, smoke checks' and bake's progress while it runs, and ends
+// with the verdict, naming the phase that failed.
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { type AwsClients, createClients, readParameter } from '../health-gate/aws';
-import { parseRecord, type ProgressRecord } from '../health-gate/progress-record';
-import { amiParameterName, gateProgressParameterName, liveReleaseParameterName } from '../ssm-paths';
+import {
+  amiParameterName,
+  bakeProgressParameterName,
+  gateProgressParameterName,
+  liveReleaseParameterName,
+  smokeResultParameterName,
+} from '../ssm-paths';
 import { cdkDeployArgs, checkAssemblyRelease, type DeployPlan } from './cdk-deploy';
 import { CLOCK_SKEW_MS, deployOutcome } from './deploy-outcome';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
 import { errorAnnotation, jobSummary } from './job-summary';
 import { amiOption, pollIntervalMs, releaseOption } from './options';
 import { scheduleTime } from '../config/standby';
+import type { ReleaseRecords } from './phases';
+import { readReleaseRecords } from './release-records';
 import { chooseStandby } from './standby';
 import { findStandby } from './standby-aws';
-import { watchGate } from './watch';
+import { watchRelease } from './watch';
 
 export interface DeployCommandOptions {
   readonly env?: string;
@@ -116,7 +124,7 @@ export async function withStandby(prepared: PreparedDeploy, rt: DeployRuntime): 
   return { ...plan, standby: { release: standby, deployTime } };
 }
 
-/** Deploys, following the gate while cdk runs; resolves to the exit code. */
+/** Deploys, following the gate, smoke checks and bake while cdk runs; resolves to the exit code. */
 export async function runDeploy(prepared: PreparedDeploy, rt: DeployRuntime): Promise<number> {
   const env = prepared.env;
   const plan = await withStandby(prepared, rt);
@@ -126,14 +134,16 @@ export async function runDeploy(prepared: PreparedDeploy, rt: DeployRuntime): Pr
   rt.print(`deploying release ${plan.release} to ${env.envName} (${plan.stackName}): cdk ${args.join(' ')}`);
 
   let cdkExited = false;
-  const following = watchGate(rt.clients, {
-    parameterName: gateParameter,
+  const following = watchRelease(rt.clients, {
+    gateParameter,
+    smokeParameter: env.settings.smoke ? smokeResultParameterName(env.app, env.envName, plan.release) : undefined,
+    bakeParameter: env.settings.bake ? bakeProgressParameterName(env.app, env.envName, plan.release) : undefined,
     intervalMs: prepared.intervalMs,
     deadlineMs: 24 * 3600_000,
     staleMs: CLOCK_SKEW_MS,
     now: rt.now,
     sleep: rt.sleep,
-    print: (line) => rt.print(`gate: ${line}`),
+    print: (phase, line) => rt.print(`${phase}: ${line}`),
     stopped: () => cdkExited,
   }).catch((err: unknown) => {
     // Following is a courtesy; cdk's own exit code decides the deploy.
@@ -145,23 +155,25 @@ export async function runDeploy(prepared: PreparedDeploy, rt: DeployRuntime): Pr
   });
   await following;
 
-  let record: ProgressRecord | undefined;
+  let records: ReleaseRecords = {};
   try {
-    record = parseRecord(await readParameter(rt.clients, gateParameter));
+    records = await readReleaseRecords(rt.clients, env.app, env.envName, plan.release);
   } catch {
-    record = undefined;
+    // cdk's exit code still decides; the verdict line then names no phase.
   }
   const outcome = deployOutcome({
     release: plan.release,
     envName: env.envName,
     stackName: plan.stackName,
     cdkExitCode,
-    record,
+    record: records.gate,
+    smoke: records.smoke,
+    bake: records.bake,
     startedAt,
     amiParameterName: plan.ami ? undefined : amiParameterName(env.app, plan.release),
   });
   outcome.lines.forEach((line) => rt.print(line));
-  const report = { release: plan.release, envName: env.envName, stackName: plan.stackName, outcome, record, startedAt, finishedAt: rt.now() };
+  const report = { release: plan.release, envName: env.envName, stackName: plan.stackName, outcome, record: records.gate, startedAt, finishedAt: rt.now() };
   if (prepared.summaryFile) (rt.appendFile ?? appendFileSync)(prepared.summaryFile, jobSummary(report));
   const annotation = prepared.annotate ? errorAnnotation(report) : undefined;
   if (annotation) rt.print(annotation);

@@ -1,9 +1,13 @@
-// `greenlight watch --env <env> --release <id>`: follows the gate's progress parameter until the
-// gate passes or fails, printing a line whenever it changes. For release-job logs.
+// `greenlight watch --env <env> --release <id>`: follows the release through its phases (the
+// gate's progress, the smoke checks' result, the bake's live figures) until one fails or the last
+// passes, printing a line whenever one changes. For release-job logs.
+import { parseBakeRecord } from '../bake/record';
 import { type AwsClients, createClients, isTransient, readParameter } from '../health-gate/aws';
 import { formatDuration } from '../health-gate/evaluate';
 import { parseRecord, type ProgressRecord } from '../health-gate/progress-record';
-import { gateProgressParameterName } from '../ssm-paths';
+import { parseSmokeRecord } from '../smoke/record';
+import { bakeProgressParameterName, gateProgressParameterName, smokeResultParameterName } from '../ssm-paths';
+import { type Phase, withoutPhase } from './phases';
 import { explainAwsError, loadEnvironment } from './environment';
 import { pollIntervalMs, releaseOption, wholeOption } from './options';
 
@@ -72,6 +76,88 @@ export async function watchGate(clients: AwsClients, o: WatchOptions): Promise<W
   }
 }
 
+/** What a phase's stored record says: its verdict, the line to print, and when it last changed. */
+interface PhaseView {
+  readonly verdict: 'wait' | 'pass' | 'fail';
+  readonly line: string;
+  readonly at: number;
+}
+
+const VIEWS: Record<'smoke' | 'bake', (value: string | undefined) => PhaseView | undefined> = {
+  smoke: (value) => {
+    const r = parseSmokeRecord(value);
+    return r && { verdict: r.verdict, line: withoutPhase('smoke', r.message), at: r.at };
+  },
+  bake: (value) => {
+    const r = parseBakeRecord(value);
+    return r && { verdict: r.progress.verdict, line: withoutPhase('bake', r.progress.lastMessage), at: r.progress.lastPollAt };
+  },
+};
+
+/** Follows the smoke or bake record as `watchGate` follows the gate's. */
+async function watchPhase(
+  clients: AwsClients,
+  phase: 'smoke' | 'bake',
+  o: WatchOptions,
+  start: number,
+): Promise<WatchOutcome> {
+  let last = '';
+  let noted = false;
+  let readError = '';
+  for (;;) {
+    let view: PhaseView | undefined;
+    try {
+      view = VIEWS[phase](await readParameter(clients, o.parameterName));
+      readError = '';
+    } catch (err) {
+      if (!isTransient(err)) explainAwsError(err, `reading ${o.parameterName}`);
+      const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      if (text !== readError) o.print(`could not read ${o.parameterName}, retrying: ${text}`);
+      readError = text;
+    }
+    // A verdict from before this watch started belongs to an earlier deploy of the release.
+    if (view && !(view.verdict !== 'wait' && view.at < start - o.staleMs)) {
+      const line = view.verdict === 'wait' ? view.line : `${view.verdict.toUpperCase()}: ${view.line}`;
+      if (line !== last) o.print(line);
+      last = line;
+      if (view.verdict !== 'wait') return view.verdict;
+    } else if (!noted && !readError) {
+      o.print(`waiting for the ${phase === 'smoke' ? 'smoke checks' : 'bake'} to start (${o.parameterName})`);
+      noted = true;
+    }
+    if (o.now() - start >= o.deadlineMs) {
+      o.print(`gave up after ${formatDuration(o.now() - start)}: the ${phase} has not finished`);
+      return 'gave-up';
+    }
+    await o.sleep(o.intervalMs);
+    if (o.stopped?.()) return 'stopped';
+  }
+}
+
+export interface ReleaseWatchOptions extends Omit<WatchOptions, 'parameterName' | 'print'> {
+  readonly gateParameter: string;
+  /** Left out when the environment has no smoke checks. */
+  readonly smokeParameter?: string;
+  /** Left out when the environment has no bake. */
+  readonly bakeParameter?: string;
+  readonly print: (phase: Phase, line: string) => void;
+}
+
+/** The gate, then the smoke checks, then the bake; ends at the first that does not pass. */
+export async function watchRelease(clients: AwsClients, o: ReleaseWatchOptions): Promise<{ readonly phase: Phase; readonly outcome: WatchOutcome }> {
+  const start = o.now();
+  const gate = await watchGate(clients, { ...o, parameterName: o.gateParameter, print: (line) => o.print('gate', line) });
+  if (gate !== 'pass') return { phase: 'gate', outcome: gate };
+  let reached: { phase: Phase; outcome: WatchOutcome } = { phase: 'gate', outcome: gate };
+  for (const [phase, parameterName] of [['smoke', o.smokeParameter], ['bake', o.bakeParameter]] as const) {
+    if (!parameterName) continue;
+    const outcome = await watchPhase(clients, phase, { ...o, parameterName, print: (line) => o.print(phase, line) }, start);
+    reached = { phase, outcome };
+    if (outcome !== 'pass') break;
+  }
+  return reached;
+}
+
 export interface WatchCommandOptions {
   readonly env?: string;
   readonly release?: string;
@@ -79,7 +165,7 @@ export interface WatchCommandOptions {
   readonly timeout?: string;
 }
 
-/** Exit code: 0 when the gate passed, 1 when it failed or never finished. */
+/** Exit code: 0 when every phase passed, 1 when one failed or never finished. */
 export async function watchCommand(
   opts: WatchCommandOptions,
   cdkJsonPath = 'cdk.json',
@@ -87,18 +173,23 @@ export async function watchCommand(
   print: (line: string) => void = (line) => console.log(line),
 ): Promise<number> {
   const env = loadEnvironment(opts.env, cdkJsonPath);
-  const release = releaseOption(opts.release, 'the release whose gate to follow');
-  // Room for the stack to create the probe and the group before the gate starts.
+  const release = releaseOption(opts.release, 'the release whose phases to follow');
   const intervalMs = pollIntervalMs(opts.interval);
-  const timeoutSeconds = wholeOption('--timeout', opts.timeout, 10, 86_400) ?? env.settings.gate.timeout + 1800;
-  const outcome = await watchGate(clients ?? createClients(process.env.AWS_REGION || env.settings.region), {
-    parameterName: gateProgressParameterName(env.app, env.envName, release),
+  const { gate, smoke, bake } = env.settings;
+  // Room for the stack to create the probe and the group before the gate starts, and for the
+  // bake's settle time and late metrics after it.
+  const bakeSeconds = bake ? bake.duration + 3 * 60 + 5 * 60 : 0;
+  const timeoutSeconds = wholeOption('--timeout', opts.timeout, 10, 86_400) ?? gate.timeout + 1800 + bakeSeconds;
+  const { outcome } = await watchRelease(clients ?? createClients(process.env.AWS_REGION || env.settings.region), {
+    gateParameter: gateProgressParameterName(env.app, env.envName, release),
+    smokeParameter: smoke ? smokeResultParameterName(env.app, env.envName, release) : undefined,
+    bakeParameter: bake ? bakeProgressParameterName(env.app, env.envName, release) : undefined,
     intervalMs,
     deadlineMs: timeoutSeconds * 1000,
     staleMs: 10 * 60_000,
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    print,
+    print: (phase, line) => print(`${phase}: ${line}`),
   });
   return outcome === 'pass' ? 0 : 1;
 }

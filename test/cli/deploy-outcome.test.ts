@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deployOutcome, type DeployResult } from '../../lib/cli/deploy-outcome';
-import { progressRecord } from '../helpers/progress';
+import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
 
 const T0 = Date.UTC(2026, 10, 22, 12);
 const base: DeployResult = {
@@ -31,7 +31,7 @@ describe('deployOutcome', () => {
     expect(outcome.exitCode).toBe(1);
     expect(outcome.lines).toEqual([
       'FAILED: r2 in production (shop-production); cdk deploy exited 1: the release did not pass the health gate. The stack rolled back; the previous release still serves.',
-      'diagnosis: Gate timed out after 900s with 0/2 healthy. i-a: Target.ResponseCodeMismatch [301]',
+      'deploy failed in gate: Gate timed out after 900s with 0/2 healthy. i-a: Target.ResponseCodeMismatch [301]',
     ]);
   });
 
@@ -69,6 +69,54 @@ describe('deployOutcome', () => {
 
   it('never reports success when the gate failed, whatever cdk said', () => {
     expect(deployOutcome({ ...base, record: gate('fail', 'x') }).exitCode).toBe(1);
+  });
+
+  it('names the smoke checks when they failed after the gate passed', () => {
+    const outcome = deployOutcome({
+      ...base,
+      cdkExitCode: 1,
+      record: gate('pass', '2/2 healthy'),
+      smoke: smokeRecord('r2', 'fail', 'smoke: GET /orders/ answered 500 (expected 200): "boom"', T0 + 300_000),
+    });
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.lines[0]).toContain('failed its smoke checks on the preview listener, so the serving listener never moved to it');
+    expect(outcome.lines.at(-1)).toBe('deploy failed in smoke: GET /orders/ answered 500 (expected 200): "boom"');
+  });
+
+  it('names the bake when it failed after the cutover, with its figures', () => {
+    const message = "bake: 7.4% 5xx on the release's target group over 240s (limit 1%): 74 of 1000 requests";
+    const outcome = deployOutcome({
+      ...base,
+      cdkExitCode: 1,
+      record: gate('pass', '2/2 healthy'),
+      smoke: smokeRecord('r2', 'pass', 'smoke: 2 paths answered as expected', T0 + 300_000),
+      bake: bakeRecord('r2', { verdict: 'fail', lastMessage: message, startedAt: T0 + 310_000 }),
+    });
+    expect(outcome.lines[0]).toContain("CloudFormation's rollback pointed the serving listener back at the previous release");
+    expect(outcome.lines.at(-1)).toBe("deploy failed in bake: 7.4% 5xx on the release's target group over 240s (limit 1%): 74 of 1000 requests");
+  });
+
+  it("ignores an earlier deploy's failed bake and says where to look instead", () => {
+    const outcome = deployOutcome({
+      ...base,
+      cdkExitCode: 1,
+      record: gate('pass', '2/2 healthy'),
+      bake: bakeRecord('r2', { verdict: 'fail', lastMessage: 'bake: an old failure', startedAt: T0 - 3600_000 }),
+    });
+    expect(outcome.lines.join('\n')).not.toContain('an old failure');
+    expect(outcome.lines[0]).toContain('after the gate passed (2/2 healthy)');
+  });
+
+  it('never reports success when the bake failed, whatever cdk said, and adds a passed bake to the success line', () => {
+    const failedBake = bakeRecord('r2', { verdict: 'fail', lastMessage: 'bake: alarm "p99" is in ALARM after 60s', startedAt: T0 + 300_000 });
+    expect(deployOutcome({ ...base, record: gate('pass', 'ok'), bake: failedBake })).toEqual({
+      exitCode: 1,
+      lines: ['FAILED: cdk deploy exited 0, yet the bake recorded a failure for r2 in production (shop-production)', 'deploy failed in bake: alarm "p99" is in ALARM after 60s'],
+    });
+    const passed = bakeRecord('r2', { verdict: 'pass', lastMessage: 'bake: passed after 780s: 9000 requests, 0 5xx', startedAt: T0 + 300_000 });
+    expect(deployOutcome({ ...base, record: gate('pass', 'ok'), bake: passed }).lines).toEqual([
+      'DEPLOYED: r2 in production (shop-production); the gate passed: ok; bake: passed after 780s: 9000 requests, 0 5xx',
+    ]);
   });
 
   it('leaves out the AMI hint when an AMI was given', () => {

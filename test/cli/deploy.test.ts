@@ -179,7 +179,7 @@ describe('runDeploy', () => {
     );
     expect(await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).toBe(1);
     expect(lines).toContain(`gate: FAIL: ${diagnosis}`);
-    expect(lines.at(-1)).toBe(`diagnosis: ${diagnosis}`);
+    expect(lines.at(-1)).toBe(`deploy failed in gate: ${diagnosis}`);
     expect(lines.at(-2)).toContain('the release did not pass the health gate. The stack rolled back');
   });
 

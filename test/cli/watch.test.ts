@@ -1,12 +1,12 @@
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { watchCommand, watchGate, type WatchOptions } from '../../lib/cli/watch';
+import { watchCommand, watchGate, type WatchOptions, watchRelease } from '../../lib/cli/watch';
 import { UserError } from '../../lib/errors';
 import { createClients } from '../../lib/health-gate/aws';
 import { evaluate } from '../../lib/health-gate/evaluate';
 import type { GateProgress } from '../../lib/health-gate/types';
-import { progressRecord } from '../helpers/progress';
+import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
 
 const ssm = mockClient(SSMClient);
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -116,7 +116,7 @@ describe('watchCommand arguments', () => {
   it.each([
     [{ release: 'r1' }, '--env <name> is required: the environment in cdk.json, e.g. --env staging'],
     [{ env: 'qa', release: 'r1' }, '--env "qa": unknown environment; defined in cdk.json: staging, production'],
-    [{ env: 'staging' }, '--release <id> is required: the release whose gate to follow'],
+    [{ env: 'staging' }, '--release <id> is required: the release whose phases to follow'],
     [{ env: 'staging', release: 'bad/id' }, '--release "bad/id": not a valid release id; expected 1–63 letters, digits, dots or hyphens, starting with a letter or digit'],
     [{ env: 'staging', release: 'r1', interval: '0' }, '--interval "0": expected a whole number from 1 to 300'],
     [{ env: 'staging', release: 'r1', timeout: 'soon' }, '--timeout "soon": expected a whole number from 10 to 86400'],
@@ -131,9 +131,88 @@ describe('watchCommand arguments', () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: record({ lastPollAt: Date.now(), verdict: 'fail', lastMessage: 'nope' }) } });
     const lines: string[] = [];
     await expect(watchCommand({ env: 'staging', release: 'r1' }, 'cdk.json', createClients('eu-west-1'), (l) => lines.push(l))).resolves.toBe(1);
-    expect(lines).toEqual(['FAIL: nope']);
+    expect(lines).toEqual(['gate: FAIL: nope']);
     expect(ssm.commandCalls(GetParameterCommand)[0].args[0].input).toEqual({ Name: '/greenlight/greenlight-demo/staging/gate/r1' });
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: record({ lastPollAt: Date.now(), verdict: 'pass', lastMessage: 'yes' }) } });
-    await expect(watchCommand({ env: 'staging', release: 'r1' }, 'cdk.json', createClients('eu-west-1'), () => undefined)).resolves.toBe(0);
+    // The staging environment has smoke checks and a bake: a pass needs all three.
+    const prefix = '/greenlight/greenlight-demo/staging';
+    ssm.on(GetParameterCommand, { Name: `${prefix}/gate/r1` }).resolves({ Parameter: { Value: record({ lastPollAt: Date.now(), verdict: 'pass', lastMessage: 'yes' }) } });
+    ssm.on(GetParameterCommand, { Name: `${prefix}/smoke/r1` }).resolves({ Parameter: { Value: JSON.stringify(smokeRecord('r1', 'pass', 'smoke: 1 path answered as expected', Date.now())) } });
+    ssm.on(GetParameterCommand, { Name: `${prefix}/bake/r1` }).resolves({
+      Parameter: { Value: JSON.stringify(bakeRecord('r1', { verdict: 'pass', lastMessage: 'bake: passed after 61s', startedAt: Date.now(), lastPollAt: Date.now() })) },
+    });
+    lines.length = 0;
+    await expect(watchCommand({ env: 'staging', release: 'r1' }, 'cdk.json', createClients('eu-west-1'), (l) => lines.push(l))).resolves.toBe(0);
+    expect(lines).toEqual(['gate: PASS: yes', 'smoke: PASS: 1 path answered as expected', 'bake: PASS: passed after 61s']);
+  });
+});
+
+describe('watchRelease', () => {
+  const GATE = '/greenlight/shop/staging/gate/r1';
+  const SMOKE = '/greenlight/shop/staging/smoke/r1';
+  const BAKE = '/greenlight/shop/staging/bake/r1';
+
+  /** Each parameter answers its values in turn, one per read, the last one from then on. */
+  function phases(values: Record<string, Array<string | undefined>>) {
+    let now = T0;
+    const lines: string[] = [];
+    const reads: Record<string, number> = {};
+    ssm.on(GetParameterCommand).callsFake(({ Name }: { Name: string }) => {
+      const list = values[Name] ?? [undefined];
+      const value = list[Math.min((reads[Name] = (reads[Name] ?? -1) + 1), list.length - 1)];
+      if (value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+      return { Parameter: { Name, Value: value } };
+    });
+    const run = () =>
+      watchRelease(createClients('eu-west-1'), {
+        gateParameter: GATE,
+        smokeParameter: SMOKE,
+        bakeParameter: BAKE,
+        intervalMs: 5000,
+        deadlineMs: 600_000,
+        staleMs: 600_000,
+        now: () => now,
+        sleep: async (ms) => {
+          now += ms;
+        },
+        print: (phase, l) => lines.push(`${phase}: ${l}`),
+      });
+    return { run, lines };
+  }
+  const bake = (verdict: 'wait' | 'fail', lastMessage: string) =>
+    JSON.stringify(bakeRecord('r1', { verdict, lastMessage, startedAt: T0 + 10_000, lastPollAt: T0 + 20_000 }));
+
+  it("follows the gate, then the smoke checks, then the bake's live figures, and ends on the bake's failure", async () => {
+    const { run, lines } = phases({
+      [GATE]: [record({ verdict: 'pass', lastMessage: '2/2 healthy' })],
+      [SMOKE]: [undefined, JSON.stringify(smokeRecord('r1', 'pass', 'smoke: 2 paths answered as expected', T0 + 5_000))],
+      [BAKE]: [
+        undefined,
+        bake('wait', 'bake 30s/240s: 400 requests, 0 5xx (0%, limit 1%), 2 healthy and 0 unhealthy hosts'),
+        bake('wait', 'bake 30s/240s: 400 requests, 0 5xx (0%, limit 1%), 2 healthy and 0 unhealthy hosts'),
+        bake('fail', "bake: 7.4% 5xx on the release's target group over 60s (limit 1%): 74 of 1000 requests"),
+      ],
+    });
+    await expect(run()).resolves.toEqual({ phase: 'bake', outcome: 'fail' });
+    expect(lines).toEqual([
+      'gate: PASS: 2/2 healthy',
+      `smoke: waiting for the smoke checks to start (${SMOKE})`,
+      'smoke: PASS: 2 paths answered as expected',
+      `bake: waiting for the bake to start (${BAKE})`,
+      'bake: 30s/240s: 400 requests, 0 5xx (0%, limit 1%), 2 healthy and 0 unhealthy hosts',
+      "bake: FAIL: 7.4% 5xx on the release's target group over 60s (limit 1%): 74 of 1000 requests",
+    ]);
+  });
+
+  it('stops at a failed smoke check and never reads the bake; ignores an earlier deploy\'s smoke result', async () => {
+    const { run, lines } = phases({
+      [GATE]: [record({ verdict: 'pass', lastMessage: 'ok' })],
+      [SMOKE]: [
+        JSON.stringify(smokeRecord('r1', 'pass', 'smoke: old', T0 - 3600_000)),
+        JSON.stringify(smokeRecord('r1', 'fail', 'smoke: GET / answered 500 (expected 200)', T0 + 5_000)),
+      ],
+    });
+    await expect(run()).resolves.toEqual({ phase: 'smoke', outcome: 'fail' });
+    expect(lines).toEqual(['gate: PASS: ok', `smoke: waiting for the smoke checks to start (${SMOKE})`, 'smoke: FAIL: GET / answered 500 (expected 200)']);
+    expect(ssm.commandCalls(GetParameterCommand).map((c) => c.args[0].input.Name)).not.toContain(BAKE);
   });
 });
