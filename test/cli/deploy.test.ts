@@ -201,7 +201,7 @@ describe('runDeploy', () => {
     expect(file).toBe('/job/summary.md');
     expect(summary).toContain('## ❌ r2 → staging');
     expect(summary).toContain('- Health gate: fail');
-    expect(summary).toContain(`- diagnosis: ${diagnosis}`);
+    expect(summary).toContain(`- deploy failed in gate: ${diagnosis}`);
     // The gate started 60 s in and polled 4 times, 15 s apart; the rest is until cdk exited.
     const total = runtime.now() - T0;
     expect(summary).toContain('| stack update until the gate started (launch, boot, first health checks) | 1m |');
@@ -209,7 +209,7 @@ describe('runDeploy', () => {
     expect(summary).toContain(`| after the gate (cutover, cleanup of the previous release) | ${formatDuration(total - 120_000)} |`);
     expect(summary).toContain(`| total | ${formatDuration(total)} |`);
     expect(lines.at(-1)).toBe(
-      `::error title=r2 failed in staging::FAILED%3A r2 in staging (${APP}-staging); cdk deploy exited 1: the release did not pass the health gate. The stack rolled back; the previous release still serves.%0Adiagnosis: ${diagnosis}`.replace('FAILED%3A', 'FAILED:'),
+      `::error title=r2 failed in staging::FAILED%3A r2 in staging (${APP}-staging); cdk deploy exited 1: the release did not pass the health gate. The stack rolled back; the previous release still serves.%0Adeploy failed in gate: ${diagnosis}`.replace('FAILED%3A', 'FAILED:'),
     );
   });
 
