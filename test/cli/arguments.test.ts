@@ -29,7 +29,7 @@ describe('greenlight arguments', () => {
     [['release-ami'], 'greenlight: --release <id> is required: the release whose AMI to look up'],
     [['status'], 'greenlight: --env <name> is required: the environment in cdk.json, e.g. --env staging'],
     [['status', '--env', 'qa'], 'greenlight: --env "qa": unknown environment; defined in cdk.json: staging, production'],
-    [['watch', '--env', 'staging'], 'greenlight: --release <id> is required: the release whose gate to follow'],
+    [['watch', '--env', 'staging'], 'greenlight: --release <id> is required: the release whose phases to follow'],
     [['watch', '--env', 'staging', '--release', 'x', '--interval', '-1'], 'greenlight: --interval "-1": expected a whole number from 1 to 300'],
   ])('%j fails in one line with exit code 2 and runs nothing', async (args, message) => {
     const run = await cliInProcess(args);

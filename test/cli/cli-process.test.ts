@@ -79,9 +79,9 @@ describe('greenlight as a process', () => {
       });
       expect(run.code).toBe(1);
       expect(run.stdout.trim().split('\n')).toEqual([
-        'waiting for the gate to start (/greenlight/greenlight-demo/staging/gate/2026.11.22-3f9c2ab)',
-        '[poll 3, 2m] 0/2 healthy; i-1: Target.ResponseCodeMismatch [301]',
-        'FAIL: Gate timed out after 2m with 0/2 healthy.',
+        'gate: waiting for the gate to start (/greenlight/greenlight-demo/staging/gate/2026.11.22-3f9c2ab)',
+        'gate: [poll 3, 2m] 0/2 healthy; i-1: Target.ResponseCodeMismatch [301]',
+        'gate: FAIL: Gate timed out after 2m with 0/2 healthy.',
       ]);
       expect(new Set(names)).toEqual(new Set(['/greenlight/greenlight-demo/staging/gate/2026.11.22-3f9c2ab']));
     });

@@ -12,7 +12,7 @@ import { buildApp } from '../../lib/app';
 import { UserError } from '../../lib/errors';
 import { createClients } from '../../lib/health-gate/aws';
 import { formatDuration } from '../../lib/health-gate/evaluate';
-import { progressRecord } from '../helpers/progress';
+import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
 
 const CDK_JSON = path.join(REPO_ROOT, 'cdk.json');
@@ -100,6 +100,8 @@ describe('runDeploy', () => {
   const T0 = Date.UTC(2026, 10, 22, 12);
   const GATE = `/greenlight/${APP}/staging/gate/r2`;
   const LIVE = `/greenlight/${APP}/staging/live-release`;
+  const SMOKE = `/greenlight/${APP}/staging/smoke/r2`;
+  const BAKE = `/greenlight/${APP}/staging/bake/r2`;
   beforeEach(() => {
     ssm.reset();
     ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
@@ -109,15 +111,17 @@ describe('runDeploy', () => {
    * A stand-in for `cdk deploy` that plays a stack update: each step sets what the gate has written
    * to SSM, then lets time pass. The watcher reads SSM on its own schedule meanwhile.
    */
-  function harness(steps: Array<{ value?: string; forMs: number }>, exitCode: number) {
+  function harness(steps: Array<{ value?: string; smoke?: string; bake?: string; forMs: number }>, exitCode: number) {
     let now = T0;
-    let stored: string | undefined;
+    const stored: Record<string, string | undefined> = {};
     const lines: string[] = [];
     const cdkCalls: string[][] = [];
-    ssm.on(GetParameterCommand, { Name: GATE }).callsFake(() => {
-      if (stored === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
-      return { Parameter: { Name: GATE, Value: stored } };
-    });
+    for (const name of [GATE, SMOKE, BAKE]) {
+      ssm.on(GetParameterCommand, { Name: name }).callsFake(() => {
+        if (stored[name] === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+        return { Parameter: { Name: name, Value: stored[name] } };
+      });
+    }
     const sleep = async (ms: number) => {
       now += ms;
       await new Promise((resolve) => setImmediate(resolve));
@@ -130,7 +134,9 @@ describe('runDeploy', () => {
       runCdk: async (args) => {
         cdkCalls.push([...args]);
         for (const step of steps) {
-          if (step.value !== undefined) stored = step.value;
+          if (step.value !== undefined) stored[GATE] = step.value;
+          if (step.smoke !== undefined) stored[SMOKE] = step.smoke;
+          if (step.bake !== undefined) stored[BAKE] = step.bake;
           for (let waited = 0; waited < step.forMs; waited += 1000) await sleep(1000);
         }
         return exitCode;
@@ -164,6 +170,8 @@ describe('runDeploy', () => {
       'gate: [poll 1, 15s] 0/2 healthy; i-a: Pending',
       'gate: [poll 3, 45s] 2/2 healthy (1/3 consecutive polls)',
       'gate: PASS: 2/2 healthy in every target group for 3 consecutive polls after 75s',
+      // staging has smoke checks; this stack update ends before they write anything.
+      `smoke: waiting for the smoke checks to start (${SMOKE})`,
       `DEPLOYED: r2 in staging (${APP}-staging); the gate passed: 2/2 healthy in every target group for 3 consecutive polls after 75s`,
     ]);
   });
@@ -220,6 +228,33 @@ describe('runDeploy', () => {
     expect(written[0]).toContain('## ✅ r2 → staging');
     expect(written[0]).toContain('- Health gate: pass');
     expect(lines.some((l) => l.startsWith('::error'))).toBe(false);
+  });
+
+  it('follows the smoke checks and the bake after the gate, and names the bake in the last line when it fails', async () => {
+    const bake = (verdict: 'wait' | 'fail', polls: number, lastMessage: string) =>
+      JSON.stringify(bakeRecord('r2', { verdict, polls, lastMessage, startedAt: T0 + 200_000, lastPollAt: T0 + 200_000 + polls * 30_000 }));
+    const failure = "bake: 7.4% 5xx on the release's target group over 60s (limit 1%): 74 of 1000 requests";
+    const { runtime, lines } = harness(
+      [
+        { value: gate('pass', 4, '2/2 healthy'), forMs: 60_000 },
+        { smoke: JSON.stringify(smokeRecord('r2', 'pass', 'smoke: 1 path answered as expected', T0 + 190_000)), forMs: 30_000 },
+        { bake: bake('wait', 1, 'bake 30s/60s: 500 requests, 0 5xx (0%, limit 1%), 2 healthy and 0 unhealthy hosts'), forMs: 30_000 },
+        { bake: bake('fail', 2, failure), forMs: 120_000 },
+      ],
+      1,
+    );
+    expect(await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).toBe(1);
+    expect(lines.slice(1, -1)).toEqual([
+      `gate: waiting for the gate to start (${GATE})`,
+      'gate: PASS: 2/2 healthy',
+      `smoke: waiting for the smoke checks to start (${SMOKE})`,
+      'smoke: PASS: 1 path answered as expected',
+      `bake: waiting for the bake to start (${BAKE})`,
+      'bake: 30s/60s: 500 requests, 0 5xx (0%, limit 1%), 2 healthy and 0 unhealthy hosts',
+      `bake: FAIL: 7.4% 5xx on the release's target group over 60s (limit 1%): 74 of 1000 requests`,
+      `FAILED: r2 in staging (${APP}-staging); cdk deploy exited 1: the release failed its bake after the cutover. CloudFormation's rollback pointed the serving listener back at the previous release.`,
+    ]);
+    expect(lines.at(-1)).toBe("deploy failed in bake: 7.4% 5xx on the release's target group over 60s (limit 1%): 74 of 1000 requests");
   });
 
   it('stops following when cdk fails before the gate starts', async () => {
