@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType } from './image-facts';
 import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
 
-/** Seed 000's health check: a real readiness path, and patience before declaring an instance dead. */
+/** The default health check: a real readiness path, and patience before declaring an instance dead. */
 export const HEALTH_CHECK_DEFAULTS = {
   path: '/health/',
   interval: 15,

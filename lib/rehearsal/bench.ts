@@ -1,6 +1,6 @@
 // bench:cutover — the same fleet, app, new release and load, deployed three ways in one run:
 // (a) greenlight's blue/green behind the load balancer, (b) a restart of gunicorn in place on the
-// live instances, as seed 002 deployed before its fix, and (c) blue/green with a release whose pages
+// live instances, as many teams deploy, and (c) blue/green with a release whose pages
 // fail right after the cutover, which the bake window takes out again. Errors, error seconds and p99
 // side by side, and for (c) the time from the first failed request until traffic was back on blue.
 import * as path from 'node:path';

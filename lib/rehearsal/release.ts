@@ -339,7 +339,7 @@ class Release {
   }
 
   /**
-   * The deploy greenlight replaces (seed 002 before its fix): on the live instances, stop the old
+   * The deploy greenlight replaces (a restart in place): on the live instances, stop the old
    * gunicorn and start the new release's, while nginx keeps taking requests.
    */
   async restartInPlace(): Promise<{ load: LoadResult; timeline: readonly TimelineEntry[] }> {

@@ -1,6 +1,6 @@
 // The rehearsal's scenarios: what goes wrong with the green release, and the outcome the gate must
-// reach. Each failure comes from a seed: a 301 on the health path (003), a Host the app does not
-// allow (000), configuration missing at boot (000), a database down during boot (001), a flapping
+// reach. Each failure is a common one in practice: a 301 on the health path, a Host the app does not
+// allow, configuration missing at boot, a database down during boot, a flapping
 // instance (the K-consecutive rule), and a release whose pages fail once it serves (the bake window).
 // The faults act on the environment (SSM, IMDS, the database), never on the app's code, so they
 // apply to any app. Pure data plus a pure outcome check.
@@ -94,7 +94,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
   'redirect-301': {
     name: 'redirect-301',
-    summary: "green's health-check path lacks the trailing slash, so Django answers 301 (seed 003)",
+    summary: "green's health-check path lacks the trailing slash, so Django answers 301",
     expected: 'the gate fails on Target.ResponseCodeMismatch [301] with the trailing-slash hint; blue keeps serving',
     expectedVerdict: 'fail',
     check: gateFailedWith(/ResponseCodeMismatch \[301\]/, /trailing slash/),

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The unprivileged user the app runs as (seed 004): no login shell, no password, named after the app.
+# The unprivileged user the app runs as: no login shell, no password, named after the app.
 set -euo pipefail
 : "${GREENLIGHT_APP:?GREENLIGHT_APP is required: the app name}"
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The app in a versioned release directory with its own virtualenv (seed 004), as its manifest
+# The app in a versioned release directory with its own virtualenv, as its manifest
 # ([tool.greenlight] in pyproject.toml) describes it:
 #   /opt/<app>/releases/<release>/app    the code, owned by root and read-only for the app user
 #   /opt/<app>/releases/<release>/venv   python3 -m venv --system-site-packages (Debian's python3)

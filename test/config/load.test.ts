@@ -28,7 +28,7 @@ describe('loadSettings', () => {
     expect(settings.environments.production.listener.protocol).toBe('HTTPS');
   });
 
-  it('fills seed 000 defaults for everything optional', () => {
+  it('fills the documented defaults for everything optional', () => {
     const env = loadProduction({}).environments.production;
     expect(env.healthCheck).toEqual(HEALTH_CHECK_DEFAULTS);
     expect(env.healthCheck).toEqual({

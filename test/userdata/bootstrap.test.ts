@@ -18,7 +18,7 @@ const APP = 'greenlight-demo';
 const RELEASE = '2026.11.22-3f9c2ab';
 const ADDRESS = '127.0.2.1';
 const SECRET = 's3cr3t-"quoted"-$HOME-\\-value';
-// The load balancer's health-check timeout (seed 000's default).
+// The load balancer's default health-check timeout.
 const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 
 let work: string;
@@ -192,7 +192,7 @@ describe('bootstrap with TLS on, then the health contract over HTTP', () => {
     expect(readFileSync(join(root, 'var/log/nginx/greenlight-access.log'), 'utf8')).not.toContain('/health/');
   });
 
-  it('/health without the slash is not 200 (the seed 003 trap)', async () => {
+  it('/health without the slash is not 200 (the trailing-slash trap)', async () => {
     expect((await health('/health')).status).not.toBe(200);
     expect((await health('/health', { 'X-Forwarded-Proto': 'https' })).status).toBe(301);
   });

@@ -10,7 +10,7 @@ DB_CONNECT_TIMEOUT_SECONDS = 3
 
 
 def required(name):
-    """The value of a required environment variable; refuses to start without it (seed 000)."""
+    """The value of a required environment variable; refuses to start without it."""
     value = os.environ.get(name, "")
     if value == "":
         raise ImproperlyConfigured(

@@ -1,9 +1,9 @@
-"""Liveness and readiness, answered by the first middleware (seed 001) so that nothing behind it
+"""Liveness and readiness, answered by the first middleware so that nothing behind it
 (sessions, auth, views) can turn a dependency outage into a 500 or a hang.
 
   /healthz/  liveness: the process serves requests; touches nothing else.
   /health/   readiness, what the load balancer checks: every database answers SELECT 1, no migration
-             is unapplied (seed 000), every cache answers, and the home page renders. Otherwise 503
+             is unapplied, every cache answers, and the home page renders. Otherwise 503
              with a short JSON reason such as {"status": "fail", "check": "database", "detail": "default: OperationalError"}.
 """
 import logging
@@ -66,7 +66,7 @@ def check_caches():
 
 
 def check_home_page(request):
-    # An internal request through the whole stack (seed 000), with the Host the check already passed.
+    # An internal request through the whole stack, with the Host the check already passed.
     from django.test import Client
 
     client = Client(raise_request_exception=False)

@@ -13,7 +13,7 @@ DATABASES = {"default": parse_database_url(required("DATABASE_URL"))}
 DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
 
 # Load-balancer health checks carry the instance's private IP as Host; first-boot userdata writes it
-# from IMDSv2 to /etc/aws/ipv4 (seed 000). A local rehearsal gives each instance its own file.
+# from IMDSv2 to /etc/aws/ipv4. A local rehearsal gives each instance its own file.
 INSTANCE_IPV4 = read_first_line(os.environ.get("GREENLIGHT_IPV4_FILE", "/etc/aws/ipv4"))
 ALLOWED_HOSTS = split_list(os.environ.get("ALLOWED_HOSTS", "")) + ([INSTANCE_IPV4] if INSTANCE_IPV4 else [])
 
@@ -30,7 +30,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, before anything that may touch the database (seed 001): an outage gives a clean 503.
+    # First, before anything that may touch the database: an outage gives a clean 503.
     "greenlight_example.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

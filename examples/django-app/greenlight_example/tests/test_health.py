@@ -85,7 +85,7 @@ class ReadinessTests(TestCase):
             self.assertEqual(body(response), {"status": "fail", "check": "home", "detail": "status 500"})
 
     def test_health_without_slash_is_a_redirect_not_200(self):
-        # Seed 003: APPEND_SLASH answers /health with a 301, which a load balancer counts as a failure.
+        # APPEND_SLASH answers /health with a 301, which a load balancer counts as a failure.
         response = self.get("/health")
         self.assertEqual(response.status_code, 301)
         self.assertEqual(response["Location"], "/health/")
