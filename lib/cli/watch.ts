@@ -33,6 +33,25 @@ const describe = (r: ProgressRecord): string => {
   return `[poll ${p.polls}, ${formatDuration(p.lastPollAt - p.startedAt)}] ${p.lastMessage}`;
 };
 
+/**
+ * One read of a phase's parameter. A transient error reads as nothing and is printed once per
+ * streak (`lastError`), so a silent log never looks like a frozen phase; any other is a user error.
+ */
+async function readRecord(
+  clients: AwsClients,
+  o: Pick<WatchOptions, 'parameterName' | 'print'>,
+  lastError: string,
+): Promise<{ readonly value?: string; readonly error: string }> {
+  try {
+    return { value: await readParameter(clients, o.parameterName), error: '' };
+  } catch (err) {
+    if (!isTransient(err)) explainAwsError(err, `reading ${o.parameterName}`);
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    if (text !== lastError) o.print(`could not read ${o.parameterName}, retrying: ${text}`);
+    return { error: text };
+  }
+}
+
 export async function watchGate(clients: AwsClients, o: WatchOptions): Promise<WatchOutcome> {
   const start = o.now();
   let last = '';
@@ -40,17 +59,9 @@ export async function watchGate(clients: AwsClients, o: WatchOptions): Promise<W
   let notedStale = false;
   let readError = '';
   for (;;) {
-    let record: ProgressRecord | undefined;
-    try {
-      record = parseRecord(await readParameter(clients, o.parameterName));
-      readError = '';
-    } catch (err) {
-      if (!isTransient(err)) explainAwsError(err, `reading ${o.parameterName}`);
-      // Say so once per streak, so a silent log never looks like a frozen gate.
-      const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      if (text !== readError) o.print(`could not read ${o.parameterName}, retrying: ${text}`);
-      readError = text;
-    }
+    const read = await readRecord(clients, o, readError);
+    readError = read.error;
+    const record: ProgressRecord | undefined = parseRecord(read.value);
     const stale = record && record.progress.verdict !== 'wait' && record.progress.lastPollAt < start - o.staleMs;
     if (stale && !notedStale) {
       o.print(`ignoring a ${record?.progress.verdict} from an earlier deploy (${new Date(record?.progress.lastPollAt ?? 0).toISOString()}); waiting for this one`);
@@ -105,16 +116,9 @@ async function watchPhase(
   let noted = false;
   let readError = '';
   for (;;) {
-    let view: PhaseView | undefined;
-    try {
-      view = VIEWS[phase](await readParameter(clients, o.parameterName));
-      readError = '';
-    } catch (err) {
-      if (!isTransient(err)) explainAwsError(err, `reading ${o.parameterName}`);
-      const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      if (text !== readError) o.print(`could not read ${o.parameterName}, retrying: ${text}`);
-      readError = text;
-    }
+    const read = await readRecord(clients, o, readError);
+    readError = read.error;
+    const view = VIEWS[phase](read.value);
     // A verdict from before this watch started belongs to an earlier deploy of the release.
     if (view && !(view.verdict !== 'wait' && view.at < start - o.staleMs)) {
       const line = view.verdict === 'wait' ? view.line : `${view.verdict.toUpperCase()}: ${view.line}`;
