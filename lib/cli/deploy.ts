@@ -155,12 +155,10 @@ export async function runDeploy(prepared: PreparedDeploy, rt: DeployRuntime): Pr
   });
   await following;
 
-  let records: ReleaseRecords = {};
-  try {
-    records = await readReleaseRecords(rt.clients, env.app, env.envName, plan.release);
-  } catch {
-    // cdk's exit code still decides; the verdict line then names no phase.
-  }
+  // A record that cannot be read is left out: cdk's exit code and the others still decide.
+  const records: ReleaseRecords = await readReleaseRecords(rt.clients, env.app, env.envName, plan.release, (c, name) =>
+    readParameter(c, name).catch(() => undefined),
+  );
   const outcome = deployOutcome({
     release: plan.release,
     envName: env.envName,

@@ -6,11 +6,17 @@ import { parseSmokeRecord } from '../smoke/record';
 import { bakeProgressParameterName, gateProgressParameterName, smokeResultParameterName } from '../ssm-paths';
 import type { ReleaseRecords } from './phases';
 
-export async function readReleaseRecords(clients: AwsClients, app: string, env: string, release: string): Promise<ReleaseRecords> {
+export async function readReleaseRecords(
+  clients: AwsClients,
+  app: string,
+  env: string,
+  release: string,
+  read: (clients: AwsClients, name: string) => Promise<string | undefined> = readParameter,
+): Promise<ReleaseRecords> {
   const [gate, smoke, bake] = await Promise.all([
-    readParameter(clients, gateProgressParameterName(app, env, release)),
-    readParameter(clients, smokeResultParameterName(app, env, release)),
-    readParameter(clients, bakeProgressParameterName(app, env, release)),
+    read(clients, gateProgressParameterName(app, env, release)),
+    read(clients, smokeResultParameterName(app, env, release)),
+    read(clients, bakeProgressParameterName(app, env, release)),
   ]);
   return { gate: parseRecord(gate), smoke: parseSmokeRecord(smoke), bake: parseBakeRecord(bake) };
 }

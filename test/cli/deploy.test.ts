@@ -257,6 +257,14 @@ describe('runDeploy', () => {
     expect(lines.at(-1)).toBe("deploy failed in bake: 7.4% 5xx on the release's target group over 60s (limit 1%): 74 of 1000 requests");
   });
 
+  it('still names the gate when the bake record cannot be read', async () => {
+    const diagnosis = 'Gate timed out after 900s with 0/2 healthy.';
+    const { runtime, lines } = harness([{ value: gate('fail', 60, diagnosis), forMs: 30_000 }], 1);
+    ssm.on(GetParameterCommand, { Name: BAKE }).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    expect(await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).toBe(1);
+    expect(lines.at(-1)).toBe(`deploy failed in gate: ${diagnosis}`);
+  });
+
   it('stops following when cdk fails before the gate starts', async () => {
     const { runtime, lines } = harness([{ forMs: 10_000 }], 1);
     expect(await runDeploy(prepare({ env: 'staging', release: 'r2' }), runtime)).toBe(1);
