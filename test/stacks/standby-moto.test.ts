@@ -1,6 +1,6 @@
-// The standby through moto's CloudFormation: create r1, update to r2 keeping r1 as the standby,
-// then switch back to r1. r1's group keeps the very same instances throughout (nothing relaunched),
-// and the listener follows each switch.
+// Releases through moto's CloudFormation. With a standby: create r1, update to r2 keeping r1, then
+// switch back; r1's group keeps the very same instances throughout and the listener follows each
+// switch. Without one: r1 → r2 moves the listener, and r1's group and target group leave the stack.
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeScheduledActionsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -99,5 +99,51 @@ describe.skipIf(!MOTO.available)('a standby through moto', () => {
     expect(await instancesOf(physical[r1Group])).toEqual(r1Instances);
     expect(await instancesOf(physical[r2Group])).toEqual(r2Instances);
     expect(await servedBy(physical, listener)).toBe(physical[r1Target]);
+  }, 240_000);
+});
+
+describe.skipIf(!MOTO.available)('a plain release through moto (no standby)', () => {
+  let moto: Moto;
+  let saved: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    saved = { ...process.env };
+    Object.assign(process.env, moto.env);
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.stop();
+  });
+
+  it("moves the listener to r2's target group, and r1's group and target group leave the stack", async () => {
+    const image = xmlValue(await ec2(moto, 'DescribeImages'), 'imageId');
+    const ssm = new SSMClient({});
+    for (const release of [R1, R2]) {
+      await ssm.send(new PutParameterCommand({ Name: `/greenlight/greenlight-demo/releases/${release}/ami-id`, Value: image, Type: 'String' }));
+    }
+    const elb = new ElasticLoadBalancingV2Client({});
+    const first = template({ release: R1 });
+    const second = template({ release: R2 });
+    const ofType = (t: CfnTemplate, type: string) => Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type);
+    const [listener] = ofType(first, 'AWS::ElasticLoadBalancingV2::Listener').filter((id) => first.Resources[id].Properties?.Port === 80);
+    const [r1Group] = ofType(first, 'AWS::AutoScaling::AutoScalingGroup').filter((id) => id.includes(releaseKey(R1)));
+    const [r1Target] = ofType(first, 'AWS::ElasticLoadBalancingV2::TargetGroup').filter((id) => id.includes(releaseKey(R1)));
+    const [r2Target] = ofType(second, 'AWS::ElasticLoadBalancingV2::TargetGroup').filter((id) => id.includes(releaseKey(R2)));
+    expect([listener, r1Group, r1Target, r2Target].every(Boolean)).toBe(true);
+
+    expect(await deployToMoto(moto, STACK, first, false)).toBe('CREATE_COMPLETE');
+    const before = await stackResources(moto, STACK);
+    expect(Object.keys(before)).toEqual(expect.arrayContaining([r1Group, r1Target]));
+
+    expect(await deployToMoto(moto, STACK, second, true)).toBe('UPDATE_COMPLETE');
+    const after = await stackResources(moto, STACK);
+    // The listener keeps its physical resource and now forwards to r2's target group.
+    expect(after[listener]).toBe(before[listener]);
+    const out = await elb.send(new DescribeListenersCommand({ ListenerArns: [after[listener]] }));
+    expect(out.Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn).toBe(after[r2Target]);
+    // moto deletes neither target groups nor rules, so the stack's own resource list is the evidence.
+    expect(after[r1Group]).toBeUndefined();
+    expect(after[r1Target]).toBeUndefined();
   }, 240_000);
 });
