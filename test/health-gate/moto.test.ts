@@ -94,7 +94,7 @@ describe.skipIf(!MOTO.available)('the gate against moto', () => {
 
     const lines: string[] = [];
     await expect(watchCommand({ env: ENV, release: RELEASE, interval: '1', timeout: '10' }, cdkJson, undefined, (l) => lines.push(l))).resolves.toBe(0);
-    expect(lines).toEqual(['PASS: 2/2 healthy in every target group for 3 consecutive polls after 30s']);
+    expect(lines).toEqual(['gate: PASS: 2/2 healthy in every target group for 3 consecutive polls after 30s']);
 
     const status = await statusCommand({ env: ENV }, cdkJson);
     expect(status).toContain('shop-staging-Fleet-r1');
@@ -124,7 +124,7 @@ describe.skipIf(!MOTO.available)('the gate against moto', () => {
 
     const lines: string[] = [];
     await expect(watchCommand({ env: ENV, release: RELEASE, interval: '1', timeout: '10' }, cdkJson, undefined, (l) => lines.push(l))).resolves.toBe(1);
-    expect(lines.at(-1)).toBe("FAIL: Auto Scaling group shop-staging-Fleet-r1 not found on 2 consecutive polls: it was deleted, or the gate names the wrong group");
+    expect(lines.at(-1)).toBe("gate: FAIL: Auto Scaling group shop-staging-Fleet-r1 not found on 2 consecutive polls: it was deleted, or the gate names the wrong group");
   });
 });
 
