@@ -5,12 +5,12 @@
 import { CloudWatchClient, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { CdkCustomResourceIsCompleteEvent } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createBakeClients } from '../../lib/bake/aws';
 import { bakeHandlers } from '../../lib/bake/handler';
 import { parseBakeRecord } from '../../lib/bake/record';
 import { readParameter } from '../../lib/health-gate/aws';
-import { createNetwork, ec2, MOTO, type Moto, startMoto, xmlValue } from '../helpers/moto';
+import { createNetwork, ec2, MOTO, type Moto, useMoto, xmlValue } from '../helpers/moto';
 
 const LOAD_BALANCER = 'app/shop-staging/50dc6c495c0c9188';
 const PARAM = '/greenlight/shop/staging/bake/r2';
@@ -20,21 +20,13 @@ const CUTOVER = Math.floor((Date.now() - 30 * 60_000) / 60_000) * 60_000 + 5_000
 if (!MOTO.available) console.warn(`skipping the bake's moto tests: ${MOTO.skipReason}`);
 
 describe.skipIf(!MOTO.available)('the bake against moto', () => {
-  let moto: Moto;
-  let saved: NodeJS.ProcessEnv;
+  let moto!: Moto;
   let targetGroupArn: string;
   let targetGroup: string;
   let now = CUTOVER;
   let requestId = 0;
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    saved = { ...process.env };
-    Object.assign(process.env, moto.env);
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.stop();
+  useMoto((started) => {
+    moto = started;
   });
 
   beforeEach(async () => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../lib/cli/status';
 import { loadSettings } from '../../lib/config/load';
-import { createNetwork, MOTO, type Moto, startMoto } from '../helpers/moto';
+import { createNetwork, MOTO, type Moto, useMoto } from '../helpers/moto';
 import { cdkContext } from '../helpers/settings';
 
 const STACK = 'shop-production';
@@ -29,22 +29,18 @@ async function createStack(moto: Moto, name: string, template: object): Promise<
 }
 
 describe.skipIf(!MOTO.available)('status against moto', () => {
-  let moto: Moto;
-  let saved: NodeJS.ProcessEnv;
+  let moto!: Moto;
   let dir: string;
   let cdkJson: string;
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    saved = { ...process.env };
-    Object.assign(process.env, moto.env);
+  useMoto((started) => {
+    moto = started;
+  });
+  beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'greenlight-status-moto-'));
     cdkJson = path.join(dir, 'cdk.json');
     writeFileSync(cdkJson, JSON.stringify({ context: { app: 'shop', environments: { production: { account: '123456789012', region: 'eu-west-1' } } } }));
   });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.stop();
+  afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -16,7 +16,7 @@ import { watchCommand } from '../../lib/cli/watch';
 import { createClients, readParameter } from '../../lib/health-gate/aws';
 import { gateHandlers } from '../../lib/health-gate/handler';
 import { parseRecord } from '../../lib/health-gate/progress-record';
-import { createNetwork, ec2, MOTO, type Moto, startMoto } from '../helpers/moto';
+import { createNetwork, ec2, MOTO, type Moto, useMoto } from '../helpers/moto';
 import { gateProperties, runGate } from './provider-driver';
 import { FakeClock } from './simulated-fleet';
 
@@ -29,22 +29,18 @@ const PARAM = `/greenlight/${APP}/${ENV}/gate/${RELEASE}`;
 if (!MOTO.available) console.warn(`skipping the gate's moto tests: ${MOTO.skipReason}`);
 
 describe.skipIf(!MOTO.available)('the gate against moto', () => {
-  let moto: Moto;
-  let saved: NodeJS.ProcessEnv;
+  let moto!: Moto;
   let dir: string;
   let cdkJson: string;
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    saved = { ...process.env };
-    Object.assign(process.env, moto.env);
+  useMoto((started) => {
+    moto = started;
+  });
+  beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'greenlight-moto-'));
     cdkJson = path.join(dir, 'cdk.json');
     writeFileSync(cdkJson, JSON.stringify({ context: { app: APP, environments: { [ENV]: { account: '123456789012', region: 'eu-west-1' } } } }));
   });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.stop();
+  afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   beforeEach(() => moto.reset());

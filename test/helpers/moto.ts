@@ -7,6 +7,7 @@
 // Where python3 has no moto, MOTO.available is false and MOTO.skipReason says how to install it.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 const probe = spawnSync('python3', ['-c', 'import moto, moto.server, flask; print(moto.__version__)'], { encoding: 'utf8' });
 
@@ -26,6 +27,25 @@ export interface Moto {
   reset(): Promise<void>;
   /** Stops the server by its PID and waits for it to exit. */
   stop(): Promise<void>;
+}
+
+/**
+ * One moto server for the enclosing describe block: started before its tests, with its endpoint,
+ * region and dummy credentials in process.env, and stopped by PID after them.
+ */
+export function useMoto(started: (moto: Moto) => void): void {
+  let moto: Moto | undefined;
+  let saved: NodeJS.ProcessEnv = {};
+  beforeAll(async () => {
+    moto = await startMoto();
+    saved = { ...process.env };
+    Object.assign(process.env, moto.env);
+    started(moto);
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await moto?.stop();
+  });
 }
 
 /** A port nobody listens on right now, from the kernel's ephemeral range. */

@@ -4,8 +4,8 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeScheduledActionsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ec2, MOTO, type Moto, startMoto, xmlValue } from '../helpers/moto';
+import { describe, expect, it } from 'vitest';
+import { ec2, MOTO, type Moto, useMoto, xmlValue } from '../helpers/moto';
 import { type CfnTemplate, deployToMoto, fitForMoto, stackResources } from '../helpers/moto-stack';
 import { synthesize } from '../helpers/synth';
 
@@ -29,17 +29,9 @@ function template(context: Record<string, string>): CfnTemplate {
 if (!MOTO.available) console.warn(`skipping the standby's moto test: ${MOTO.skipReason}`);
 
 describe.skipIf(!MOTO.available)('a standby through moto', () => {
-  let moto: Moto;
-  let saved: NodeJS.ProcessEnv;
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    saved = { ...process.env };
-    Object.assign(process.env, moto.env);
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.stop();
+  let moto!: Moto;
+  useMoto((started) => {
+    moto = started;
   });
 
   it('switches r1 → r2 → r1 with the same r1 instances, and the listener on each release in turn', async () => {
@@ -103,17 +95,9 @@ describe.skipIf(!MOTO.available)('a standby through moto', () => {
 });
 
 describe.skipIf(!MOTO.available)('a plain release through moto (no standby)', () => {
-  let moto: Moto;
-  let saved: NodeJS.ProcessEnv;
-
-  beforeAll(async () => {
-    moto = await startMoto();
-    saved = { ...process.env };
-    Object.assign(process.env, moto.env);
-  });
-  afterAll(async () => {
-    process.env = saved;
-    await moto?.stop();
+  let moto!: Moto;
+  useMoto((started) => {
+    moto = started;
   });
 
   it("moves the listener to r2's target group, and r1's group and target group leave the stack", async () => {
