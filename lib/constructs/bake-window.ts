@@ -6,7 +6,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import { BAKE_GIVE_UP_MS } from '../bake/evaluate';
 import type { BakeResourceProperties } from '../bake/properties';
-import { customResourceRole, GateFunction } from './gate-function';
+import { customResourceRole, HandlerFunction } from './handler-function';
 import { nagText } from './health-gate';
 import { acknowledgeProviderFramework } from './provider-framework';
 
@@ -180,8 +180,8 @@ class BakeProvider extends Construct {
     });
 
     const entry = path.join(__dirname, '..', 'bake', 'handler.ts');
-    const onEvent = new GateFunction(this, 'OnEvent', { entry, handler: 'onEvent', description: 'greenlight bake: checks the bake properties', role, logGroup });
-    const isComplete = new GateFunction(this, 'IsComplete', {
+    const onEvent = new HandlerFunction(this, 'OnEvent', { entry, handler: 'onEvent', description: 'greenlight bake: checks the bake properties', role, logGroup });
+    const isComplete = new HandlerFunction(this, 'IsComplete', {
       entry,
       handler: 'isComplete',
       description: "greenlight bake: one poll of the release target group's figures",

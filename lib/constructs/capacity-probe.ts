@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { ProbeResourceProperties } from '../health-gate/capacity-probe';
-import { customResourceRole, GateFunction } from './gate-function';
+import { customResourceRole, HandlerFunction } from './handler-function';
 import { acknowledgeProviderFramework } from './provider-framework';
 
 export interface CapacityProbeProps {
@@ -116,7 +116,7 @@ class CapacityProbeProvider extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'DescribeAutoScalingGroups and DescribeRules support no resource-level permissions; they are read-only.',
     });
-    const onEvent = new GateFunction(this, 'OnEvent', {
+    const onEvent = new HandlerFunction(this, 'OnEvent', {
       entry: path.join(__dirname, '..', 'health-gate', 'capacity-probe.ts'),
       handler: 'onEvent',
       description: 'greenlight capacity probe: sizes a new release from the live fleet',

@@ -6,7 +6,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { GateResourceProperties } from '../health-gate/properties';
 import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, gateServiceTimeout, maxGateTimeout, providerTotalTimeout } from '../health-gate/time-limits';
-import { customResourceRole, GateFunction } from './gate-function';
+import { customResourceRole, HandlerFunction } from './handler-function';
 import { acknowledgeProviderFramework } from './provider-framework';
 
 /** A string as cdk-nag prints it in a finding id: pseudo parameters as `<AWS::Region>`, literals as they are. */
@@ -188,14 +188,14 @@ class HealthGateProvider extends Construct {
     });
 
     const entry = path.join(__dirname, '..', 'health-gate', 'handler.ts');
-    const onEvent = new GateFunction(this, 'OnEvent', {
+    const onEvent = new HandlerFunction(this, 'OnEvent', {
       entry,
       handler: 'onEvent',
       description: 'greenlight health gate: checks the gate properties',
       role,
       logGroup,
     });
-    const isComplete = new GateFunction(this, 'IsComplete', {
+    const isComplete = new HandlerFunction(this, 'IsComplete', {
       entry,
       handler: 'isComplete',
       description: 'greenlight health gate: one poll of the new fleet',

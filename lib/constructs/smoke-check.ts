@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import type { SmokeResourceProperties } from '../smoke/properties';
-import { customResourceRole, GateFunction } from './gate-function';
+import { customResourceRole, HandlerFunction } from './handler-function';
 import { nagText } from './health-gate';
 import type { LoadBalancer } from './load-balancer';
 import { acknowledgeProviderFramework } from './provider-framework';
@@ -148,7 +148,7 @@ class SmokeCheckProvider extends Construct {
       reason: "One result parameter per release under the environment's own smoke path; release ids are not known when the role is created.",
     });
 
-    const onEvent = new GateFunction(this, 'OnEvent', {
+    const onEvent = new HandlerFunction(this, 'OnEvent', {
       entry: path.join(__dirname, '..', 'smoke', 'handler.ts'),
       handler: 'onEvent',
       description: 'greenlight smoke checks: requests each path through the preview route',

@@ -1,12 +1,12 @@
 // The functions' Lambda runtime and esbuild's target come from one constant, so they cannot drift apart.
 import { describe, expect, it } from 'vitest';
-import { esbuildTarget, GATE_RUNTIME } from '../../lib/constructs/gate-function';
+import { esbuildTarget, HANDLER_RUNTIME } from '../../lib/constructs/handler-function';
 
 describe('esbuildTarget', () => {
   it("names the runtime's Node.js major version", () => {
     expect(esbuildTarget({ name: 'nodejs22.x' })).toBe('node22');
     expect(esbuildTarget({ name: 'nodejs24.x' })).toBe('node24');
-    expect(esbuildTarget(GATE_RUNTIME)).toBe(`node${GATE_RUNTIME.name.match(/\d+/)![0]}`);
+    expect(esbuildTarget(HANDLER_RUNTIME)).toBe(`node${HANDLER_RUNTIME.name.match(/\d+/)![0]}`);
   });
 
   it('refuses a runtime that is not Node.js', () => {

@@ -6,8 +6,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-export interface GateFunctionProps {
-  /** The TypeScript module under lib/health-gate/ that exports the handler. */
+export interface HandlerFunctionProps {
+  /** The TypeScript module that exports the handler. */
   readonly entry: string;
   /** The exported function's name. */
   readonly handler: string;
@@ -34,7 +34,7 @@ export interface GateFunctionProps {
 }
 
 /** The Lambda runtime of greenlight's functions. */
-export const GATE_RUNTIME = lambda.Runtime.NODEJS_24_X;
+export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** esbuild's target for a Node.js runtime (`nodejs24.x` → `node24`), so the bundle never outruns the runtime, nor lags it. */
 export function esbuildTarget(runtime: { readonly name: string }): string {
@@ -47,16 +47,16 @@ export function esbuildTarget(runtime: { readonly name: string }): string {
  * A custom-resource Lambda of greenlight, bundled by the local esbuild (never Docker). The AWS SDK
  * v3 clients come from the Lambda runtime, which keeps the bundle small and the synth fast.
  */
-export class GateFunction extends Construct {
+export class HandlerFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
 
-  constructor(scope: Construct, id: string, props: GateFunctionProps) {
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: props.handler,
       description: props.description,
-      runtime: GATE_RUNTIME,
+      runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: props.timeout ?? Duration.minutes(1),
@@ -66,7 +66,7 @@ export class GateFunction extends Construct {
       vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
       securityGroups: props.securityGroups,
       loggingFormat: lambda.LoggingFormat.TEXT,
-      bundling: { forceDockerBundling: false, minify: true, sourceMap: false, target: esbuildTarget(GATE_RUNTIME) },
+      bundling: { forceDockerBundling: false, minify: true, sourceMap: false, target: esbuildTarget(HANDLER_RUNTIME) },
     });
   }
 }
