@@ -69,7 +69,7 @@ export const iamDir = (root: string): string => path.join(root, 'iam');
 export const iamFiles = (root: string): string[] => readdirSync(iamDir(root)).filter((f) => f.endsWith('.json')).sort();
 export const rawPolicy = (root: string, file: string): string => readFileSync(path.join(iamDir(root), file), 'utf8');
 
-/** The policy with its <PLACEHOLDERS> filled in, as the README tells a team to do. */
+/** The policy with its <PLACEHOLDERS> filled in, as docs/iam.md tells a team to do. */
 export function renderPolicy(root: string, file: string, values: Record<string, string>): Policy {
   const text = rawPolicy(root, file).replace(/<([A-Z_]+)>/g, (m, key: string) => values[key] ?? m);
   const left = text.match(/<[A-Z_]+>/);

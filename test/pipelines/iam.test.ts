@@ -15,19 +15,15 @@ const isDescribeOnly = (action: string) => /^[a-z0-9-]+:(Describe|Get|List)[A-Za
 const TAG_KEY = /^(aws:RequestTag\/|aws:ResourceTag\/|aws:TagKeys$|ec2:ResourceTag\/)/;
 const conditionKeys = (s: { Condition?: Record<string, Record<string, unknown>> }) => Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c));
 
-/** The README's pipelines section: where placeholders and broad grants are explained. */
-const readmeSection = (() => {
-  const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const start = readme.indexOf('## Release pipelines');
-  return start < 0 ? '' : readme.slice(start);
-})();
+/** docs/iam.md: where placeholders and broad grants are explained. */
+const iamDoc = readFileSync(path.join(REPO_ROOT, 'docs', 'iam.md'), 'utf8');
 
 const RELEASE = '2026.11.22-3f9c2ab';
 const ssmArn = (region: string, account: string, name: string) => `arn:aws:ssm:${region}:${account}:parameter${name}`;
 const environments = Object.entries(cdkContext().environments);
 const { app } = cdkContext();
 
-// The bake account and region of the traces below, and the values the README tells a team to fill in.
+// The bake account and region of the traces below, and the values docs/iam.md tells a team to fill in.
 const BAKE = { ACCOUNT_ID: '111111111111', REGION: 'eu-west-1', APP: app, BAKE_VPC_ID: 'vpc-0bake', AMI_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab' };
 
 describe('iam/ documents', () => {
@@ -61,7 +57,7 @@ describe('iam/ documents', () => {
     }
   });
 
-  it.each(files.filter((f) => !f.includes('trust')))('%s: Resource "*" only for describe-only actions, in statements the README names', (file) => {
+  it.each(files.filter((f) => !f.includes('trust')))('%s: Resource "*" only for describe-only actions, in statements docs/iam.md names', (file) => {
     for (const s of parsed(file).Statement) {
       const resources = list(s.Resource);
       expect(resources.length, `${file} ${s.Sid} names its resources`).toBeGreaterThan(0);
@@ -71,16 +67,16 @@ describe('iam/ documents', () => {
       }
       if (!resources.includes('*')) continue;
       expect(list(s.Action).filter((a) => !isDescribeOnly(a)), `${file} ${s.Sid}`).toEqual([]);
-      expect(readmeSection, `README must name ${s.Sid}`).toContain(`\`${s.Sid}\``);
+      expect(iamDoc, `docs/iam.md must name ${s.Sid}`).toContain(`\`${s.Sid}\``);
     }
   });
 
-  it('explains every placeholder in the README', () => {
+  it('explains every placeholder in docs/iam.md', () => {
     const placeholders = new Set(files.flatMap((f) => [...rawPolicy(REPO_ROOT, f).matchAll(/<([A-Z_]+)>/g)].map((m) => m[0])));
     expect([...placeholders].sort()).toEqual([
       '<ACCOUNT_ID>', '<AMI_KMS_KEY_ARN>', '<APP>', '<BAKE_VPC_ID>', '<CIRCLECI_ORG_ID>', '<CIRCLECI_PROJECT_ID>', '<ENV>', '<GITHUB_OWNER>', '<GITHUB_REPO>', '<REGION>', '<VCS_ORIGIN>',
     ]);
-    for (const p of placeholders) expect(readmeSection, p).toContain(`\`${p}\``);
+    for (const p of placeholders) expect(iamDoc, p).toContain(`\`${p}\``);
   });
 });
 
@@ -236,7 +232,7 @@ describe('bake role', () => {
         expect(tagged || pinned || referenced, `${s.Sid} grants ${action}`).toBe(true);
         if (referenced) {
           expect(s.Condition, s.Sid).toBeDefined();
-          expect(readmeSection, `README must explain ${s.Sid}`).toContain(`\`${s.Sid}\``);
+          expect(iamDoc, `docs/iam.md must explain ${s.Sid}`).toContain(`\`${s.Sid}\``);
         }
       }
     }
