@@ -2,9 +2,9 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { bundleHandler } from './handler-bundle';
 
 export interface HandlerFunctionProps {
   /** The TypeScript module that exports the handler. */
@@ -48,13 +48,13 @@ export function esbuildTarget(runtime: { readonly name: string }): string {
  * v3 clients come from the Lambda runtime, which keeps the bundle small and the synth fast.
  */
 export class HandlerFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: props.handler,
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(bundleHandler({ entry: props.entry, target: esbuildTarget(HANDLER_RUNTIME) })),
+      handler: `index.${props.handler}`,
       description: props.description,
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -66,7 +66,6 @@ export class HandlerFunction extends Construct {
       vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
       securityGroups: props.securityGroups,
       loggingFormat: lambda.LoggingFormat.TEXT,
-      bundling: { forceDockerBundling: false, minify: true, sourceMap: false, target: esbuildTarget(HANDLER_RUNTIME) },
     });
   }
 }
