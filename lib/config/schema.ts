@@ -272,7 +272,7 @@ const scaling = z
     });
   });
 
-/** Keep the outgoing release running after a cutover, so a rollback is a switch (see README, Standby). */
+/** Keep the outgoing release running after a cutover, so a rollback is a switch (see docs/scaling-and-standby.md). */
 const standby = z.strictObject({
   enabled: z.boolean({ error: (iss) => `${describe(iss.input)} must be true or false` }).default(true),
   /** Seconds after the deploy that the standby fleet scales to zero. */

@@ -1,5 +1,5 @@
 // Target-health reason codes -> what to fix. The hints come from the failures the health contract
-// guards against, as the README's health contract lists them. Pure: the Lambda and the rehearsal share it.
+// guards against, as docs/health-contract.md lists them. Pure: the Lambda and the rehearsal share it.
 
 /** HTTP status codes an ALB quotes in a ResponseCodeMismatch description: `Health checks failed with these codes: [301]`. */
 export function responseCodes(description: string | undefined): number[] {

@@ -1,6 +1,6 @@
 // The gate's decision as a pure function: (observation, policy, progress) -> verdict.
 // No clock, no I/O: the poll's time comes in the observation, so a test or the local rehearsal
-// can replay any timeline. The rules are the README's account of the gate's decision.
+// can replay any timeline. docs/health-gate.md states the same rules in prose.
 import { attributeDepartures, desiredCapacityView, desiredNote } from './desired-capacity';
 import { diagnose, responseCodes } from './diagnose';
 import type {

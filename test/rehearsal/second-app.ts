@@ -1,7 +1,7 @@
 // A second Django project, written by the tests themselves so that nothing of examples/django-app is
 // assumed: project `shopfront`, WSGI callable `shopfront.server:app`, settings `shopfront.conf`,
 // health path /ops/ready/, required SHOP_SECRET. Version 2 adds a nullable column (an expand
-// migration) and says so on its home page. Each trap builds it the way the README says breaks it.
+// migration) and says so on its home page. Each trap builds it the way docs/health-contract.md says breaks it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
