@@ -10,7 +10,8 @@ import { deployCommand, type DeployCommandOptions } from '../lib/cli/deploy';
 import { releaseAmiCommand, type ReleaseAmiCommandOptions } from '../lib/cli/release-ami';
 import { rollbackCommand, type RollbackCommandOptions } from '../lib/cli/rollback';
 import { addEnvironment, checkNewEnvironment } from '../lib/cli/add-env';
-import { rehearseCommand, type RehearseCommandOptions } from '../lib/rehearsal/command';
+import { rehearseCommand } from '../lib/rehearsal/command';
+import type { RehearseCommandOptions } from '../lib/rehearsal/options';
 import { doctorCommand, type DoctorCommandOptions } from '../lib/doctor/command';
 
 /** Where the CLI writes; tests hand in their own to run it in-process. */
@@ -43,7 +44,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
         manifest: opts.manifest,
         ami: opts.ami,
         release: opts.release,
-        app: resolveApp(opts.app, 'cdk.json'),
+        app: resolveApp(opts.app),
         region: process.env.AWS_REGION || undefined,
       });
       const verb = result.action === 'created' ? 'recorded' : 'already recorded';
@@ -133,7 +134,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--app <name>', "the app's name (default: context.app in cdk.json)")
     .option('--find-baked', "when none is recorded, record this account's AMI an earlier bake of the release left (its name and tags)")
     .action(async (opts: ReleaseAmiCommandOptions) => {
-      const ami = await releaseAmiCommand(opts, 'cdk.json', process.env.AWS_REGION || undefined);
+      const ami = await releaseAmiCommand(opts, '.', process.env.AWS_REGION || undefined);
       if (ami) io.out(`${ami}\n`);
     });
 
@@ -147,8 +148,6 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
       const changed = addEnvironment(process.cwd(), checkNewEnvironment(name, opts.account, opts.region));
       io.out(`added ${name}: ${changed.join(', ')}; now create its deploy role and CI settings (README, "Release pipelines")\n`);
     });
-
-  // <commands>
 
   try {
     await program.parseAsync([...argv]);

@@ -1,16 +1,21 @@
-// Checks of the CLI's shared options: each error names the flag, echoes the value and says what is allowed.
-import { AMI_PATTERN, RELEASE_PATTERN } from '../config/release';
-import { UserError } from '../errors';
+// Checks of the command-line option values shared by the CLI, publish-ami and the rehearsal: each
+// error names the flag, echoes the value and says what is allowed.
+import { AMI_PATTERN, RELEASE_PATTERN } from './config/release';
+import { UserError } from './errors';
 
-/** A whole-number option within [min, max]; the error names the flag, echoes the value and gives the range. */
-export function wholeOption(flag: string, raw: string | undefined, min: number, max: number): number | undefined {
+/** A number option within [min, max], whole when `integer`; undefined when not given. */
+export function numberOption(flag: string, raw: string | undefined, min: number, max: number, integer: boolean): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
-    throw new UserError(`${flag} ${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new UserError(`${flag} ${JSON.stringify(raw)}: expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
   }
   return value;
 }
+
+/** A whole-number option within [min, max]. */
+export const wholeOption = (flag: string, raw: string | undefined, min: number, max: number): number | undefined =>
+  numberOption(flag, raw, min, max, true);
 
 /** `--release <id>`: required, in the safe character set release ids are held to. */
 export function releaseOption(raw: string | undefined, purpose: string): string {

@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCutover, renderBench } from '../lib/rehearsal/bench';
-import { environmentNamed, numberOption, readSettings, REPO_ROOT, timeScaleFor } from '../lib/rehearsal/command';
+import { environmentNamed, readProjectConfig } from '../lib/config/project';
+import { numberOption } from '../lib/options';
+import { REPO_ROOT, timeScaleFor } from '../lib/rehearsal/options';
 import { ensurePrerequisites } from '../lib/rehearsal/prerequisites';
 import { UserError } from '../lib/errors';
 
@@ -22,7 +24,7 @@ async function main(): Promise<number> {
       'work-dir': { type: 'string' },
     },
   });
-  const settings = readSettings();
+  const settings = readProjectConfig(REPO_ROOT);
   const env = environmentNamed(settings, values.env);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   ensurePrerequisites(false, log);

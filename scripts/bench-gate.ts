@@ -2,7 +2,8 @@
 // AWS API calls per poll (the goal is a constant) and the time evaluate takes per poll.
 // The handler and the aws module run for real; only the SDK is answered by a simulated fleet.
 import { performance } from 'node:perf_hooks';
-import { createClients, observeGroup } from '../lib/health-gate/aws';
+import { createClients } from '../lib/aws/clients';
+import { observeGroup } from '../lib/aws/observe';
 import { evaluate } from '../lib/health-gate/evaluate';
 import { gateHandlers } from '../lib/health-gate/handler';
 import type { GateProgress } from '../lib/health-gate/types';

@@ -1,14 +1,13 @@
 // `greenlight publish-ami`: records a baked AMI under its release in SSM Parameter Store.
-import { readFileSync } from 'node:fs';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { UserError } from '../errors';
-import { amiOption, releaseOption } from '../cli/options';
+import { createSsmClient, type SSMClient } from '../aws/clients';
+import { createAmiParameter, getParameterValue } from '../aws/ssm';
+import { cdkJsonPath, readCdkJson } from '../config/project';
 import { configSchema } from '../config/schema';
+import { UserError } from '../errors';
+import { amiOption, releaseOption } from '../options';
 import { amiParameterName } from '../ssm-paths';
+import { needsPublish, type PublishAction } from './decide';
 import { type BakedAmi, readManifest } from './manifest';
-import { decidePublish } from './decide';
-import { getParameterValue } from '../ssm-parameter';
-import { createAmiParameter } from './ssm';
 
 export interface PublishAmiOptions {
   /** Packer's manifest (packer/manifest.json); or give `ami`. */
@@ -45,7 +44,7 @@ async function confirmCreated(client: SSMClient, parameterName: string, baked: B
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     const value = await getParameterValue(client, parameterName);
     if (value !== undefined) {
-      decidePublish(parameterName, value, baked.amiId);
+      needsPublish(parameterName, value, baked.amiId);
       return;
     }
     if (attempt < policy.attempts) await new Promise((resolve) => setTimeout(resolve, policy.delayMs));
@@ -63,20 +62,19 @@ export interface PublishAmiResult {
   readonly action: PublishAction;
 }
 
-type PublishAction = 'created' | 'unchanged';
-
-/** `--app`, or else cdk.json's context.app. */
-export function resolveApp(explicit: string | undefined, cdkJsonPath: string): string {
+/** `--app`, or else context.app in the cdk.json of `projectDir`. */
+export function resolveApp(explicit: string | undefined, projectDir = '.'): string {
   let app: unknown = explicit;
   let source = '--app';
   if (app === undefined) {
-    source = `context.app in ${cdkJsonPath}`;
+    const file = cdkJsonPath(projectDir);
+    source = `context.app in ${file}`;
     try {
-      app = (JSON.parse(readFileSync(cdkJsonPath, 'utf8')) as { context?: { app?: unknown } }).context?.app;
+      app = readCdkJson(projectDir).context.app;
     } catch {
       app = undefined;
     }
-    if (app === undefined) throw new UserError(`--app is required: no context.app found in ${cdkJsonPath}`);
+    if (app === undefined) throw new UserError(`--app is required: no context.app found in ${file}`);
   }
   const parsed = configSchema.shape.app.safeParse(app);
   if (!parsed.success) throw new UserError(`${source}: ${parsed.error.issues[0].message}`);
@@ -102,10 +100,10 @@ export async function publishAmi(options: PublishAmiOptions): Promise<PublishAmi
     );
   }
   const parameterName = amiParameterName(options.app, release);
-  const client = options.client ?? new SSMClient({ region: baked.region });
+  const client = options.client ?? createSsmClient(baked.region);
   const result = (action: PublishAction): PublishAmiResult => ({ parameterName, amiId: baked.amiId, region: baked.region, action });
 
-  if (decidePublish(parameterName, await getParameterValue(client, parameterName), baked.amiId) === 'unchanged') {
+  if (!needsPublish(parameterName, await getParameterValue(client, parameterName), baked.amiId)) {
     return result('unchanged');
   }
   if (await createAmiParameter(client, parameterName, baked.amiId, `AMI of ${options.app} release ${release}`)) {
@@ -113,6 +111,6 @@ export async function publishAmi(options: PublishAmiOptions): Promise<PublishAmi
     return result('created');
   }
   // Someone published this release between our read and our write: same rules against their value.
-  decidePublish(parameterName, await getParameterValue(client, parameterName), baked.amiId);
+  needsPublish(parameterName, await getParameterValue(client, parameterName), baked.amiId);
   return result('unchanged');
 }

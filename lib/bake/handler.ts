@@ -8,8 +8,10 @@ import type {
   CdkCustomResourceIsCompleteResponse,
   CdkCustomResourceResponse,
 } from 'aws-lambda';
-import { isTransient, readParameter, writeParameter } from '../health-gate/aws';
-import { type BakeClients, createBakeClients, observeBake } from './aws';
+import { type BakeClients, createBakeClients } from '../aws/clients';
+import { isTransient } from '../aws/errors';
+import { observeBake } from '../aws/observe';
+import { readParameter, writeParameter } from '../aws/ssm';
 import { evaluateBake } from './evaluate';
 import { parseBakeProperties } from './properties';
 import { type BakeRecord, parseBakeRecord } from './record';

@@ -3,7 +3,10 @@
 // from those free on the serving listener. Delete succeeds at once, touching nothing.
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
 import { previewPriority } from '../preview/priority';
-import { type AwsClients, createClients, listenerRulePriorities, liveDesiredCapacity, readParameter } from './aws';
+import { liveDesiredCapacity } from '../aws/auto-scaling';
+import { type AwsClients, createClients } from '../aws/clients';
+import { listenerRulePriorities } from '../aws/elbv2';
+import { readParameter } from '../aws/ssm';
 import { sizeFleet } from './capacity';
 
 export interface ProbeResourceProperties {

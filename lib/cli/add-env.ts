@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { loadSettings } from '../config/load';
+import { CDK_JSON, readCdkJson, writeCdkJson } from '../config/project';
 import { environmentSchema } from '../config/schema';
 import { UserError } from '../errors';
 
@@ -32,7 +33,7 @@ export function checkNewEnvironment(name: string | undefined, account: string | 
 /** The availability-zones context key cdk reads offline for an account and region. */
 export const azContextKey = (account: string, region: string): string => `availability-zones:account=${account}:region=${region}`;
 
-type CdkJson = { context: { app: string; environments: Record<string, Record<string, unknown>>; [key: string]: unknown }; [key: string]: unknown };
+type CdkJson = { readonly context: { app: string; environments: Record<string, Record<string, unknown>>; [key: string]: unknown }; [key: string]: unknown };
 
 /**
  * cdk.json with the environment added: the schema's defaults, the first environment's tags with its
@@ -57,25 +58,6 @@ export function addToCdkJson(cdkJson: CdkJson, env: NewEnvironment): CdkJson {
 
 // Written back as the files are styled: flow lists without padding, no line folding.
 const YAML_OUT = { flowCollectionPadding: false, lineWidth: 0 } as const;
-
-/** JSON as cdk.json is styled: a value that fits on a line of 120 characters stays on it. */
-export function formatJson(value: unknown, indent = '', key = ''): string {
-  if (value === null || typeof value !== 'object' || indent.length + key.length + inline(value).length <= 120) return inline(value);
-  const inner = `${indent}  `;
-  const entries = Array.isArray(value)
-    ? value.map((v) => `${inner}${formatJson(v, inner)}`)
-    : Object.entries(value).map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner, `${JSON.stringify(k)}: `)}`);
-  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
-  return `${open}\n${entries.join(',\n')}\n${indent}${close}`;
-}
-
-/** One line: `{ "a": 1, "b": [1, 2] }`. */
-function inline(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(inline).join(', ')}]`;
-  const entries = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`);
-  return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
-}
 
 const yamlDoc = (text: string, file: string) => {
   const doc = parseDocument(text);
@@ -136,24 +118,24 @@ export function addToCircleci(text: string, env: NewEnvironment, first: string):
 }
 
 export const PROJECT_FILES = {
-  cdkJson: 'cdk.json',
   release: '.github/workflows/release.yml',
   rollback: '.github/workflows/rollback.yml',
   circleci: '.circleci/config.yml',
 } as const;
 
-/** Reads the four files, transforms them all (nothing is written when one fails), then writes them. */
+/** Reads cdk.json and the pipelines, transforms them all (nothing is written when one fails), then writes them. */
 export function addEnvironment(root: string, env: NewEnvironment): string[] {
   const file = (name: string) => path.join(root, name);
   const read = (name: string) => readFileSync(file(name), 'utf8');
-  const cdkJson = JSON.parse(read(PROJECT_FILES.cdkJson)) as CdkJson;
+  const cdkJson = readCdkJson(root) as CdkJson;
   const first = Object.keys(cdkJson.context.environments)[0];
+  const updated = addToCdkJson(cdkJson, env);
   const out: [string, string][] = [
-    [PROJECT_FILES.cdkJson, `${formatJson(addToCdkJson(cdkJson, env))}\n`],
     [PROJECT_FILES.release, addToGithubRelease(read(PROJECT_FILES.release), env, first)],
     [PROJECT_FILES.rollback, addToGithubRollback(read(PROJECT_FILES.rollback), env)],
     [PROJECT_FILES.circleci, addToCircleci(read(PROJECT_FILES.circleci), env, first)],
   ];
+  writeCdkJson(root, updated);
   for (const [name, text] of out) writeFileSync(file(name), text);
-  return out.map(([name]) => name);
+  return [CDK_JSON, ...out.map(([name]) => name)];
 }

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { type AwsClients, createClients, readParameter } from '../health-gate/aws';
+import { type AwsClients, createEnvironmentClients } from '../aws/clients';
+import { readParameter } from '../aws/ssm';
 import {
   amiParameterName,
   bakeProgressParameterName,
@@ -17,12 +18,12 @@ import { cdkDeployArgs, checkAssemblyRelease, type DeployPlan } from './cdk-depl
 import { CLOCK_SKEW_MS, deployOutcome } from './deploy-outcome';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
 import { errorAnnotation, jobSummary } from './job-summary';
-import { amiOption, pollIntervalMs, releaseOption } from './options';
+import { amiOption, pollIntervalMs, releaseOption } from '../options';
 import { scheduleTime } from '../config/standby';
 import type { ReleaseRecords } from './phases';
 import { readReleaseRecords } from './release-records';
 import { chooseStandby } from './standby';
-import { findStandby } from './standby-aws';
+import { findStandby } from './find-standby';
 import { watchRelease } from './watch';
 
 export interface DeployCommandOptions {
@@ -46,8 +47,8 @@ export interface PreparedDeploy {
 }
 
 /** Checks every option before anything runs. */
-export function prepareDeploy(opts: DeployCommandOptions, cdkJsonPath = 'cdk.json'): PreparedDeploy {
-  const env = loadEnvironment(opts.env, cdkJsonPath);
+export function prepareDeploy(opts: DeployCommandOptions, projectDir = '.'): PreparedDeploy {
+  const env = loadEnvironment(opts.env, projectDir);
   const release = releaseOption(opts.release, 'the release to deploy, e.g. --release 2026.11.22-3f9c2ab');
   const ami = amiOption(opts.ami);
   const intervalMs = pollIntervalMs(opts.interval);
@@ -192,7 +193,7 @@ export function spawnCdk(args: readonly string[]): Promise<number> {
 /** Real clients in the environment's region (AWS_REGION wins), the real cdk, and the console. */
 export function defaultRuntime(env: CliEnvironment): DeployRuntime {
   return {
-    clients: createClients(process.env.AWS_REGION || env.settings.region),
+    clients: createEnvironmentClients(env.settings.region),
     runCdk: spawnCdk,
     print: (line) => console.log(line),
     now: () => Date.now(),
@@ -200,7 +201,7 @@ export function defaultRuntime(env: CliEnvironment): DeployRuntime {
   };
 }
 
-export async function deployCommand(opts: DeployCommandOptions, cdkJsonPath = 'cdk.json'): Promise<number> {
-  const prepared = prepareDeploy(opts, cdkJsonPath);
+export async function deployCommand(opts: DeployCommandOptions, projectDir = '.'): Promise<number> {
+  const prepared = prepareDeploy(opts, projectDir);
   return runDeploy(prepared, defaultRuntime(prepared.env));
 }

@@ -1,7 +1,5 @@
 // The environment a CLI command is about: cdk.json's settings for `--env`, checked like the synth does.
-import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { loadSettings } from '../config/load';
+import { environmentNamed, readProjectConfig } from '../config/project';
 import type { EnvironmentSettings } from '../config/schema';
 import { UserError } from '../errors';
 
@@ -13,21 +11,11 @@ export interface CliEnvironment {
   readonly stackName: string;
 }
 
-export function loadEnvironment(envName: string | undefined, cdkJsonPath = 'cdk.json'): CliEnvironment {
+/** `--env`'s environment in the cdk.json of `projectDir`. */
+export function loadEnvironment(envName: string | undefined, projectDir = '.'): CliEnvironment {
   if (!envName) throw new UserError('--env <name> is required: the environment in cdk.json, e.g. --env staging');
-  let context: Record<string, unknown>;
-  try {
-    context = (JSON.parse(readFileSync(cdkJsonPath, 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
-  } catch (err) {
-    throw new UserError(`cannot read ${cdkJsonPath}: ${(err as Error).message}; run greenlight from the project directory`);
-  }
-  const config = loadSettings(context, { projectRoot: dirname(cdkJsonPath) });
-  const settings = config.environments[envName];
-  if (!settings) {
-    throw new UserError(
-      `--env ${JSON.stringify(envName)}: unknown environment; defined in ${cdkJsonPath}: ${Object.keys(config.environments).join(', ')}`,
-    );
-  }
+  const config = readProjectConfig(projectDir);
+  const settings = environmentNamed(config, envName);
   return { app: config.app, envName, settings, stackName: `${config.app}-${envName}` };
 }
 

@@ -1,13 +1,12 @@
-// The AWS calls about the standby: find the environment's non-live group and its scale-to-zero,
-// and scale it back up for a rollback.
-import { DeleteScheduledActionCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { type AwsClients, describeGroups, describeGroupScaling } from '../health-gate/aws';
+// The environment's standby as its group stands now: the stack's group of a release other than the live one.
+import { describeGroupScaling, stackGroups } from '../aws/auto-scaling';
+import type { AwsClients } from '../aws/clients';
 import { RELEASE_TAG } from '../ssm-paths';
 import type { StandbyFleet } from './standby';
 
 /** The stack's group of a release other than `live`, when there is one (the newest if several). */
 export async function findStandby(clients: AwsClients, stackName: string, live: string | undefined): Promise<StandbyFleet | undefined> {
-  const groups = await describeGroups(clients, { filters: [{ Name: 'tag:aws:cloudformation:stack-name', Values: [stackName] }] });
+  const groups = await stackGroups(clients, stackName);
   const others = groups
     .filter((g) => (g.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value ?? live) !== live)
     .sort((a, b) => (b.CreatedTime?.getTime() ?? 0) - (a.CreatedTime?.getTime() ?? 0));
@@ -24,18 +23,4 @@ export async function findStandby(clients: AwsClients, stackName: string, live: 
     scalesToZeroAt: toZero?.StartTime,
     scaleToZeroAction: toZero?.ScheduledActionName,
   };
-}
-
-/** Raises the standby to the size it must serve at; the rollback's gate then waits for its instances. */
-export async function scaleUpStandby(clients: AwsClients, groupName: string, min: number, desired: number): Promise<void> {
-  await clients.autoScaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, MinSize: min, DesiredCapacity: desired }));
-}
-
-/**
- * Takes the scale-to-zero off a standby that is about to serve again. The rollback's template drops
- * it too, but CloudFormation deletes it only in its cleanup, after the cutover: were the window to
- * end in between, the fleet that just went live would scale to zero.
- */
-export async function cancelScaleToZero(clients: AwsClients, groupName: string, actionName: string): Promise<void> {
-  await clients.autoScaling.send(new DeleteScheduledActionCommand({ AutoScalingGroupName: groupName, ScheduledActionName: actionName }));
 }

@@ -1,16 +1,16 @@
 // `greenlight release-ami --release <id>`: the AMI recorded for a release, or nothing when it has not
 // been baked. Release jobs use it to bake each release once; with --find-baked, a release whose bake
 // made its AMI but never recorded it (a job that stopped in between) gets that AMI recorded instead.
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { bakedImageName, chooseBakedImage } from '../ami/baked-image';
 import { publishAmi, resolveApp } from '../ami/publish';
-import { getParameterValue } from '../ssm-parameter';
+import { createEc2Client, createSsmClient, type EC2Client, type SSMClient } from '../aws/clients';
+import { ownImagesNamed } from '../aws/ec2';
+import { getParameterValue } from '../aws/ssm';
+import { releaseOption } from '../options';
 import { amiParameterName } from '../ssm-paths';
 import { explainAwsError } from './environment';
-import { releaseOption } from './options';
 
-export async function releaseAmi(app: string, release: string, client: SSMClient = new SSMClient({})): Promise<string | undefined> {
+export async function releaseAmi(app: string, release: string, client: SSMClient = createSsmClient()): Promise<string | undefined> {
   const name = amiParameterName(app, release);
   return getParameterValue(client, name).catch((err) => explainAwsError(err, `reading ${name}`));
 }
@@ -29,10 +29,8 @@ export async function findBakedAmi(app: string, release: string, clients: Releas
   const recorded = await releaseAmi(app, release, clients.ssm);
   if (recorded) return recorded;
   const name = bakedImageName(app, release);
-  const out = await clients.ec2
-    .send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [name] }] }))
-    .catch((err) => explainAwsError(err, `looking for an AMI named ${name}`));
-  const ami = chooseBakedImage(out.Images ?? [], app, release);
+  const images = await ownImagesNamed(clients.ec2, name).catch((err) => explainAwsError(err, `looking for an AMI named ${name}`));
+  const ami = chooseBakedImage(images, app, release);
   if (!ami) return undefined;
   const published = await publishAmi({ ami, release, app, region: clients.region, client: clients.ssm, confirm: clients.confirm });
   return published.amiId;
@@ -45,9 +43,9 @@ export interface ReleaseAmiCommandOptions {
 }
 
 /** The line to print: the AMI id, or nothing. */
-export async function releaseAmiCommand(opts: ReleaseAmiCommandOptions, cdkJsonPath = 'cdk.json', region?: string): Promise<string | undefined> {
+export async function releaseAmiCommand(opts: ReleaseAmiCommandOptions, projectDir = '.', region?: string): Promise<string | undefined> {
   const release = releaseOption(opts.release, 'the release whose AMI to look up');
-  const app = resolveApp(opts.app, cdkJsonPath);
+  const app = resolveApp(opts.app, projectDir);
   if (!opts.findBaked) return releaseAmi(app, release);
-  return findBakedAmi(app, release, { ssm: new SSMClient({ region }), ec2: new EC2Client({ region }), region });
+  return findBakedAmi(app, release, { ssm: createSsmClient(region), ec2: createEc2Client(region), region });
 }

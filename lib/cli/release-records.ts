@@ -1,6 +1,7 @@
 // Reads one release's gate, smoke and bake records from SSM; a record this version cannot parse is absent.
 import { parseBakeRecord } from '../bake/record';
-import { type AwsClients, readParameter } from '../health-gate/aws';
+import type { AwsClients } from '../aws/clients';
+import { readParameter } from '../aws/ssm';
 import { parseRecord } from '../health-gate/progress-record';
 import { parseSmokeRecord } from '../smoke/record';
 import { bakeProgressParameterName, gateProgressParameterName, smokeResultParameterName } from '../ssm-paths';

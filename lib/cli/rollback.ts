@@ -2,19 +2,18 @@
 // that served before the live one, or the one named. With that release standing by, a gate on its
 // running fleet and a listener switch; with the standby at zero, it scales it up first; otherwise a
 // deploy of a new fleet, from the assembly recorded for it when there is one. --print shows the command.
+import { deleteScheduledAction, liveDesiredCapacity, resizeGroup } from '../aws/auto-scaling';
+import { getParameterValue, readParameterHistory } from '../aws/ssm';
 import { UserError } from '../errors';
-import { getParameterValue } from '../ssm-parameter';
+import { pollIntervalMs, releaseOption } from '../options';
 import { amiParameterName, liveReleaseParameterName } from '../ssm-paths';
 import { cdkDeployCommandLine } from './cdk-deploy';
 import { checkAssembly, defaultRuntime, type DeployRuntime, type PreparedDeploy, runDeploy } from './deploy';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
-import { pollIntervalMs, releaseOption } from './options';
-import { readLiveHistory } from './live-history';
 import { chooseNamed, choosePrevious } from './previous-release';
 import { scheduleTime } from '../config/standby';
 import { chooseRollbackWay, rollbackIdAt } from './standby';
-import { cancelScaleToZero, findStandby, scaleUpStandby } from './standby-aws';
-import { liveDesiredCapacity } from '../health-gate/aws';
+import { findStandby } from './find-standby';
 
 export interface RollbackCommandOptions {
   readonly env?: string;
@@ -37,8 +36,8 @@ export interface PreparedRollback {
 }
 
 /** Checks every option before anything calls AWS. */
-export function prepareRollback(opts: RollbackCommandOptions, cdkJsonPath = 'cdk.json'): PreparedRollback {
-  const env = loadEnvironment(opts.env, cdkJsonPath);
+export function prepareRollback(opts: RollbackCommandOptions, projectDir = '.'): PreparedRollback {
+  const env = loadEnvironment(opts.env, projectDir);
   const release = opts.release === undefined ? undefined : releaseOption(opts.release, 'the release to roll back to');
   if (opts.appDir !== undefined) {
     if (!release) throw new UserError('--app-dir needs --release: the release the assembly was synthesized for');
@@ -52,7 +51,8 @@ export async function runRollback({ env, intervalMs, print, release, appDir }: P
   const liveParameter = liveReleaseParameterName(env.app, env.envName);
   const ssm = rt.clients.ssm;
 
-  const history = await readLiveHistory(ssm, liveParameter).catch((err) => explainAwsError(err, `reading ${liveParameter}`));
+  const versions = await readParameterHistory(ssm, liveParameter).catch((err) => explainAwsError(err, `reading ${liveParameter}`));
+  const history = versions.map((v) => ({ version: v.version, release: v.value, changedAt: v.changedAt }));
   const target = release ? chooseNamed(liveParameter, history, release) : choosePrevious(liveParameter, history);
   const amiParameter = amiParameterName(env.app, target.previous);
   const ami = await getParameterValue(ssm, amiParameter).catch((err) => explainAwsError(err, `reading ${amiParameter}`));
@@ -103,13 +103,17 @@ export async function runRollback({ env, intervalMs, print, release, appDir }: P
       : `synthesizing ${target.previous} from this checkout's code (no recorded assembly given with --app-dir)`,
   );
   rt.print(way.line);
+  // The rollback's template drops the standby's scale-to-zero too, but CloudFormation deletes it only
+  // in its cleanup, after the cutover: were the window to end in between, the fleet that just went
+  // live would scale to zero.
   if (warm && standby.scaleToZeroAction) {
-    await cancelScaleToZero(rt.clients, standby.groupName, standby.scaleToZeroAction).catch((err) =>
+    await deleteScheduledAction(rt.clients, standby.groupName, standby.scaleToZeroAction).catch((err) =>
       explainAwsError(err, `taking the scale-to-zero off ${standby.groupName}`),
     );
   }
   if (way.kind === 'scale-up' && standby) {
-    await scaleUpStandby(rt.clients, standby.groupName, way.min, way.desired).catch((err) =>
+    // The rollback's gate then waits for its instances.
+    await resizeGroup(rt.clients, standby.groupName, way.min, way.desired).catch((err) =>
       explainAwsError(err, `scaling ${standby.groupName} up`),
     );
   }
@@ -119,7 +123,7 @@ export async function runRollback({ env, intervalMs, print, release, appDir }: P
   return code;
 }
 
-export async function rollbackCommand(opts: RollbackCommandOptions, cdkJsonPath = 'cdk.json'): Promise<number> {
-  const prepared = prepareRollback(opts, cdkJsonPath);
+export async function rollbackCommand(opts: RollbackCommandOptions, projectDir = '.'): Promise<number> {
+  const prepared = prepareRollback(opts, projectDir);
   return runRollback(prepared, defaultRuntime(prepared.env));
 }

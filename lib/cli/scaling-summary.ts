@@ -1,5 +1,5 @@
 // One line of text per scaling policy, scheduled action and scaling activity, for `greenlight status`. Pure.
-import type { Activity, ScalingPolicy, ScheduledUpdateGroupAction } from '@aws-sdk/client-auto-scaling';
+import type { Activity, ScalingPolicy, ScheduledUpdateGroupAction } from '../aws/auto-scaling';
 
 const METRICS: Readonly<Record<string, string>> = {
   ASGAverageCPUUtilization: 'average CPU',

@@ -2,15 +2,10 @@
 // scales to zero, the environment's fleets with their capacity, their scaling policies and last
 // scaling activity, every instance's target health, which target group the serving listener
 // forwards to, and where each release stands in gate, smoke, cutover and bake, as tables.
-import {
-  type AwsClients,
-  createClients,
-  describeGroupScaling,
-  describeGroups,
-  describeTargetHealth,
-  readParameter,
-  servingListeners,
-} from '../health-gate/aws';
+import { describeGroupScaling, stackGroups } from '../aws/auto-scaling';
+import { type AwsClients, createEnvironmentClients } from '../aws/clients';
+import { describeTargetHealth, servingListeners } from '../aws/elbv2';
+import { readParameter } from '../aws/ssm';
 import { targetGroupLabel, targetReason } from '../health-gate/evaluate';
 import { liveReleaseParameterName, RELEASE_TAG } from '../ssm-paths';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
@@ -70,7 +65,7 @@ export interface EnvironmentStatus {
  */
 export async function collectStatus(clients: AwsClients, env: CliEnvironment): Promise<EnvironmentStatus> {
   const liveRelease = await readParameter(clients, liveReleaseParameterName(env.app, env.envName));
-  const groups = await describeGroups(clients, { filters: [{ Name: 'tag:aws:cloudformation:stack-name', Values: [env.stackName] }] });
+  const groups = await stackGroups(clients, env.stackName);
   const releaseOf = new Map<string, string>();
   const instanceRows = new Map<string, { release: string; lifecycle: string; health: string }>();
   const scaling = await Promise.all(groups.map((g) => describeGroupScaling(clients, g.AutoScalingGroupName ?? '')));
@@ -181,12 +176,12 @@ export interface StatusCommandOptions {
 
 export async function statusCommand(
   opts: StatusCommandOptions,
-  cdkJsonPath = 'cdk.json',
+  projectDir = '.',
   clients?: AwsClients,
   now = new Date(),
 ): Promise<string> {
-  const env = loadEnvironment(opts.env, cdkJsonPath);
-  const aws = clients ?? createClients(process.env.AWS_REGION || env.settings.region);
+  const env = loadEnvironment(opts.env, projectDir);
+  const aws = clients ?? createEnvironmentClients(env.settings.region);
   try {
     return renderStatus(await collectStatus(aws, env), now);
   } catch (err) {

@@ -2,14 +2,16 @@
 // gate's progress, the smoke checks' result, the bake's live figures) until one fails or the last
 // passes, printing a line whenever one changes. For release-job logs.
 import { parseBakeRecord } from '../bake/record';
-import { type AwsClients, createClients, isTransient, readParameter } from '../health-gate/aws';
+import { type AwsClients, createEnvironmentClients } from '../aws/clients';
+import { isTransient } from '../aws/errors';
+import { readParameter } from '../aws/ssm';
 import { formatDuration } from '../health-gate/evaluate';
 import { parseRecord, type ProgressRecord } from '../health-gate/progress-record';
 import { parseSmokeRecord } from '../smoke/record';
 import { bakeProgressParameterName, gateProgressParameterName, smokeResultParameterName } from '../ssm-paths';
 import { type Phase, withoutPhase } from './phases';
 import { explainAwsError, loadEnvironment } from './environment';
-import { pollIntervalMs, releaseOption, wholeOption } from './options';
+import { pollIntervalMs, releaseOption, wholeOption } from '../options';
 
 export type WatchOutcome = 'pass' | 'fail' | 'gave-up' | 'stopped';
 
@@ -172,11 +174,11 @@ export interface WatchCommandOptions {
 /** Exit code: 0 when every phase passed, 1 when one failed or never finished. */
 export async function watchCommand(
   opts: WatchCommandOptions,
-  cdkJsonPath = 'cdk.json',
+  projectDir = '.',
   clients?: AwsClients,
   print: (line: string) => void = (line) => console.log(line),
 ): Promise<number> {
-  const env = loadEnvironment(opts.env, cdkJsonPath);
+  const env = loadEnvironment(opts.env, projectDir);
   const release = releaseOption(opts.release, 'the release whose phases to follow');
   const intervalMs = pollIntervalMs(opts.interval);
   const { gate, smoke, bake } = env.settings;
@@ -184,7 +186,7 @@ export async function watchCommand(
   // bake's settle time and late metrics after it.
   const bakeSeconds = bake ? bake.duration + 3 * 60 + 5 * 60 : 0;
   const timeoutSeconds = wholeOption('--timeout', opts.timeout, 10, 86_400) ?? gate.timeout + 1800 + bakeSeconds;
-  const { outcome } = await watchRelease(clients ?? createClients(process.env.AWS_REGION || env.settings.region), {
+  const { outcome } = await watchRelease(clients ?? createEnvironmentClients(env.settings.region), {
     gateParameter: gateProgressParameterName(env.app, env.envName, release),
     smokeParameter: smoke ? smokeResultParameterName(env.app, env.envName, release) : undefined,
     bakeParameter: bake ? bakeProgressParameterName(env.app, env.envName, release) : undefined,

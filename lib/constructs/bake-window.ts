@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import { ArnFormat, CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { ArnFormat, CustomResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
@@ -8,15 +8,17 @@ import { BAKE_GIVE_UP_MS } from '../bake/evaluate';
 import type { BakeResourceProperties } from '../bake/properties';
 import { customResourceRole, HandlerFunction } from './handler-function';
 import { nagText } from './health-gate';
-import { acknowledgeProviderFramework } from './provider-framework';
+import { acknowledgeProviderFramework, parameterPath, sharedBySettings, validateParameterName } from './provider-framework';
 
 /** The Provider framework gives up after two hours. */
 const PROVIDER_LIMIT = Duration.hours(2);
 
 export interface BakeWindowProps {
-  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
-  /** The release's target group, which the listener now serves. */
+  /** The load balancer whose metrics the bake reads; may be imported. */
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** The release's target group (`ReleaseTargetGroup.targetGroup`), which the listener now serves. */
   readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The release being baked; its records and log lines name it. */
   readonly release: string;
   /** How long the release must serve every user without a breach (60 s – 1 h). */
   readonly duration: Duration;
@@ -45,9 +47,12 @@ export interface BakeWindowProps {
    * @default Duration.seconds(30)
    */
   readonly pollInterval?: Duration;
-  /** Where the bake keeps its progress, `/greenlight/<app>/<env>/bake/<release>`. */
+  /**
+   * Where the bake keeps its progress, `/greenlight/<app>/<env>/bake/<release>`. A literal: the
+   * shared Provider's role may write under its parent path.
+   */
   readonly progressParameterName: string;
-  /** What must complete first: the cutover (the serving listener). */
+  /** What must complete first: the cutover (a `ListenerCutover`). */
   readonly after: IDependable;
 }
 
@@ -55,10 +60,15 @@ export interface BakeWindowProps {
  * After the cutover, watches the release's target group: its 5xx share and count from the load
  * balancer's metrics, its unhealthy hosts, and the named alarms. A breach fails the resource, and
  * CloudFormation's rollback points the listener back at the previous release's target group,
- * whose group is still running. Give it a construct id derived from the release.
+ * whose group is still running. Give it a construct id derived from the release, and make the
+ * live pointer depend on it.
+ *
+ * Bakes with the same progress path, alarms, poll interval and longest watch share one Provider;
+ * others get a Provider of their own.
  */
 export class BakeWindow extends Construct {
-  readonly resource: CustomResource;
+  /** The `Custom::BakeWindow` resource; it completes when the window passes without a breach. */
+  readonly customResource: CustomResource;
 
   constructor(scope: Construct, id: string, props: BakeWindowProps) {
     super(scope, id);
@@ -66,11 +76,11 @@ export class BakeWindow extends Construct {
     const pollInterval = props.pollInterval ?? Duration.seconds(30);
     const alarms = props.alarms ?? [];
     validate(props, settle);
-    const prefix = props.progressParameterName.slice(0, props.progressParameterName.lastIndexOf('/') + 1);
+    const prefix = parameterPath(props.progressParameterName);
     const provider = BakeProvider.of(this, { progressPrefix: prefix, alarms, pollInterval, longest: props.duration.plus(settle) });
     const properties: BakeResourceProperties = {
       Release: props.release,
-      LoadBalancer: props.loadBalancer.loadBalancerFullName,
+      LoadBalancer: loadBalancerFullName(props.loadBalancer),
       TargetGroup: props.targetGroup.targetGroupFullName,
       TargetGroupArn: props.targetGroup.targetGroupArn,
       DurationSeconds: props.duration.toSeconds(),
@@ -80,12 +90,12 @@ export class BakeWindow extends Construct {
       Alarms: [...alarms],
       ProgressParameter: props.progressParameterName,
     };
-    this.resource = new CustomResource(this, 'Resource', {
+    this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::BakeWindow',
       properties: { ...properties },
     });
-    this.resource.node.addDependency(props.after);
+    this.customResource.node.addDependency(props.after);
   }
 }
 
@@ -104,9 +114,14 @@ function validate(props: BakeWindowProps, settle: Duration): void {
   if (errors !== undefined && !Token.isUnresolved(errors) && !(Number.isInteger(errors) && errors >= 0)) {
     throw new Error(`maxErrors: ${errors} must be a whole number of at least 0`);
   }
-  if (!props.progressParameterName.startsWith('/') || props.progressParameterName.endsWith('/')) {
-    throw new Error(`progressParameterName: "${props.progressParameterName}" must be an absolute SSM parameter name`);
-  }
+  validateParameterName('progressParameterName', props.progressParameterName);
+}
+
+/** `app/<name>/<id>`, as CloudWatch names a load balancer: its own attribute, or the tail of an imported one's ARN. */
+function loadBalancerFullName(lb: elbv2.IApplicationLoadBalancer): string {
+  if (lb instanceof elbv2.ApplicationLoadBalancer) return lb.loadBalancerFullName;
+  const parts = Fn.split('/', lb.loadBalancerArn);
+  return Fn.join('/', [Fn.select(1, parts), Fn.select(2, parts), Fn.select(3, parts)]);
 }
 
 interface BakeProviderProps {
@@ -117,34 +132,21 @@ interface BakeProviderProps {
   readonly longest: Duration;
 }
 
-/** The stack's one bake Provider, shared by every release's bake. */
+/** A bake Provider, shared by the stack's bakes that agree on its settings. */
 class BakeProvider extends Construct {
   static of(scope: Construct, props: BakeProviderProps): BakeProvider {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild('BakeProvider') as BakeProvider | undefined;
-    if (!existing) return new BakeProvider(stack, 'BakeProvider', props);
-    const same =
-      existing.props.progressPrefix === props.progressPrefix &&
-      existing.props.alarms.join('\n') === props.alarms.join('\n') &&
-      existing.props.pollInterval.toSeconds() === props.pollInterval.toSeconds() &&
-      existing.props.longest.toSeconds() === props.longest.toSeconds();
-    if (!same) {
-      throw new Error(
-        `BakeWindow: every bake of stack ${stack.stackName} shares one Provider, so the progress path, alarms, poll ` +
-          `interval and duration must match; got ${props.progressPrefix} [${props.alarms.join(', ')}] after ` +
-          `${existing.props.progressPrefix} [${existing.props.alarms.join(', ')}]`,
-      );
-    }
-    return existing;
+    const settings = {
+      progressPrefix: props.progressPrefix,
+      alarms: props.alarms,
+      pollInterval: props.pollInterval.toSeconds(),
+      longest: props.longest.toSeconds(),
+    };
+    return sharedBySettings(scope, 'BakeProvider', settings, (stack, id) => new BakeProvider(stack, id, props));
   }
 
   readonly provider: cr.Provider;
 
-  private constructor(
-    scope: Construct,
-    id: string,
-    private readonly props: BakeProviderProps,
-  ) {
+  private constructor(scope: Construct, id: string, props: BakeProviderProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { role, logGroup } = customResourceRole(this, 'Bake', "greenlight bake: reads the release target group's figures, keeps its progress");

@@ -3,20 +3,25 @@ import { CustomResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { ProbeResourceProperties } from '../health-gate/capacity-probe';
+import type { ProbeResourceProperties } from '../capacity-probe/handler';
 import { customResourceRole, HandlerFunction } from './handler-function';
-import { acknowledgeProviderFramework } from './provider-framework';
+import { acknowledgeProviderFramework, sharedBySettings, validateLiveParameterName } from './provider-framework';
 
 export interface CapacityProbeProps {
   /** The release being deployed; the probe's construct id should derive from it. */
   readonly release: string;
-  /** `/greenlight/<app>/<env>/live-release`: names the release whose group is live. */
+  /**
+   * `/greenlight/<app>/<env>/live-release` (see `LiveReleasePointer`): names the release whose
+   * group is live. The probe finds that group among this stack's groups by its release tag.
+   */
   readonly liveReleaseParameterName: string;
+  /** The fleet's minimum size, at least 1: the answer is never below it. */
   readonly minCapacity: number;
-  /** The configured desired capacity, the floor for a new fleet. */
+  /** The configured desired capacity, between min and max: the floor for a new fleet. */
   readonly desiredCapacity: number;
+  /** The fleet's maximum size: the answer is never above it. */
   readonly maxCapacity: number;
-  /** The preview listener: the probe picks a free priority on it for the release's preview rule. */
+  /** The preview listener's ARN: the probe picks a free priority on it for the release's preview rule. */
   readonly previewListenerArn: string;
 }
 
@@ -26,14 +31,16 @@ export interface CapacityProbeProps {
  * no live release, gets the configured desired capacity.
  *
  * Give it a construct id derived from the release: every deploy then probes afresh, and a
- * rollback only Deletes the new probe (a no-op).
+ * rollback only Deletes the new probe (a no-op). Probes of one live pointer share a Provider; a
+ * probe of another pointer in the same stack gets a Provider of its own.
  */
 export class CapacityProbe extends Construct {
   /** The new fleet's desired capacity (a token resolved at deploy time). */
   readonly desiredCapacity: number;
   /** A preview rule priority free on the listener when the probe ran (a token resolved at deploy time). */
   readonly previewPriority: number;
-  readonly resource: CustomResource;
+  /** The `Custom::CapacityProbe` resource. */
+  readonly customResource: CustomResource;
 
   constructor(scope: Construct, id: string, props: CapacityProbeProps) {
     super(scope, id);
@@ -48,17 +55,18 @@ export class CapacityProbe extends Construct {
       Release: props.release,
       ListenerArn: props.previewListenerArn,
     };
-    this.resource = new CustomResource(this, 'Resource', {
+    this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::CapacityProbe',
       properties: { ...properties },
     });
-    this.desiredCapacity = Token.asNumber(this.resource.getAtt('DesiredCapacity'));
-    this.previewPriority = Token.asNumber(this.resource.getAtt('PreviewPriority'));
+    this.desiredCapacity = Token.asNumber(this.customResource.getAtt('DesiredCapacity'));
+    this.previewPriority = Token.asNumber(this.customResource.getAtt('PreviewPriority'));
   }
 }
 
 function validate(props: CapacityProbeProps): void {
+  validateLiveParameterName(props.liveReleaseParameterName);
   const { minCapacity: min, desiredCapacity: desired, maxCapacity: max } = props;
   for (const [field, value] of [['minCapacity', min], ['desiredCapacity', desired], ['maxCapacity', max]] as const) {
     if (!Token.isUnresolved(value) && (!Number.isInteger(value) || value < 1)) {
@@ -70,28 +78,15 @@ function validate(props: CapacityProbeProps): void {
   }
 }
 
-/** The stack's one probe Provider, shared by every release's probe. */
+/** A probe Provider, shared by the stack's probes of one live pointer, which its role may read. */
 class CapacityProbeProvider extends Construct {
   static of(scope: Construct, parameterName: string): CapacityProbeProvider {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild('CapacityProbeProvider') as CapacityProbeProvider | undefined;
-    if (!existing) return new CapacityProbeProvider(stack, 'CapacityProbeProvider', parameterName);
-    if (existing.parameterName !== parameterName) {
-      throw new Error(
-        `CapacityProbe: liveReleaseParameterName "${parameterName}" differs from "${existing.parameterName}" ` +
-          `used by another probe of stack ${stack.stackName}; one stack has one live release`,
-      );
-    }
-    return existing;
+    return sharedBySettings(scope, 'CapacityProbeProvider', { parameterName }, (stack, id) => new CapacityProbeProvider(stack, id, parameterName));
   }
 
   readonly provider: cr.Provider;
 
-  private constructor(
-    scope: Construct,
-    id: string,
-    private readonly parameterName: string,
-  ) {
+  private constructor(scope: Construct, id: string, parameterName: string) {
     super(scope, id);
     const stack = Stack.of(this);
     const { role, logGroup } = customResourceRole(this, 'Probe', 'greenlight capacity probe: reads the live fleet size');
@@ -117,7 +112,7 @@ class CapacityProbeProvider extends Construct {
       reason: 'DescribeAutoScalingGroups and DescribeRules support no resource-level permissions; they are read-only.',
     });
     const onEvent = new HandlerFunction(this, 'OnEvent', {
-      entry: path.join(__dirname, '..', 'health-gate', 'capacity-probe.ts'),
+      entry: path.join(__dirname, '..', 'capacity-probe', 'handler.ts'),
       handler: 'onEvent',
       description: 'greenlight capacity probe: sizes a new release from the live fleet',
       role,

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { GateResourceProperties } from '../health-gate/properties';
 import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, gateServiceTimeout, maxGateTimeout, providerTotalTimeout } from '../health-gate/time-limits';
 import { customResourceRole, HandlerFunction } from './handler-function';
-import { acknowledgeProviderFramework } from './provider-framework';
+import { acknowledgeProviderFramework, parameterPath, sharedBySettings, validateParameterName } from './provider-framework';
 
 /** A string as cdk-nag prints it in a finding id: pseudo parameters as `<AWS::Region>`, literals as they are. */
 export function nagText(stack: Stack, value: string): string {
@@ -19,13 +19,16 @@ export function nagText(stack: Stack, value: string): string {
 }
 
 export interface HealthGateProps {
-  /** The new release's group. The gate depends on it and polls it. */
+  /** The new release's group (`ReleaseFleet.autoScalingGroup`). The gate depends on it and polls it. */
   readonly group: autoscaling.IAutoScalingGroup;
-  /** The release the group runs. */
+  /** The release the group runs; the gate's records and log lines name it. */
   readonly release: string;
-  /** Where the gate keeps its progress, `/greenlight/<app>/<env>/gate/<release>`. */
+  /**
+   * Where the gate keeps its progress, `/greenlight/<app>/<env>/gate/<release>`. A literal: the
+   * shared Provider's role may write under its parent path, `/greenlight/<app>/<env>/gate/`.
+   */
   readonly progressParameterName: string;
-  /** Instances that must be healthy; may be a token (the capacity probe's answer). */
+  /** Instances that must be healthy, at least 1; may be a token (the capacity probe's answer). */
   readonly expectedInstances: number;
   /**
    * K: consecutive all-healthy polls before the gate passes.
@@ -57,10 +60,14 @@ export interface HealthGateProps {
  * Give it a construct id derived from the release, like the fleet's: each deploy then Creates a
  * gate, and a rollback only Deletes it (a no-op), never re-running a gate against the old fleet.
  * The Lambda functions and the Provider are shared by the stack's gates and outlive releases, so a
- * failed gate's logs survive the rollback.
+ * failed gate's logs survive the rollback. Gates that differ in poll interval, timeout or progress
+ * path get a Provider of their own; the first settings in a stack keep the id `HealthGateProvider`.
+ *
+ * Make the cutover depend on the gate (`ListenerCutoverProps.after`).
  */
 export class HealthGate extends Construct {
-  readonly resource: CustomResource;
+  /** The `Custom::HealthGate` resource; it completes when the fleet passes. */
+  readonly customResource: CustomResource;
 
   constructor(scope: Construct, id: string, props: HealthGateProps) {
     super(scope, id);
@@ -70,7 +77,7 @@ export class HealthGate extends Construct {
     const maxReplaced = props.maxReplacedInstances ?? 2;
     validate(props, pollInterval, timeout, consecutive, maxReplaced);
 
-    const prefix = props.progressParameterName.slice(0, props.progressParameterName.lastIndexOf('/') + 1);
+    const prefix = parameterPath(props.progressParameterName);
     const provider = HealthGateProvider.of(this, { progressPrefix: prefix, pollInterval, timeout });
 
     const properties: GateResourceProperties = {
@@ -83,14 +90,14 @@ export class HealthGate extends Construct {
       TimeoutSeconds: timeout.toSeconds(),
       MaxReplacedInstances: maxReplaced,
     };
-    this.resource = new CustomResource(this, 'Resource', {
+    this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::HealthGate',
       // CloudFormation gives up on its own shortly after the gate would have reported, not after an hour.
       serviceTimeout: Duration.seconds(gateServiceTimeout(timeout.toSeconds(), pollInterval.toSeconds())),
       properties: { ...properties },
     });
-    this.resource.node.addDependency(props.group);
+    this.customResource.node.addDependency(props.group);
   }
 }
 
@@ -119,9 +126,7 @@ function validate(props: HealthGateProps, pollInterval: Duration, timeout: Durat
       );
     }
   }
-  if (!props.progressParameterName.startsWith('/') || props.progressParameterName.endsWith('/')) {
-    throw new Error(`progressParameterName: "${props.progressParameterName}" must be an absolute SSM parameter name`);
-  }
+  validateParameterName('progressParameterName', props.progressParameterName);
 }
 
 interface HealthGateProviderProps {
@@ -130,34 +135,20 @@ interface HealthGateProviderProps {
   readonly timeout: Duration;
 }
 
-/** The stack's one gate Provider: functions, role and log group shared by every release's gate. */
+/**
+ * A gate Provider: functions, role and log group shared by the stack's gates with the same poll
+ * interval, timeout and progress path (the Provider's query interval, time limit and grant).
+ */
 class HealthGateProvider extends Construct {
+  /** The stack's Provider for these settings, shared by every gate that agrees on them. */
   static of(scope: Construct, props: HealthGateProviderProps): HealthGateProvider {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild('HealthGateProvider') as HealthGateProvider | undefined;
-    if (!existing) return new HealthGateProvider(stack, 'HealthGateProvider', props);
-    const same =
-      existing.props.progressPrefix === props.progressPrefix &&
-      existing.props.pollInterval.toSeconds() === props.pollInterval.toSeconds() &&
-      existing.props.timeout.toSeconds() === props.timeout.toSeconds();
-    if (!same) {
-      throw new Error(
-        `HealthGate: every gate of stack ${stack.stackName} shares one Provider, so pollInterval, timeout and the ` +
-          `progress path must match; got ${props.pollInterval.toHumanString()}, ${props.timeout.toHumanString()}, ` +
-          `${props.progressPrefix} after ${existing.props.pollInterval.toHumanString()}, ` +
-          `${existing.props.timeout.toHumanString()}, ${existing.props.progressPrefix}`,
-      );
-    }
-    return existing;
+    const settings = { progressPrefix: props.progressPrefix, pollInterval: props.pollInterval.toSeconds(), timeout: props.timeout.toSeconds() };
+    return sharedBySettings(scope, 'HealthGateProvider', settings, (stack, id) => new HealthGateProvider(stack, id, props));
   }
 
   readonly provider: cr.Provider;
 
-  private constructor(
-    scope: Construct,
-    id: string,
-    private readonly props: HealthGateProviderProps,
-  ) {
+  private constructor(scope: Construct, id: string, props: HealthGateProviderProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { role, logGroup } = customResourceRole(this, 'Gate', 'greenlight health gate: describes the new fleet, keeps its progress');

@@ -1,10 +1,13 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { nagText } from './health-gate';
 
 export interface InstanceRoleProps {
-  /** SSM path the instances load their configuration from, e.g. `/greenlight/app/staging/config/`. */
+  /**
+   * SSM path the instances load their configuration from, e.g. `/greenlight/app/staging/config/`;
+   * it starts and ends with `/`. The role reads this path and nothing else.
+   */
   readonly configPrefix: string;
 }
 
@@ -31,13 +34,16 @@ export const SESSION_MANAGER_ACTIONS = [
  * own environment's configuration, nothing more. It outlives releases, so a deploy never replaces it.
  */
 export class InstanceRole extends Construct {
+  /** The instances' role; add statements for what the app itself calls. */
   readonly role: iam.Role;
+  /** The profile a fleet's launch template takes (`ReleaseFleetProps.instanceProfile`). */
   readonly instanceProfile: iam.InstanceProfile;
 
   constructor(scope: Construct, id: string, props: InstanceRoleProps) {
     super(scope, id);
-    if (!props.configPrefix.startsWith('/') || !props.configPrefix.endsWith('/')) {
-      throw new Error(`configPrefix: "${props.configPrefix}" must start and end with "/"`);
+    // The grant is built from the path's text, so it must be known at synth.
+    if (Token.isUnresolved(props.configPrefix) || !props.configPrefix.startsWith('/') || !props.configPrefix.endsWith('/')) {
+      throw new Error(`configPrefix: "${props.configPrefix}" must be a literal path that starts and ends with "/"`);
     }
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),

@@ -1,12 +1,68 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct, type IDependable } from 'constructs';
+import { Construct, type IConstruct, type IDependable } from 'constructs';
+import { ListenerCutover } from './cutover';
+
+/**
+ * What the release constructs need of an environment's load balancer: a `LoadBalancer`, or one
+ * imported with `LoadBalancer.fromLoadBalancerAttributes`.
+ */
+export interface ILoadBalancer extends IConstruct {
+  /** The application load balancer. */
+  readonly alb: elbv2.IApplicationLoadBalancer;
+  /** The listener users reach. */
+  readonly listener: elbv2.IApplicationListener;
+  /** The listener that carries each release's preview rule. */
+  readonly previewListener: elbv2.IApplicationListener;
+  /** The preview listener's protocol, for requests through it (the smoke checks). */
+  readonly previewProtocol: 'http' | 'https';
+  /** The preview listener's port. */
+  readonly previewPort: number;
+  /** The load balancer's security group. */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** The instances' security group: it admits the load balancer. */
+  readonly instanceSecurityGroup: ec2.ISecurityGroup;
+}
+
+/** An existing load balancer and its two listeners, for `LoadBalancer.fromLoadBalancerAttributes`. */
+export interface LoadBalancerAttributes {
+  /** The load balancer's ARN. */
+  readonly loadBalancerArn: string;
+  /** The load balancer's DNS name; the smoke checks request it. */
+  readonly loadBalancerDnsName: string;
+  /** The load balancer's security group. */
+  readonly securityGroupId: string;
+  /** The ARN of the listener users reach. */
+  readonly listenerArn: string;
+  /** The ARN of the listener for preview rules; never the one users reach (see `LoadBalancer`). */
+  readonly previewListenerArn: string;
+  /** The preview listener's port. */
+  readonly previewPort: number;
+  /**
+   * The preview listener's protocol.
+   * @default 'http'
+   */
+  readonly previewProtocol?: 'http' | 'https';
+  /** The security group of the instances, which admits the load balancer on `INSTANCE_PORT`. */
+  readonly instanceSecurityGroupId: string;
+  /**
+   * The load balancer's VPC.
+   * @default - unknown
+   */
+  readonly vpc?: ec2.IVpc;
+}
 
 export interface LoadBalancerProps {
+  /** The VPC the load balancer and the instances' security group belong to. */
   readonly vpc: ec2.IVpc;
+  /**
+   * Where in the VPC the internet-facing load balancer runs.
+   * @default - the VPC's public subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
   /**
    * ACM certificate for an HTTPS listener; HTTP then redirects to HTTPS.
    * @default - HTTP only
@@ -38,14 +94,25 @@ export const INSTANCE_PORT = 80;
  * The preview listener never waits for a release, so it breaks that cycle, and exists before the
  * first release's gate.
  */
-export class LoadBalancer extends Construct {
+export class LoadBalancer extends Construct implements ILoadBalancer {
+  /**
+   * An existing load balancer with a serving and a preview listener, e.g. one an app already has.
+   * Its listeners' default actions stay its owner's: use the release pieces (target group, fleet,
+   * gate, smoke checks) with it, and a `ListenerCutover` only on a listener defined in this app.
+   */
+  static fromLoadBalancerAttributes(scope: Construct, id: string, attrs: LoadBalancerAttributes): ILoadBalancer {
+    return importLoadBalancer(scope, id, attrs);
+  }
+
+  /** The application load balancer. */
   readonly alb: elbv2.ApplicationLoadBalancer;
   /** The listener users reach: HTTPS when a certificate is given, else HTTP. */
   readonly listener: elbv2.ApplicationListener;
   /** The listener that carries each release's preview rule; it answers 404 to anything else. */
   readonly previewListener: elbv2.ApplicationListener;
-  /** The preview listener's protocol and port, for requests through it (the smoke checks). */
+  /** The preview listener's protocol, for requests through it (the smoke checks). */
   readonly previewProtocol: 'http' | 'https';
+  /** The preview listener's port. */
   readonly previewPort: number;
   /** The load balancer's security group; it admits the listeners' ports from anywhere. */
   readonly securityGroup: ec2.SecurityGroup;
@@ -54,6 +121,7 @@ export class LoadBalancer extends Construct {
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
+    validatePreviewPort(props.previewPort);
 
     const albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSecurityGroup', {
       vpc: props.vpc,
@@ -88,7 +156,7 @@ export class LoadBalancer extends Construct {
       vpc: props.vpc,
       internetFacing: true,
       securityGroup: albSecurityGroup,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PUBLIC },
       dropInvalidHeaderFields: true,
       deletionProtection: props.deletionProtection ?? false,
     });
@@ -135,17 +203,38 @@ export class LoadBalancer extends Construct {
   }
 
   /**
-   * The cutover: the serving listener's default action forwards to `targetGroup`, and the listener
-   * changes only after every resource in `after` (the gate, the smoke checks) has completed. One
-   * ModifyListener call, so the switch is atomic.
-   *
-   * The action is written on the listener's own resource rather than through the target group's
-   * listener registration: that registration would make the release's group wait for the
-   * listener, while the listener waits for the group's gate.
+   * The cutover of the serving listener to `targetGroup` after every resource in `after` (see
+   * `ListenerCutover`). A load balancer serves one release, so this is called once.
    */
-  serve(targetGroup: elbv2.IApplicationTargetGroup, after: readonly IDependable[]): void {
-    const listener = this.listener.node.defaultChild as elbv2.CfnListener;
-    listener.addPropertyOverride('DefaultActions', [{ Type: 'forward', TargetGroupArn: targetGroup.targetGroupArn }]);
-    for (const dependency of after) listener.node.addDependency(dependency);
+  serve(targetGroup: elbv2.IApplicationTargetGroup, after: readonly IDependable[]): ListenerCutover {
+    return new ListenerCutover(this, 'Cutover', { listener: this.listener, targetGroup, after });
   }
+}
+
+function validatePreviewPort(port: number | undefined): void {
+  if (port !== undefined && !Token.isUnresolved(port) && !(Number.isInteger(port) && port >= 1 && port <= 65535 && port !== 80 && port !== 443)) {
+    throw new Error(`previewPort: ${port} must be a port from 1 to 65535 other than the serving listener's 80 and 443`);
+  }
+}
+
+function importLoadBalancer(scope: Construct, id: string, attrs: LoadBalancerAttributes): ILoadBalancer {
+  validatePreviewPort(attrs.previewPort);
+  const imported = new Construct(scope, id);
+  const securityGroup = ec2.SecurityGroup.fromSecurityGroupId(imported, 'SecurityGroup', attrs.securityGroupId);
+  const listener = (listenerId: string, listenerArn: string) =>
+    elbv2.ApplicationListener.fromApplicationListenerAttributes(imported, listenerId, { listenerArn, securityGroup });
+  return Object.assign(imported, {
+    alb: elbv2.ApplicationLoadBalancer.fromApplicationLoadBalancerAttributes(imported, 'Alb', {
+      loadBalancerArn: attrs.loadBalancerArn,
+      loadBalancerDnsName: attrs.loadBalancerDnsName,
+      securityGroupId: attrs.securityGroupId,
+      vpc: attrs.vpc,
+    }),
+    listener: listener('Listener', attrs.listenerArn),
+    previewListener: listener('PreviewListener', attrs.previewListenerArn),
+    previewProtocol: attrs.previewProtocol ?? 'http',
+    previewPort: attrs.previewPort,
+    securityGroup,
+    instanceSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(imported, 'InstanceSecurityGroup', attrs.instanceSecurityGroupId),
+  });
 }

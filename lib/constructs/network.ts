@@ -1,18 +1,23 @@
+import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 /** An existing VPC, described fully so that synth needs no lookup. */
 export interface ImportedVpcAttributes {
+  /** The VPC's id. */
   readonly vpcId: string;
+  /** Its availability zones, one per subnet in each list below, in the same order. */
   readonly availabilityZones: readonly string[];
+  /** Subnets for the internet-facing load balancer. */
   readonly publicSubnetIds: readonly string[];
+  /** Subnets with egress (a NAT gateway) for the instances and the smoke checks. */
   readonly privateSubnetIds: readonly string[];
 }
 
 export interface NetworkProps {
   /**
-   * Availability zones of a VPC created for the environment.
+   * Availability zones of a VPC created for the environment; ignored with `existingVpc`.
    * @default 2
    */
   readonly maxAzs?: number;
@@ -23,12 +28,20 @@ export interface NetworkProps {
   readonly existingVpc?: ImportedVpcAttributes;
 }
 
-/** The environment's VPC: public subnets for the load balancer, private ones for the instances. */
+/**
+ * The environment's VPC: public subnets for the load balancer, private ones with egress for the
+ * instances. A created VPC logs all its flows, accepted and rejected, for three months.
+ */
 export class Network extends Construct {
+  /** The VPC, created or imported. */
   readonly vpc: ec2.IVpc;
 
   constructor(scope: Construct, id: string, props: NetworkProps = {}) {
     super(scope, id);
+    const maxAzs = props.maxAzs;
+    if (maxAzs !== undefined && !Token.isUnresolved(maxAzs) && !(Number.isInteger(maxAzs) && maxAzs >= 1)) {
+      throw new Error(`maxAzs: ${maxAzs} must be a whole number of at least 1`);
+    }
     if (props.existingVpc) {
       const existing = props.existingVpc;
       this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {

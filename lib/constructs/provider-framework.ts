@@ -1,6 +1,8 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as cr from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
 
 const invokeAnyVersion = (fn: lambda.IFunction): string =>
   `AwsSolutions-IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`;
@@ -34,4 +36,52 @@ export function acknowledgeProviderFramework(provider: cr.Provider, handlers: re
     id: 'AwsSolutions-SF2',
     reason: 'The waiter is a single retry loop around one function; its polls are in the function\'s logs.',
   });
+}
+
+/**
+ * The stack's one construct for `settings` under `baseId`, created on first use: constructs that
+ * agree on the settings share it. The first settings used in a stack get `baseId` itself, so a
+ * stack with one set of settings keeps stable logical ids; other settings get `baseId` plus a hash
+ * of the settings, a construct of their own, instead of an error.
+ */
+export function sharedBySettings<T extends Construct>(
+  scope: Construct,
+  baseId: string,
+  settings: Readonly<Record<string, unknown>>,
+  create: (stack: Stack, id: string) => T,
+): T {
+  const stack = Stack.of(scope);
+  const key = JSON.stringify(settings);
+  for (const id of [baseId, `${baseId}${createHash('sha256').update(key).digest('hex').slice(0, 8)}`]) {
+    const existing = stack.node.tryFindChild(id) as T | undefined;
+    if (!existing) {
+      const created = create(stack, id);
+      SETTINGS.set(created, key);
+      return created;
+    }
+    if (SETTINGS.get(existing) === key) return existing;
+  }
+  throw new Error(`${baseId}: stack ${stack.stackName} already has a construct with this id for other settings; got ${key}`);
+}
+
+const SETTINGS = new WeakMap<Construct, string>();
+
+/**
+ * Checks the name of an SSM parameter a shared Provider writes. It must be known at synth and lie
+ * under a path, since the Provider's role is granted that path rather than one release's name.
+ */
+export function validateParameterName(prop: string, name: string): void {
+  if (Token.isUnresolved(name) || !name.startsWith('/') || name.endsWith('/') || name.lastIndexOf('/') === 0) {
+    throw new Error(`${prop}: "${name}" must be an absolute SSM parameter name under a path, known at synth, such as "/greenlight/<app>/<env>/<phase>/<release>"`);
+  }
+}
+
+/** The path of a parameter name, with its trailing `/`: what a shared Provider's role may write under. */
+export const parameterPath = (name: string): string => name.slice(0, name.lastIndexOf('/') + 1);
+
+/** Checks the live pointer's name, which a Provider's role is granted to read, exactly. */
+export function validateLiveParameterName(name: string): void {
+  if (Token.isUnresolved(name) || !name.startsWith('/') || name.endsWith('/')) {
+    throw new Error(`liveReleaseParameterName: "${name}" must be an absolute SSM parameter name, known at synth`);
+  }
 }

@@ -17,8 +17,20 @@ export interface FleetScheduledAction {
    * @default UTC
    */
   readonly timeZone?: string;
+  /**
+   * The group's minimum capacity from the scheduled time on.
+   * @default - unchanged
+   */
   readonly minCapacity?: number;
+  /**
+   * The group's desired capacity from the scheduled time on.
+   * @default - unchanged
+   */
   readonly desiredCapacity?: number;
+  /**
+   * The group's maximum capacity from the scheduled time on.
+   * @default - unchanged
+   */
   readonly maxCapacity?: number;
 }
 
@@ -31,30 +43,50 @@ export interface FleetScaling {
   readonly cpuUtilization?: number;
   /**
    * Target tracking on ALBRequestCountPerTarget of the group's own target group, per minute.
+   * The target group must be defined in this app and sit behind a load balancer.
    * @default - no request-count policy
    */
   readonly requestsPerTargetPerMinute?: number;
   /**
+   * Scheduled changes of the group's capacity.
    * @default - no scheduled actions
    */
   readonly scheduled?: readonly FleetScheduledAction[];
 }
 
+/** The root device name of Amazon Linux and Debian AMIs. */
+export const DEFAULT_ROOT_DEVICE_NAME = '/dev/xvda';
+
 export interface ReleaseFleetProps {
+  /** The VPC the instances run in. */
   readonly vpc: ec2.IVpc;
+  /**
+   * Where in the VPC the instances run.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
   /** The release this fleet runs; it tags the group and its instances. */
   readonly release: string;
   /** The release's AMI. */
   readonly machineImage: ec2.IMachineImage;
+  /** The instances' type. */
   readonly instanceType: ec2.InstanceType;
+  /** The group's minimum size, at least 1: an empty fleet would pass the health gate unseen. */
   readonly minCapacity: number;
+  /** The group's maximum size, at least `minCapacity`. */
   readonly maxCapacity: number;
-  /** May be a token, e.g. the capacity probe's answer. */
+  /**
+   * The group's size at creation, between `minCapacity` and `maxCapacity`. May be a token, e.g.
+   * the capacity probe's answer.
+   */
   readonly desiredCapacity: number;
+  /** The instances' security group; it should admit the load balancer only. */
   readonly securityGroup: ec2.ISecurityGroup;
+  /** The instances' identity (see `InstanceRole`). */
   readonly instanceProfile: iam.IInstanceProfile;
-  /** The target group the instances join. */
+  /** The target group the instances join, and the only one (see `ReleaseTargetGroup`). */
   readonly targetGroup: elbv2.IApplicationTargetGroup;
+  /** The instances' first-boot script. */
   readonly userData: ec2.UserData;
   /**
    * Time after launch before the load balancer's verdict can replace an instance.
@@ -72,22 +104,35 @@ export interface ReleaseFleetProps {
    * @default Size.gibibytes(16)
    */
   readonly rootVolumeSize?: Size;
+  /**
+   * The AMI's root device name, which the encrypted gp3 volume replaces. An AMI whose root device
+   * has another name would boot from its own unencrypted volume.
+   * @default '/dev/xvda'
+   */
+  readonly rootDeviceName?: string;
 }
 
 /**
  * One release's launch template and Auto Scaling group. Give it a construct id derived from the
  * release (see releaseScopedId): each release is then a new group, and the previous one is deleted
  * by CloudFormation only after the new one, and everything that depends on it, succeeded.
+ *
+ * The instances need IMDSv2 (one hop, so a container cannot borrow their credentials) and boot
+ * from an encrypted gp3 root volume. The group replaces an instance the load balancer finds
+ * unhealthy after the grace period.
  */
 export class ReleaseFleet extends Construct {
+  /** The instances' launch template. */
   readonly launchTemplate: ec2.LaunchTemplate;
-  readonly group: autoscaling.AutoScalingGroup;
-  /** The group's scaling policies and scheduled actions. */
+  /** The release's group. A health gate polls it. */
+  readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  /** The group's scaling policies and scheduled actions, created by `scaling`. */
   readonly scalingResources: readonly Construct[];
 
   constructor(scope: Construct, id: string, props: ReleaseFleetProps) {
     super(scope, id);
     validateCapacity(props);
+    validateScaling(props.scaling);
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: props.machineImage,
@@ -100,7 +145,7 @@ export class ReleaseFleet extends Construct {
       httpPutResponseHopLimit: 1,
       blockDevices: [
         {
-          deviceName: '/dev/xvda',
+          deviceName: props.rootDeviceName ?? DEFAULT_ROOT_DEVICE_NAME,
           volume: ec2.BlockDeviceVolume.ebs((props.rootVolumeSize ?? Size.gibibytes(16)).toGibibytes(), {
             encrypted: true,
             volumeType: ec2.EbsDeviceVolumeType.GP3,
@@ -110,9 +155,9 @@ export class ReleaseFleet extends Construct {
       ],
     });
 
-    this.group = new autoscaling.AutoScalingGroup(this, 'Group', {
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Group', {
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       launchTemplate: this.launchTemplate,
       minCapacity: props.minCapacity,
       maxCapacity: props.maxCapacity,
@@ -122,15 +167,16 @@ export class ReleaseFleet extends Construct {
         gracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
       }),
     });
-    this.group.attachToApplicationTargetGroup(props.targetGroup);
-    Tags.of(this.group).add(RELEASE_TAG, props.release, { applyToLaunchedInstances: true });
-    this.scalingResources = attachScaling(this, this.group, props.targetGroup, props.scaling);
+    const group = this.autoScalingGroup;
+    group.attachToApplicationTargetGroup(props.targetGroup);
+    Tags.of(group).add(RELEASE_TAG, props.release, { applyToLaunchedInstances: true });
+    this.scalingResources = attachScaling(this, group, props.targetGroup, props.scaling);
 
-    Annotations.of(this.group).acknowledgeWarning(
+    Annotations.of(group).acknowledgeWarning(
       '@aws-cdk/aws-autoscaling:desiredCapacitySet',
       'Each release creates a new group, so its desired capacity is set once, at creation, from the capacity probe.',
     );
-    Validations.of(this.group).acknowledge({
+    Validations.of(group).acknowledge({
       id: 'AwsSolutions-AS3',
       reason: 'Release groups live for one release; the health gate reports their scaling activities in the deploy itself.',
     });
@@ -192,6 +238,20 @@ function attachScaling(
     );
   }
   return resources;
+}
+
+function validateScaling(scaling: FleetScaling | undefined): void {
+  const cpu = scaling?.cpuUtilization;
+  if (cpu !== undefined && !Token.isUnresolved(cpu) && !(cpu > 0 && cpu <= 100)) {
+    throw new Error(`scaling.cpuUtilization: ${cpu} must be a percentage above 0 and at most 100`);
+  }
+  const requests = scaling?.requestsPerTargetPerMinute;
+  if (requests !== undefined && !Token.isUnresolved(requests) && !(requests > 0)) {
+    throw new Error(`scaling.requestsPerTargetPerMinute: ${requests} must be above 0`);
+  }
+  const names = (scaling?.scheduled ?? []).map((a) => a.name);
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined) throw new Error(`scaling.scheduled: the name "${repeated}" is used twice; names must be unique`);
 }
 
 function validateCapacity(props: ReleaseFleetProps): void {

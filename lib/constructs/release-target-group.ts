@@ -6,7 +6,7 @@ import { INSTANCE_PORT } from './load-balancer';
 
 /** The target group's health check. Every release's instances must pass it before they take traffic. */
 export interface TargetHealthCheck {
-  /** Path of the readiness endpoint; a redirect from it is a failure. */
+  /** Path of the readiness endpoint, e.g. `/healthz`; a redirect from it is a failure. */
   readonly path: string;
   /** Time between checks (5–300 s). */
   readonly interval: Duration;
@@ -16,28 +16,45 @@ export interface TargetHealthCheck {
   readonly healthyThreshold: number;
   /** Consecutive failures before a target is unhealthy (2–10). */
   readonly unhealthyThreshold: number;
-  /** HTTP codes that pass, e.g. "200" (200–499). */
+  /** HTTP codes that pass, e.g. `200` or `200-299` (200–499). */
   readonly matcher: string;
 }
 
+/** The preview header's name when none is given. */
+export const DEFAULT_PREVIEW_HEADER = 'X-Greenlight-Release';
+
 export interface ReleaseTargetGroupProps {
+  /** The VPC of the release's instances. */
   readonly vpc: ec2.IVpc;
   /** The release whose instances join this group; its id is the preview header's value. */
   readonly release: string;
+  /** The health check every instance must pass before it takes traffic. */
   readonly healthCheck: TargetHealthCheck;
   /**
-   * How long a deregistered target keeps serving its in-flight requests.
+   * How long a deregistered target keeps serving its in-flight requests (0–3600 s).
    * @default Duration.seconds(300)
    */
   readonly deregistrationDelay?: Duration;
-  /** The preview listener, which gets the preview rule (never the serving listener: see LoadBalancer). */
+  /**
+   * The port the instances serve HTTP on.
+   * @default INSTANCE_PORT (80)
+   */
+  readonly port?: number;
+  /**
+   * The preview listener, which gets the preview rule. Never the serving listener: the cutover
+   * makes that listener wait for the release's gate, which waits for this rule (see `ListenerCutover`).
+   */
   readonly listener: elbv2.IApplicationListener;
   /**
    * The header whose value, the release id, routes a request to this release before the cutover.
    * @default 'X-Greenlight-Release'
    */
   readonly previewHeader?: string;
-  /** The preview rule's priority: unique on the listener, so chosen at deploy time (a token). */
+  /**
+   * The preview rule's priority (1–50000), unique on the listener. Releases overlap during a
+   * deploy, so a fixed number collides with the previous release's rule: pass the capacity
+   * probe's `previewPriority`, chosen at deploy time.
+   */
   readonly previewPriority: number;
 }
 
@@ -48,16 +65,19 @@ export interface ReleaseTargetGroupProps {
  * the preview header with the release id.
  */
 export class ReleaseTargetGroup extends Construct {
+  /** The release's target group; only the release's own fleet joins it. */
   readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The preview listener's rule that forwards requests carrying the preview header. */
   readonly previewRule: elbv2.ApplicationListenerRule;
 
   constructor(scope: Construct, id: string, props: ReleaseTargetGroupProps) {
     super(scope, id);
     validateHealthCheck(props.healthCheck);
+    validate(props);
     const hc = props.healthCheck;
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       vpc: props.vpc,
-      port: INSTANCE_PORT,
+      port: props.port ?? INSTANCE_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
       targetType: elbv2.TargetType.INSTANCE,
       deregistrationDelay: props.deregistrationDelay ?? Duration.seconds(300),
@@ -76,13 +96,31 @@ export class ReleaseTargetGroup extends Construct {
     this.previewRule = new elbv2.ApplicationListenerRule(this, 'PreviewRule', {
       listener: props.listener,
       priority: props.previewPriority,
-      conditions: [elbv2.ListenerCondition.httpHeader(props.previewHeader ?? 'X-Greenlight-Release', [props.release])],
+      conditions: [elbv2.ListenerCondition.httpHeader(props.previewHeader ?? DEFAULT_PREVIEW_HEADER, [props.release])],
       action: elbv2.ListenerAction.forward([this.targetGroup]),
     });
   }
 }
 
+function validate(props: ReleaseTargetGroupProps): void {
+  const priority = props.previewPriority;
+  if (!Token.isUnresolved(priority) && !(Number.isInteger(priority) && priority >= 1 && priority <= 50000)) {
+    throw new Error(`previewPriority: ${priority} must be a whole number from 1 to 50000`);
+  }
+  const port = props.port;
+  if (port !== undefined && !Token.isUnresolved(port) && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+    throw new Error(`port: ${port} must be a port from 1 to 65535`);
+  }
+  const delay = props.deregistrationDelay;
+  if (delay !== undefined && !delay.isUnresolved() && delay.toSeconds() > 3600) {
+    throw new Error(`deregistrationDelay: ${delay.toSeconds()}s must be at most 3600 seconds`);
+  }
+}
+
 function validateHealthCheck(hc: TargetHealthCheck): void {
+  if (!Token.isUnresolved(hc.path) && !hc.path.startsWith('/')) {
+    throw new Error(`healthCheck.path: "${hc.path}" must be an absolute path such as "/healthz"`);
+  }
   const interval = hc.interval.isUnresolved() ? undefined : hc.interval.toSeconds();
   const timeout = hc.timeout.isUnresolved() ? undefined : hc.timeout.toSeconds();
   if (interval !== undefined && timeout !== undefined && timeout >= interval) {

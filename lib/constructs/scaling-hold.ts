@@ -5,12 +5,15 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import type { HoldResourceProperties } from '../health-gate/scaling-hold';
 import { customResourceRole, HandlerFunction } from './handler-function';
-import { acknowledgeProviderFramework } from './provider-framework';
+import { acknowledgeProviderFramework, sharedBySettings, validateLiveParameterName } from './provider-framework';
 
 export interface OutgoingScalingHoldProps {
   /** The release being deployed; the hold's construct id should derive from it. */
   readonly release: string;
-  /** `/greenlight/<app>/<env>/live-release`: names the outgoing release until the pointer moves. */
+  /**
+   * `/greenlight/<app>/<env>/live-release`: names the outgoing release until the pointer moves.
+   * Make the pointer depend on the hold.
+   */
   readonly liveReleaseParameterName: string;
   /** What must complete first (the gate, the smoke checks): the hold comes right before the cutover. */
   readonly after: readonly IDependable[];
@@ -30,13 +33,16 @@ export interface OutgoingScalingHoldProps {
  * deletes the hold, which resumes them.
  *
  * The outgoing group is not in the new template, so this is a custom resource. Make the cutover
- * depend on it. Give it a construct id derived from the release.
+ * depend on it (`ListenerCutoverProps.after`). Give it a construct id derived from the release.
+ * The hold may suspend and resume the processes of this stack's groups only.
  */
 export class OutgoingScalingHold extends Construct {
-  readonly resource: CustomResource;
+  /** The `Custom::ScalingHold` resource. */
+  readonly customResource: CustomResource;
 
   constructor(scope: Construct, id: string, props: OutgoingScalingHoldProps) {
     super(scope, id);
+    validateLiveParameterName(props.liveReleaseParameterName);
     const provider = ScalingHoldProvider.of(this, props.liveReleaseParameterName);
     const properties: HoldResourceProperties & { readonly Release: string } = {
       LiveReleaseParameter: props.liveReleaseParameterName,
@@ -44,21 +50,19 @@ export class OutgoingScalingHold extends Construct {
       Release: props.release,
       ...(props.keepScheduledActions ? { Processes: ['AlarmNotification'] } : {}),
     };
-    this.resource = new CustomResource(this, 'Resource', {
+    this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::ScalingHold',
       properties: { ...properties },
     });
-    for (const dependency of props.after) this.resource.node.addDependency(dependency);
+    for (const dependency of props.after) this.customResource.node.addDependency(dependency);
   }
 }
 
-/** The stack's one hold Provider, shared by every release's hold. */
+/** A hold Provider, shared by the stack's holds of one live pointer, which its role may read. */
 class ScalingHoldProvider extends Construct {
   static of(scope: Construct, parameterName: string): ScalingHoldProvider {
-    const stack = Stack.of(scope);
-    const existing = stack.node.tryFindChild('ScalingHoldProvider') as ScalingHoldProvider | undefined;
-    return existing ?? new ScalingHoldProvider(stack, 'ScalingHoldProvider', parameterName);
+    return sharedBySettings(scope, 'ScalingHoldProvider', { parameterName }, (stack, id) => new ScalingHoldProvider(stack, id, parameterName));
   }
 
   readonly provider: cr.Provider;

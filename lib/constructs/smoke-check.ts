@@ -7,16 +7,21 @@ import { Construct, type IDependable } from 'constructs';
 import type { SmokeResourceProperties } from '../smoke/properties';
 import { customResourceRole, HandlerFunction } from './handler-function';
 import { nagText } from './health-gate';
-import type { LoadBalancer } from './load-balancer';
-import { acknowledgeProviderFramework } from './provider-framework';
+import type { ILoadBalancer } from './load-balancer';
+import { acknowledgeProviderFramework, parameterPath, sharedBySettings, validateParameterName } from './provider-framework';
 
 export interface SmokeCheckProps {
+  /** The VPC the checks' function runs in, in its private subnets with egress. */
   readonly vpc: ec2.IVpc;
-  /** The environment's load balancer; the checks go through its preview listener. */
-  readonly loadBalancer: LoadBalancer;
+  /**
+   * The environment's load balancer (a `LoadBalancer`, or one from
+   * `LoadBalancer.fromLoadBalancerAttributes`); the checks go through its preview listener, and its
+   * security group admits the function's.
+   */
+  readonly loadBalancer: ILoadBalancer;
   /** The release whose preview route the checks use. */
   readonly release: string;
-  /** The preview header's name; its value is the release id. */
+  /** The preview header's name (`ReleaseTargetGroupProps.previewHeader`); its value is the release id. */
   readonly previewHeader: string;
   /** Absolute paths, 1–20, each requested once. */
   readonly paths: readonly string[];
@@ -30,7 +35,10 @@ export interface SmokeCheckProps {
    * @default Duration.seconds(10)
    */
   readonly timeout?: Duration;
-  /** Where the result is kept, `/greenlight/<app>/<env>/smoke/<release>`. */
+  /**
+   * Where the result is kept, `/greenlight/<app>/<env>/smoke/<release>`. A literal: the shared
+   * Provider's role may write under its parent path.
+   */
   readonly resultParameterName: string;
   /** What must complete first: the release's health gate. */
   readonly after: IDependable;
@@ -43,10 +51,12 @@ export interface SmokeCheckProps {
  *
  * The function runs in the VPC's private subnets with its own security group, which the load
  * balancer admits: that reaches an internal load balancer directly, and an internet-facing one
- * through the NAT gateway.
+ * through the NAT gateway. Checks with the same result path, VPC and load balancer share one
+ * Provider; others get a Provider of their own. Make the cutover depend on the checks.
  */
 export class SmokeCheck extends Construct {
-  readonly resource: CustomResource;
+  /** The `Custom::SmokeCheck` resource; it completes when every path answers as expected. */
+  readonly customResource: CustomResource;
 
   constructor(scope: Construct, id: string, props: SmokeCheckProps) {
     super(scope, id);
@@ -63,12 +73,12 @@ export class SmokeCheck extends Construct {
       TimeoutSeconds: timeout.toSeconds(),
       ResultParameter: props.resultParameterName,
     };
-    this.resource = new CustomResource(this, 'Resource', {
+    this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::SmokeCheck',
       properties: { ...properties },
     });
-    this.resource.node.addDependency(props.after);
+    this.customResource.node.addDependency(props.after);
   }
 }
 
@@ -82,32 +92,24 @@ function validate(props: SmokeCheckProps, timeout: Duration): void {
   if (!timeout.isUnresolved() && (timeout.toSeconds() < 1 || timeout.toSeconds() > 60)) {
     throw new Error(`timeout: ${timeout.toSeconds()}s must be between 1 and 60 seconds`);
   }
-  if (!props.resultParameterName.startsWith('/') || props.resultParameterName.endsWith('/')) {
-    throw new Error(`resultParameterName: "${props.resultParameterName}" must be an absolute SSM parameter name`);
+  const statuses = props.expectedStatuses;
+  if (statuses !== undefined && !Token.isUnresolved(statuses) && !/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(statuses)) {
+    throw new Error(`expectedStatuses: "${statuses}" must be statuses such as "200", "200,202" or "200-299"`);
   }
+  validateParameterName('resultParameterName', props.resultParameterName);
 }
 
-/** The stack's one smoke Provider: a function in the VPC that the load balancer admits. */
+/** A smoke Provider: a function in the VPC that the load balancer admits, writing under one result path. */
 class SmokeCheckProvider extends Construct {
   static of(scope: Construct, props: SmokeCheckProps): SmokeCheckProvider {
-    const stack = Stack.of(scope);
-    const prefix = props.resultParameterName.slice(0, props.resultParameterName.lastIndexOf('/') + 1);
-    const existing = stack.node.tryFindChild('SmokeCheckProvider') as SmokeCheckProvider | undefined;
-    if (!existing) return new SmokeCheckProvider(stack, 'SmokeCheckProvider', props, prefix);
-    if (existing.prefix !== prefix) {
-      throw new Error(`SmokeCheck: every smoke check of stack ${stack.stackName} shares one Provider; result path ${prefix} differs from ${existing.prefix}`);
-    }
-    return existing;
+    const prefix = parameterPath(props.resultParameterName);
+    const settings = { prefix, vpc: props.vpc.node.path, loadBalancer: props.loadBalancer.node.path };
+    return sharedBySettings(scope, 'SmokeCheckProvider', settings, (stack, id) => new SmokeCheckProvider(stack, id, props, prefix));
   }
 
   readonly provider: cr.Provider;
 
-  private constructor(
-    scope: Construct,
-    id: string,
-    props: SmokeCheckProps,
-    private readonly prefix: string,
-  ) {
+  private constructor(scope: Construct, id: string, props: SmokeCheckProps, prefix: string) {
     super(scope, id);
     const stack = Stack.of(this);
     const { role, logGroup } = customResourceRole(this, 'Smoke', 'greenlight smoke checks: request the release through its preview route');

@@ -3,8 +3,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { environmentNamed, readProjectConfig } from '../config/project';
 import { UserError } from '../errors';
-import { appDirectory, environmentNamed, readSettings, REPO_ROOT } from '../rehearsal/command';
+import { appDirectory, REPO_ROOT } from '../rehearsal/options';
 import { readEnvFile } from '../rehearsal/env-file';
 import { ensurePrerequisites } from '../rehearsal/prerequisites';
 import { passed, renderTable } from './checks';
@@ -21,7 +22,7 @@ export async function doctorCommand(raw: DoctorCommandOptions): Promise<number> 
   if (raw.app === undefined) throw new UserError('--app is required: the Django project directory to check');
   const appDir = appDirectory('--app', raw.app) as string;
   const envName = raw.env ?? 'staging';
-  const settings = readSettings();
+  const settings = readProjectConfig(REPO_ROOT);
   const env = environmentNamed(settings, envName);
   const config = readEnvFile(raw.envFile);
   const log = (line: string) => process.stderr.write(`${line}\n`);

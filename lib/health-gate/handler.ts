@@ -8,7 +8,10 @@ import type {
   CdkCustomResourceIsCompleteResponse,
   CdkCustomResourceResponse,
 } from 'aws-lambda';
-import { type AwsClients, createClients, isTransient, observeGroup, readParameter, writeParameter } from './aws';
+import { type AwsClients, createClients } from '../aws/clients';
+import { isTransient } from '../aws/errors';
+import { observeGroup } from '../aws/observe';
+import { readParameter, writeParameter } from '../aws/ssm';
 import { evaluate, freshProgress } from './evaluate';
 import { parseRecord, serialiseRecord, summarise, type ProgressRecord } from './progress-record';
 import { parseGateProperties } from './properties';

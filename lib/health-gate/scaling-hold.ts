@@ -8,7 +8,9 @@
 // cleanup after the next one, resumes exactly those, and succeeds when the group is gone. Launch,
 // Terminate and ReplaceUnhealthy stay on: an unhealthy instance is still replaced.
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
-import { type AwsClients, createClients, readParameter, releaseGroups, setScalingProcesses } from './aws';
+import { releaseGroups, setScalingProcesses } from '../aws/auto-scaling';
+import { type AwsClients, createClients } from '../aws/clients';
+import { readParameter } from '../aws/ssm';
 
 /** What a scaling policy and a scheduled action need to change a group's size. */
 export const HELD_PROCESSES = ['AlarmNotification', 'ScheduledActions'] as const;

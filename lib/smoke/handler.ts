@@ -2,7 +2,9 @@
 // the preview route, side by side, and fails the deploy when one does not answer as expected. An
 // Update or a Delete (a rollback, or the next release's cleanup) succeeds at once.
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
-import { type AwsClients, createClients, isTransient, writeParameter } from '../health-gate/aws';
+import { type AwsClients, createClients } from '../aws/clients';
+import { isTransient } from '../aws/errors';
+import { writeParameter } from '../aws/ssm';
 import { evaluateSmoke, type SmokeResult } from './evaluate';
 import { parseSmokeProperties } from './properties';
 import type { SmokeRecord } from './record';

@@ -6,6 +6,7 @@ import { scheduleTime } from '../config/standby';
 import type { EnvironmentSettings, ScalingSettings } from '../config/schema';
 import { BakeWindow } from '../constructs/bake-window';
 import { CapacityProbe } from '../constructs/capacity-probe';
+import type { ListenerCutover } from '../constructs/cutover';
 import { HealthGate } from '../constructs/health-gate';
 import { InstanceRole } from '../constructs/instance-role';
 import { LiveReleasePointer } from '../constructs/live-release';
@@ -27,12 +28,13 @@ import {
 import { renderBootstrapFile } from '../userdata/render';
 
 export interface EnvironmentStackProps extends StackProps {
-  /** The application's name, e.g. `shop`. */
+  /** The application's name, e.g. `shop`; part of every SSM path. */
   readonly app: string;
-  /** The environment's name, e.g. `staging`. */
+  /** The environment's name, e.g. `staging`; part of every SSM path. */
   readonly envName: string;
+  /** The environment's validated settings, as `lib/config/` loads them from cdk.json. */
   readonly settings: EnvironmentSettings;
-  /** The release to deploy. */
+  /** The release to deploy; its id names its resources. */
   readonly release: string;
   /**
    * Deploy this AMI instead of the one published for the release.
@@ -77,13 +79,23 @@ export interface StandbyProps {
  * deletes the previous release's resources.
  */
 export class EnvironmentStack extends Stack {
+  /** The environment's load balancer and listeners, which outlive releases. */
   readonly loadBalancer: LoadBalancer;
+  /** The release's target group and preview rule. */
   readonly target: ReleaseTargetGroup;
+  /** The release's launch template and group. */
   readonly fleet: ReleaseFleet;
+  /** Sizes the release's fleet and picks its preview rule priority. */
   readonly capacity: CapacityProbe;
+  /** The release's health gate. */
   readonly gate: HealthGate;
+  /** Present when the environment has `smoke`. */
   readonly smoke?: SmokeCheck;
+  /** The serving listener's move to the release's target group. */
+  readonly cutover: ListenerCutover;
+  /** Present when the environment has `bake`. */
   readonly bake?: BakeWindow;
+  /** The parameter naming the release the environment serves. */
   readonly liveRelease: LiveReleasePointer;
   /** Present when the environment has `scaling`. */
   readonly scalingHold?: OutgoingScalingHold;
@@ -172,7 +184,7 @@ export class EnvironmentStack extends Stack {
       });
       // The preview rule puts the target group behind the load balancer, so health checks run from
       // the first instance on, and go on while the release stands by.
-      fleet.group.node.addDependency(target.previewRule);
+      fleet.autoScalingGroup.node.addDependency(target.previewRule);
       return { capacity, target, fleet };
     };
 
@@ -186,7 +198,7 @@ export class EnvironmentStack extends Stack {
     // A switch back to a standby may happen more than once; each gets a gate of its own.
     const gateId = releaseScopedId('Gate', props.rollbackId ? `${release}-rollback-${props.rollbackId}` : release);
     this.gate = new HealthGate(this, gateId, {
-      group: this.fleet.group,
+      group: this.fleet.autoScalingGroup,
       release,
       progressParameterName: gateProgressParameterName(app, envName, release),
       expectedInstances: this.capacity.desiredCapacity,
@@ -223,8 +235,8 @@ export class EnvironmentStack extends Stack {
     }
 
     // The cutover: the listener forwards to the release only after the gate and the smoke checks.
-    this.loadBalancer.serve(this.target.targetGroup, [...beforeCutover, ...(this.scalingHold ? [this.scalingHold] : [])]);
-    startScalingAfter(this.fleet, [this.loadBalancer.listener.node.defaultChild as IDependable]);
+    this.cutover = this.loadBalancer.serve(this.target.targetGroup, [...beforeCutover, ...(this.scalingHold ? [this.scalingHold] : [])]);
+    startScalingAfter(this.fleet, [this.cutover]);
 
     if (settings.bake) {
       this.bake = new BakeWindow(this, releaseScopedId('Bake', release), {
@@ -236,21 +248,21 @@ export class EnvironmentStack extends Stack {
         maxErrors: settings.bake.maxErrors,
         alarms: settings.bake.alarms,
         progressParameterName: bakeProgressParameterName(app, envName, release),
-        after: this.loadBalancer.listener.node.defaultChild as IDependable,
+        after: this.cutover,
       });
     }
 
     this.liveRelease = new LiveReleasePointer(this, 'LiveRelease', {
       parameterName: liveReleaseParameterName(app, envName),
       release,
-      after: this.bake ?? (this.loadBalancer.listener.node.defaultChild as IDependable),
+      after: this.bake ?? this.cutover,
     });
 
     if (standby && this.standbyFleet) {
       // Scales the standby to zero with no deploy: AWS Auto Scaling runs it once, at the time fixed
       // when the deploy started. Created after the live pointer, so never before the cutover.
       const scaleToZero = new autoscaling.CfnScheduledAction(this, releaseScopedId('StandbyScaleToZero', standby.release), {
-        autoScalingGroupName: this.standbyFleet.group.autoScalingGroupName,
+        autoScalingGroupName: this.standbyFleet.autoScalingGroup.autoScalingGroupName,
         startTime: scheduleTime(standby.scaleToZeroAt),
         minSize: 0,
         desiredCapacity: 0,

@@ -174,15 +174,14 @@ describe('parseManifest', () => {
 
 describe('resolveApp', () => {
   it("defaults to cdk.json's context.app", () => {
-    const cdkJson = join(dir, 'cdk.json');
-    writeFileSync(cdkJson, JSON.stringify({ context: { app: 'greenlight-demo' } }));
-    expect(resolveApp(undefined, cdkJson)).toBe('greenlight-demo');
-    expect(resolveApp('shop', cdkJson)).toBe('shop');
+    writeFileSync(join(dir, 'cdk.json'), JSON.stringify({ context: { app: 'greenlight-demo' } }));
+    expect(resolveApp(undefined, dir)).toBe('greenlight-demo');
+    expect(resolveApp('shop', dir)).toBe('shop');
   });
 
   it('names the field and the value when the app name is invalid', () => {
-    expect(() => resolveApp('Bad_App', join(dir, 'none.json'))).toThrow(/^--app: .*"Bad_App"/);
-    expect(() => resolveApp(undefined, join(dir, 'none.json'))).toThrow('--app is required');
+    expect(() => resolveApp('Bad_App', join(dir, 'none'))).toThrow(/^--app: .*"Bad_App"/);
+    expect(() => resolveApp(undefined, join(dir, 'none'))).toThrow('--app is required');
   });
 });
 

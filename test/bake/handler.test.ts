@@ -6,7 +6,7 @@ import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient 
 import type { CdkCustomResourceEvent, CdkCustomResourceIsCompleteEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createBakeClients } from '../../lib/bake/aws';
+import { createBakeClients } from '../../lib/aws/clients';
 import { bakeHandlers } from '../../lib/bake/handler';
 import { parseBakeRecord } from '../../lib/bake/record';
 

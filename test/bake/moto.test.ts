@@ -6,10 +6,10 @@ import { CloudWatchClient, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarm
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { CdkCustomResourceIsCompleteEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createBakeClients } from '../../lib/bake/aws';
+import { createBakeClients } from '../../lib/aws/clients';
 import { bakeHandlers } from '../../lib/bake/handler';
 import { parseBakeRecord } from '../../lib/bake/record';
-import { readParameter } from '../../lib/health-gate/aws';
+import { readParameter } from '../../lib/aws/ssm';
 import { createNetwork, ec2, MOTO, type Moto, useMoto, xmlValue } from '../helpers/moto';
 
 const LOAD_BALANCER = 'app/shop-staging/50dc6c495c0c9188';

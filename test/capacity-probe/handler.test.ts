@@ -4,9 +4,9 @@ import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/clie
 import type { CdkCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createClients } from '../../lib/health-gate/aws';
-import { sizeFleet } from '../../lib/health-gate/capacity';
-import { probeHandler } from '../../lib/health-gate/capacity-probe';
+import { createClients } from '../../lib/aws/clients';
+import { sizeFleet } from '../../lib/capacity-probe/capacity';
+import { probeHandler } from '../../lib/capacity-probe/handler';
 import { preferredPriority } from '../../lib/preview/priority';
 
 const asg = mockClient(AutoScalingClient);

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { addToCdkJson, addToCircleci, addToGithubRelease, addToGithubRollback, checkNewEnvironment, formatJson } from '../../lib/cli/add-env';
+import { addToCdkJson, addToCircleci, addToGithubRelease, addToGithubRollback, checkNewEnvironment } from '../../lib/cli/add-env';
+import { formatJson } from '../../lib/config/project';
 import { UserError } from '../../lib/errors';
 import { REPO_ROOT } from '../helpers/settings';
 

@@ -10,19 +10,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DeployRuntime, prepareDeploy, runDeploy } from '../../lib/cli/deploy';
 import { buildApp } from '../../lib/app';
 import { UserError } from '../../lib/errors';
-import { createClients } from '../../lib/health-gate/aws';
+import { createClients } from '../../lib/aws/clients';
 import { formatDuration } from '../../lib/health-gate/evaluate';
 import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
 
-const CDK_JSON = path.join(REPO_ROOT, 'cdk.json');
 const APP = cdkContext().app;
-const prepare = (opts: Parameters<typeof prepareDeploy>[0]) => prepareDeploy(opts, CDK_JSON);
+const prepare = (opts: Parameters<typeof prepareDeploy>[0]) => prepareDeploy(opts, REPO_ROOT);
 
 describe('prepareDeploy: argument errors', () => {
   it.each([
     [{}, '--env <name> is required: the environment in cdk.json, e.g. --env staging'],
-    [{ env: 'qa', release: 'r1' }, `--env "qa": unknown environment; defined in ${CDK_JSON}: staging, production`],
+    [{ env: 'qa', release: 'r1' }, `--env "qa": unknown environment; defined in cdk.json: staging, production`],
     [{ env: 'staging' }, '--release <id> is required: the release to deploy, e.g. --release 2026.11.22-3f9c2ab'],
     [
       { env: 'staging', release: '-r1' },

@@ -21,10 +21,9 @@ import type { DeployRuntime } from '../../lib/cli/deploy';
 import { releaseAmi } from '../../lib/cli/release-ami';
 import { prepareRollback, runRollback } from '../../lib/cli/rollback';
 import { UserError } from '../../lib/errors';
-import { createClients } from '../../lib/health-gate/aws';
+import { createClients } from '../../lib/aws/clients';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
 
-const CDK_JSON = path.join(REPO_ROOT, 'cdk.json');
 const APP = cdkContext().app;
 const LIVE = `/greenlight/${APP}/production/live-release`;
 const amiParam = (release: string) => `/greenlight/${APP}/releases/${release}/ami-id`;
@@ -93,7 +92,7 @@ describe('greenlight rollback', () => {
   it('says so when no release has gone live, and deploys nothing', async () => {
     ssm.on(GetParameterHistoryCommand).rejects(notFound());
     const { rt, cdkCalls } = runtime();
-    await expect(runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).rejects.toThrow(
+    await expect(runRollback(prepareRollback({ env: 'production' }, REPO_ROOT), rt)).rejects.toThrow(
       new UserError(`nothing to roll back to: ${LIVE} does not exist, so no release has gone live here yet`),
     );
     expect(cdkCalls).toEqual([]);
@@ -102,7 +101,7 @@ describe('greenlight rollback', () => {
   it('says so when only one release has served', async () => {
     ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r1') });
     const { rt, cdkCalls } = runtime();
-    await expect(runRollback(prepareRollback({ env: 'production', print: true }, CDK_JSON), rt)).rejects.toThrow(
+    await expect(runRollback(prepareRollback({ env: 'production', print: true }, REPO_ROOT), rt)).rejects.toThrow(
       `nothing to roll back to: ${LIVE} has only ever held r1, so no earlier release has served here`,
     );
     expect(cdkCalls).toEqual([]);
@@ -112,7 +111,7 @@ describe('greenlight rollback', () => {
     ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
     ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
     const { rt, lines, cdkCalls } = runtime();
-    expect(await runRollback(prepareRollback({ env: 'production', print: true }, CDK_JSON), rt)).toBe(0);
+    expect(await runRollback(prepareRollback({ env: 'production', print: true }, REPO_ROOT), rt)).toBe(0);
     expect(lines).toEqual([
       `npx cdk deploy ${APP}-production -c env=production -c release=r1 -c standby=r2 -c deployTime=2026-11-22T00:00:00Z --require-approval never --progress events`,
     ]);
@@ -124,7 +123,7 @@ describe('greenlight rollback', () => {
     ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
     ssm.on(GetParameterCommand, { Name: amiParam('r2') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
     const { rt, lines, cdkCalls } = runtime(1);
-    expect(await runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).toBe(1);
+    expect(await runRollback(prepareRollback({ env: 'production' }, REPO_ROOT), rt)).toBe(1);
     expect(lines[0]).toBe(
       `rolling production back from r3 since ${day(3).toISOString()} to r2 (live since ${day(2).toISOString()}, AMI ami-0123456789abcdef0); it goes through the health gate like any release`,
     );
@@ -157,7 +156,7 @@ describe('greenlight rollback', () => {
       ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
       ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
       const { rt, lines, cdkCalls } = runtime();
-      expect(await runRollback(prepareRollback({ env: 'production', release: 'r1', appDir: dir }, CDK_JSON), rt)).toBe(0);
+      expect(await runRollback(prepareRollback({ env: 'production', release: 'r1', appDir: dir }, REPO_ROOT), rt)).toBe(0);
       expect(lines[0]).toMatch(/^rolling production back from r3 since .* to r1 \(live since /);
       expect(lines[1]).toBe(`deploying the assembly synthesized for r1: ${dir}`);
       expect(cdkCalls).toEqual([['deploy', `${APP}-production`, '--app', dir, '--require-approval', 'never', '--progress', 'events']]);
@@ -167,7 +166,7 @@ describe('greenlight rollback', () => {
       ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
       ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
       const { rt, lines } = runtime();
-      expect(await runRollback(prepareRollback({ env: 'production', release: 'r1', print: true }, CDK_JSON), rt)).toBe(0);
+      expect(await runRollback(prepareRollback({ env: 'production', release: 'r1', print: true }, REPO_ROOT), rt)).toBe(0);
       expect(lines).toEqual([
         `npx cdk deploy ${APP}-production -c env=production -c release=r1 -c standby=r3 -c deployTime=2026-11-22T00:00:00Z --require-approval never --progress events`,
       ]);
@@ -179,13 +178,13 @@ describe('greenlight rollback', () => {
     ])('refuses %s, and deploys nothing', async (_, release, message) => {
       ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
       const { rt, cdkCalls } = runtime();
-      await expect(runRollback(prepareRollback({ env: 'production', release }, CDK_JSON), rt)).rejects.toThrow(message);
+      await expect(runRollback(prepareRollback({ env: 'production', release }, REPO_ROOT), rt)).rejects.toThrow(message);
       expect(cdkCalls).toEqual([]);
     });
 
     it('refuses an assembly of another release, or an assembly without --release, before calling AWS', () => {
-      expect(() => prepareRollback({ env: 'production', release: 'r2', appDir: dir }, CDK_JSON)).toThrow(`--app-dir ${dir}: synthesized for release r1, not --release r2`);
-      expect(() => prepareRollback({ env: 'production', appDir: dir }, CDK_JSON)).toThrow('--app-dir needs --release: the release the assembly was synthesized for');
+      expect(() => prepareRollback({ env: 'production', release: 'r2', appDir: dir }, REPO_ROOT)).toThrow(`--app-dir ${dir}: synthesized for release r1, not --release r2`);
+      expect(() => prepareRollback({ env: 'production', appDir: dir }, REPO_ROOT)).toThrow('--app-dir needs --release: the release the assembly was synthesized for');
       expect(ssm.calls()).toHaveLength(0);
     });
   });
@@ -198,7 +197,7 @@ describe('greenlight rollback', () => {
       .on(DescribeScheduledActionsCommand, { AutoScalingGroupName: `${STACK}-Fleet-r1` })
       .resolves({ ScheduledUpdateGroupActions: [{ ScheduledActionName: 'StandbyScaleToZero', StartTime: new Date(day(22).getTime() + 3600_000), MinSize: 0, DesiredCapacity: 0 }] });
     const { rt, lines, cdkCalls } = runtime(0);
-    expect(await runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).toBe(0);
+    expect(await runRollback(prepareRollback({ env: 'production' }, REPO_ROOT), rt)).toBe(0);
     expect(lines[2]).toBe(
       'r1 stands by with 3 instances in service: a gate on it, then the listener moves back; ' +
         'expect about 55s (gate: 4 polls 15s apart; about 10s for the stack update and the listener), nothing relaunched',
@@ -221,7 +220,7 @@ describe('greenlight rollback', () => {
       .on(DescribeScheduledActionsCommand, { AutoScalingGroupName: `${STACK}-Fleet-r1` })
       .resolves({ ScheduledUpdateGroupActions: [{ ScheduledActionName: 'StandbyScaleToZero', StartTime: new Date(day(21).getTime()), MinSize: 0, DesiredCapacity: 0 }] });
     const { rt, lines, cdkCalls } = runtime(0);
-    expect(await runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).toBe(0);
+    expect(await runRollback(prepareRollback({ env: 'production' }, REPO_ROOT), rt)).toBe(0);
     expect(lines[2]).toBe(
       `r1 stands by but its window ended at 2026-11-21T00:00:00Z: scaling ${STACK}-Fleet-r1 to 4 first, then its gate and the switch; ` +
         'expect about 6 min (instance boot up to 300s, gate 45s)',
@@ -239,7 +238,7 @@ describe('greenlight rollback', () => {
       .resolvesOnce({ Parameters: history('r1', 'r2').slice(1) });
     ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
     const { rt, lines } = runtime();
-    await runRollback(prepareRollback({ env: 'production', print: true }, CDK_JSON), rt);
+    await runRollback(prepareRollback({ env: 'production', print: true }, REPO_ROOT), rt);
     expect(ssm.commandCalls(GetParameterHistoryCommand)).toHaveLength(2);
     expect(lines[0]).toContain('release=r1');
   });
@@ -247,7 +246,7 @@ describe('greenlight rollback', () => {
   it('refuses clearly when the previous release’s AMI parameter is gone', async () => {
     ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
     const { rt, cdkCalls } = runtime();
-    const rollback = runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt);
+    const rollback = runRollback(prepareRollback({ env: 'production' }, REPO_ROOT), rt);
     await expect(rollback).rejects.toThrow(UserError);
     await expect(rollback).rejects.toThrow(
       `cannot roll back production to r1: its AMI parameter ${amiParam('r1')} is missing (deleted, or published in another region)`,
@@ -258,14 +257,14 @@ describe('greenlight rollback', () => {
   it('turns missing permissions into a one-line error', async () => {
     ssm.on(GetParameterHistoryCommand).rejects(Object.assign(new Error('not authorized to perform ssm:GetParameterHistory'), { name: 'AccessDeniedException' }));
     const { rt } = runtime();
-    await expect(runRollback(prepareRollback({ env: 'production' }, CDK_JSON), rt)).rejects.toThrow(
+    await expect(runRollback(prepareRollback({ env: 'production' }, REPO_ROOT), rt)).rejects.toThrow(
       new UserError(`reading ${LIVE}: AccessDeniedException: not authorized to perform ssm:GetParameterHistory`),
     );
   });
 
   it('checks its options before calling AWS', () => {
-    expect(() => prepareRollback({ env: 'qa' }, CDK_JSON)).toThrow('--env "qa": unknown environment');
-    expect(() => prepareRollback({ env: 'production', interval: 'soon' }, CDK_JSON)).toThrow(
+    expect(() => prepareRollback({ env: 'qa' }, REPO_ROOT)).toThrow('--env "qa": unknown environment');
+    expect(() => prepareRollback({ env: 'production', interval: 'soon' }, REPO_ROOT)).toThrow(
       '--interval "soon": expected a whole number from 1 to 300',
     );
     expect(ssm.calls()).toHaveLength(0);

@@ -31,14 +31,12 @@ async function createStack(moto: Moto, name: string, template: object): Promise<
 describe.skipIf(!MOTO.available)('status against moto', () => {
   let moto!: Moto;
   let dir: string;
-  let cdkJson: string;
   useMoto((started) => {
     moto = started;
   });
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'greenlight-status-moto-'));
-    cdkJson = path.join(dir, 'cdk.json');
-    writeFileSync(cdkJson, JSON.stringify({ context: { app: 'shop', environments: { production: { account: '123456789012', region: 'eu-west-1' } } } }));
+    writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ context: { app: 'shop', environments: { production: { account: '123456789012', region: 'eu-west-1' } } } }));
   });
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -72,7 +70,7 @@ describe.skipIf(!MOTO.available)('status against moto', () => {
         },
       },
     });
-    const status0 = await statusCommand({ env: 'production' }, cdkJson);
+    const status0 = await statusCommand({ env: 'production' }, dir);
     const groupName = status0.match(/^(shop-production-FleetGroup\S*)\s+r2\s/m)?.[1];
     expect(groupName, status0).toBeDefined();
     await new AutoScalingClient({}).send(
@@ -84,7 +82,7 @@ describe.skipIf(!MOTO.available)('status against moto', () => {
       }),
     );
 
-    const status = await statusCommand({ env: 'production' }, cdkJson);
+    const status = await statusCommand({ env: 'production' }, dir);
     const rows = status.split('\n');
     expect(rows).toContainEqual(expect.stringMatching(new RegExp(`^${groupName} +r2 +2 +2 +12 +2/2$`)));
     expect(rows).toContainEqual(expect.stringMatching(new RegExp(`^${groupName} +target tracking: average CPU ${scaling?.cpuUtilization}%$`)));

@@ -16,7 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../lib/cli/status';
 import { UserError } from '../../lib/errors';
-import { createClients } from '../../lib/health-gate/aws';
+import { createClients } from '../../lib/aws/clients';
 import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
 
 const asg = mockClient(AutoScalingClient);
@@ -115,7 +115,7 @@ describe('greenlight status', () => {
         },
       ],
     });
-    const out = await statusCommand({ env: 'staging' }, 'cdk.json', createClients('eu-west-1'));
+    const out = await statusCommand({ env: 'staging' }, '.', createClients('eu-west-1'));
     expect(out).toBe(
       [
         'greenlight-demo-staging: live release r1',
@@ -167,7 +167,7 @@ describe('greenlight status', () => {
     asg.on(DescribeScheduledActionsCommand, { AutoScalingGroupName: 'shop-staging-Fleet-r1' }).resolves({
       ScheduledUpdateGroupActions: [{ ScheduledActionName: 'StandbyScaleToZero', StartTime: new Date('2026-11-25T11:00:00Z'), MinSize: 0, DesiredCapacity: 0 }],
     });
-    const at = (iso: string) => statusCommand({ env: 'staging' }, 'cdk.json', createClients('eu-west-1'), new Date(iso));
+    const at = (iso: string) => statusCommand({ env: 'staging' }, '.', createClients('eu-west-1'), new Date(iso));
     const within = (await at('2026-11-25T10:17:30Z')).split('\n');
     expect(within[1]).toBe('standby: r1 in shop-staging-Fleet-r1, 2/2 in service (desired 2); scales to zero at 2026-11-25T11:00:00Z, in 43 min');
     expect(within).toContain('shop-staging-Fleet-r1  r1       standby  1    2        4    2/2');
@@ -218,7 +218,7 @@ describe('greenlight status', () => {
       .resolvesOnce({
         Listeners: [{ ListenerArn: 'l-8080', Port: 8080, DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }] }],
       });
-    const out = await statusCommand({ env: 'staging' }, 'cdk.json', createClients('eu-west-1'));
+    const out = await statusCommand({ env: 'staging' }, '.', createClients('eu-west-1'));
     expect(out.split('\n').slice(0, 6)).toEqual([
       'greenlight-demo-staging: live release r1',
       'serving listener (port 80) forwards to target group shop-r2 (release r2)',
@@ -247,7 +247,7 @@ describe('greenlight status', () => {
         },
       ],
     });
-    const out = await statusCommand({ env: 'staging' }, 'cdk.json', createClients('eu-west-1'));
+    const out = await statusCommand({ env: 'staging' }, '.', createClients('eu-west-1'));
     expect(out).toContain(
       'shop-staging-Fleet-r1  2026-11-25 10:00:00Z Failed: Launching a new EC2 instance.  Status Reason: no capacity (desired 2 → 4): ' +
         'We currently do not have sufficient m6i.large capacity in the Availability Zone you requested',
@@ -257,20 +257,20 @@ describe('greenlight status', () => {
   it('says so before the first deploy', async () => {
     ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
     asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
-    expect(await statusCommand({ env: 'production' }, 'cdk.json', createClients('eu-west-1'))).toBe(
+    expect(await statusCommand({ env: 'production' }, '.', createClients('eu-west-1'))).toBe(
       'greenlight-demo-production: live release (none yet)\nno Auto Scaling groups in this stack',
     );
   });
 
   it('reports missing credentials in one line', async () => {
     ssm.on(GetParameterCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
-    const err = await statusCommand({ env: 'staging' }, 'cdk.json', createClients('eu-west-1')).then(() => undefined, (e: Error) => e);
+    const err = await statusCommand({ env: 'staging' }, '.', createClients('eu-west-1')).then(() => undefined, (e: Error) => e);
     expect(err).toBeInstanceOf(UserError);
     expect(err?.message).toBe('reading the state of greenlight-demo-staging: CredentialsProviderError: Could not load credentials from any providers');
   });
 
   it('rejects an unknown environment before calling AWS', async () => {
-    await expect(statusCommand({ env: 'qa' }, 'cdk.json', createClients('eu-west-1'))).rejects.toThrow(
+    await expect(statusCommand({ env: 'qa' }, '.', createClients('eu-west-1'))).rejects.toThrow(
       '--env "qa": unknown environment; defined in cdk.json: staging, production',
     );
     await expect(statusCommand({}, 'missing.json', createClients('eu-west-1'))).rejects.toThrow('--env <name> is required');

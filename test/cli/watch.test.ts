@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { watchCommand, watchGate, type WatchOptions, watchRelease } from '../../lib/cli/watch';
 import { UserError } from '../../lib/errors';
-import { createClients } from '../../lib/health-gate/aws';
+import { createClients } from '../../lib/aws/clients';
 import { evaluate } from '../../lib/health-gate/evaluate';
 import type { GateProgress } from '../../lib/health-gate/types';
 import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
@@ -121,7 +121,7 @@ describe('watchCommand arguments', () => {
     [{ env: 'staging', release: 'r1', interval: '0' }, '--interval "0": expected a whole number from 1 to 300'],
     [{ env: 'staging', release: 'r1', timeout: 'soon' }, '--timeout "soon": expected a whole number from 10 to 86400'],
   ])('%j', async (opts, message) => {
-    const err = await watchCommand(opts, 'cdk.json', createClients('eu-west-1')).then(() => undefined, (e: Error) => e);
+    const err = await watchCommand(opts, '.', createClients('eu-west-1')).then(() => undefined, (e: Error) => e);
     expect(err).toBeInstanceOf(UserError);
     expect(err?.message).toBe(message);
     expect(ssm.calls()).toHaveLength(0);
@@ -130,7 +130,7 @@ describe('watchCommand arguments', () => {
   it('exits 1 when the gate fails and 0 when it passes', async () => {
     ssm.on(GetParameterCommand).resolves({ Parameter: { Value: record({ lastPollAt: Date.now(), verdict: 'fail', lastMessage: 'nope' }) } });
     const lines: string[] = [];
-    await expect(watchCommand({ env: 'staging', release: 'r1' }, 'cdk.json', createClients('eu-west-1'), (l) => lines.push(l))).resolves.toBe(1);
+    await expect(watchCommand({ env: 'staging', release: 'r1' }, '.', createClients('eu-west-1'), (l) => lines.push(l))).resolves.toBe(1);
     expect(lines).toEqual(['gate: FAIL: nope']);
     expect(ssm.commandCalls(GetParameterCommand)[0].args[0].input).toEqual({ Name: '/greenlight/greenlight-demo/staging/gate/r1' });
     // The staging environment has smoke checks and a bake: a pass needs all three.
@@ -141,7 +141,7 @@ describe('watchCommand arguments', () => {
       Parameter: { Value: JSON.stringify(bakeRecord('r1', { verdict: 'pass', lastMessage: 'bake: passed after 61s', startedAt: Date.now(), lastPollAt: Date.now() })) },
     });
     lines.length = 0;
-    await expect(watchCommand({ env: 'staging', release: 'r1' }, 'cdk.json', createClients('eu-west-1'), (l) => lines.push(l))).resolves.toBe(0);
+    await expect(watchCommand({ env: 'staging', release: 'r1' }, '.', createClients('eu-west-1'), (l) => lines.push(l))).resolves.toBe(0);
     expect(lines).toEqual(['gate: PASS: yes', 'smoke: PASS: 1 path answered as expected', 'bake: PASS: passed after 61s']);
   });
 });

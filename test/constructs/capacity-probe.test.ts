@@ -57,11 +57,18 @@ describe('CapacityProbe', () => {
     expect(() => new CapacityProbe(setup(), 'Capacity-r1', props(overrides))).toThrow(message);
   });
 
-  it('refuses a second probe in the stack pointing at another live pointer', () => {
+  it('gives a probe of another live pointer in the stack a Provider of its own', () => {
     const stack = setup();
     new CapacityProbe(stack, 'Capacity-r1', props());
-    expect(() => new CapacityProbe(stack, 'Capacity-r2', props({ liveReleaseParameterName: '/greenlight/other/staging/live-release' }))).toThrow(
-      'CapacityProbe: liveReleaseParameterName "/greenlight/other/staging/live-release" differs from "/greenlight/shop/staging/live-release"',
+    new CapacityProbe(stack, 'Capacity-r2', props({ release: 'r2' }));
+    new CapacityProbe(stack, 'Capacity-other', props({ liveReleaseParameterName: '/greenlight/other/staging/live-release' }));
+    expect(stack.node.tryFindChild('CapacityProbeProvider')).toBeDefined();
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::CapacityProbe', 3);
+    const readers = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.filter((s: { Sid: string }) => s.Sid === 'ReadLiveRelease').map((s: { Resource: unknown }) => JSON.stringify(s.Resource)),
     );
+    expect(readers).toHaveLength(2);
+    expect(readers.some((r) => r.includes('parameter/greenlight/other/staging/live-release'))).toBe(true);
   });
 });

@@ -131,12 +131,21 @@ describe('HealthGate', () => {
     expect(() => addGate(stack, group, overrides)).toThrow(message);
   });
 
-  it('refuses two gates in one stack that disagree on the shared Provider settings', () => {
+  it('gives gates that disagree on the Provider settings a Provider each, the first keeping its id', () => {
     const { stack, group } = gateStack();
     addGate(stack, group, { release: 'r1' });
-    expect(() => addGate(stack, group, { release: 'r2', timeout: Duration.minutes(20) })).toThrow(
-      /every gate of stack shop-staging shares one Provider.*got 15 seconds, 20 minutes, \/greenlight\/shop\/staging\/gate\/ after 15 seconds, 15 minutes/,
-    );
+    addGate(stack, group, { release: 'r2', progressParameterName: '/greenlight/shop/staging/gate/r2' });
+    addGate(stack, group, { release: 'r3', progressParameterName: '/greenlight/shop/staging/gate/r3', timeout: Duration.minutes(20) });
+    expect(stack.node.tryFindChild('HealthGateProvider')).toBeDefined();
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::HealthGate', 3);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+  });
+
+  it('refuses a progress parameter name it cannot scope the Provider to', () => {
+    const { stack, group } = gateStack();
+    expect(() => addGate(stack, group, { progressParameterName: '/r1' })).toThrow('progressParameterName: "/r1" must be an absolute SSM parameter name under a path');
+    expect(() => addGate(stack, group, { release: 'r2', progressParameterName: Token.asString({ Ref: 'Name' }) })).toThrow(/progressParameterName: .* known at synth/);
   });
 
   it('leaves no unacknowledged cdk-nag finding on its own resources', () => {

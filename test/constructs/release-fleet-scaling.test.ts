@@ -43,7 +43,7 @@ function fleetStack(scaling: FleetScaling | undefined) {
   startScalingAfter(fleet, [cutover]);
   const template = Template.fromStack(stack);
   const id = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as CfnResource);
-  return { template, groupId: id(fleet.group), ownId: id(own), otherId: id(other), listenerId: id(listener) };
+  return { template, groupId: id(fleet.autoScalingGroup), ownId: id(own), otherId: id(other), listenerId: id(listener) };
 }
 
 const PRODUCTION: FleetScaling = {

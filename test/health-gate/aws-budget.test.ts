@@ -2,7 +2,8 @@
 // transient error inside the function's time limit instead of as a function timeout.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALL_BUDGET, createClients, observeGroup } from '../../lib/health-gate/aws';
+import { CALL_BUDGET, createClients } from '../../lib/aws/clients';
+import { observeGroup } from '../../lib/aws/observe';
 
 describe('the SDK call budget', () => {
   let server: Server;

@@ -8,7 +8,7 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createClients } from '../../lib/health-gate/aws';
+import { createClients } from '../../lib/aws/clients';
 import { gateHandlers } from '../../lib/health-gate/handler';
 import { parseRecord, type ProgressRecord } from '../../lib/health-gate/progress-record';
 import { createEvent, gateProperties, isCompleteEvent, RESPONSE_URL } from './provider-driver';

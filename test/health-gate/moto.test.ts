@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../lib/cli/status';
 import { watchCommand } from '../../lib/cli/watch';
-import { createClients, readParameter } from '../../lib/health-gate/aws';
+import { createClients } from '../../lib/aws/clients';
+import { readParameter } from '../../lib/aws/ssm';
 import { gateHandlers } from '../../lib/health-gate/handler';
 import { parseRecord } from '../../lib/health-gate/progress-record';
 import { createNetwork, ec2, MOTO, type Moto, useMoto } from '../helpers/moto';
@@ -31,14 +32,12 @@ if (!MOTO.available) console.warn(`skipping the gate's moto tests: ${MOTO.skipRe
 describe.skipIf(!MOTO.available)('the gate against moto', () => {
   let moto!: Moto;
   let dir: string;
-  let cdkJson: string;
   useMoto((started) => {
     moto = started;
   });
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'greenlight-moto-'));
-    cdkJson = path.join(dir, 'cdk.json');
-    writeFileSync(cdkJson, JSON.stringify({ context: { app: APP, environments: { [ENV]: { account: '123456789012', region: 'eu-west-1' } } } }));
+    writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ context: { app: APP, environments: { [ENV]: { account: '123456789012', region: 'eu-west-1' } } } }));
   });
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -89,10 +88,10 @@ describe.skipIf(!MOTO.available)('the gate against moto', () => {
     expect((await progress())?.progress).toMatchObject({ verdict: 'pass', polls: 3, consecutiveHealthy: 3 });
 
     const lines: string[] = [];
-    await expect(watchCommand({ env: ENV, release: RELEASE, interval: '1', timeout: '10' }, cdkJson, undefined, (l) => lines.push(l))).resolves.toBe(0);
+    await expect(watchCommand({ env: ENV, release: RELEASE, interval: '1', timeout: '10' }, dir, undefined, (l) => lines.push(l))).resolves.toBe(0);
     expect(lines).toEqual(['gate: PASS: 2/2 healthy in every target group for 3 consecutive polls after 30s']);
 
-    const status = await statusCommand({ env: ENV }, cdkJson);
+    const status = await statusCommand({ env: ENV }, dir);
     expect(status).toContain('shop-staging-Fleet-r1');
     for (const id of instanceIds) expect(status).toMatch(new RegExp(`${id} +${RELEASE.replace(/\./g, '\\.')} +InService +Healthy +web +healthy`));
   });
@@ -106,7 +105,7 @@ describe.skipIf(!MOTO.available)('the gate against moto', () => {
     expect(result.polls).toBe(9);
     expect(result.error).toContain(`Gate timed out after 2m with 1/2 healthy. ${instanceIds[0]}: Target.InvalidState (Target is in the stopped state).`);
 
-    const status = await statusCommand({ env: ENV }, cdkJson);
+    const status = await statusCommand({ env: ENV }, dir);
     expect(status).toMatch(new RegExp(`${instanceIds[0]} .* unused +Target\\.InvalidState`));
   });
 
@@ -119,7 +118,7 @@ describe.skipIf(!MOTO.available)('the gate against moto', () => {
     expect(result.error).toMatch(/Auto Scaling group shop-staging-Fleet-r1 not found/);
 
     const lines: string[] = [];
-    await expect(watchCommand({ env: ENV, release: RELEASE, interval: '1', timeout: '10' }, cdkJson, undefined, (l) => lines.push(l))).resolves.toBe(1);
+    await expect(watchCommand({ env: ENV, release: RELEASE, interval: '1', timeout: '10' }, dir, undefined, (l) => lines.push(l))).resolves.toBe(1);
     expect(lines.at(-1)).toBe("gate: FAIL: Auto Scaling group shop-staging-Fleet-r1 not found on 2 consecutive polls: it was deleted, or the gate names the wrong group");
   });
 });

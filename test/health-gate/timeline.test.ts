@@ -1,6 +1,6 @@
 // The real handler and aws module through a scripted fleet, with a fake clock.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClients } from '../../lib/health-gate/aws';
+import { createClients } from '../../lib/aws/clients';
 import { gateHandlers } from '../../lib/health-gate/handler';
 import { parseRecord } from '../../lib/health-gate/progress-record';
 import { gateProperties, RESPONSE_URL, runGate } from './provider-driver';

@@ -1,11 +1,14 @@
 // The rehearsal's inputs and pure pieces: option validation, scenarios and their outcome checks,
 // the prerequisite check, the report, and the load generator against a local server.
 import * as http from 'node:http';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../lib/config/load';
+import { environmentNamed } from '../../lib/config/project';
 import { UserError } from '../../lib/errors';
-import { environmentNamed, numberOption, timeScaleFor } from '../../lib/rehearsal/command';
+import { numberOption } from '../../lib/options';
+import { timeScaleFor } from '../../lib/rehearsal/options';
 import { checkSettingsFrom } from '../../lib/rehearsal/haproxy-config';
 import { LoadGenerator, percentile } from '../../lib/rehearsal/load';
 import { debianFamily, installCommand, prerequisites } from '../../lib/rehearsal/prerequisites';
@@ -33,6 +36,32 @@ describe('options', () => {
       '--time-scale 0.005: too small for environment staging (interval 15s, timeout 5s); the scaled check needs at least 100 ms interval and 50 ms timeout, so use 0.01 or more',
     );
     expect(() => timeScaleFor('2', 'staging', staging)).toThrow('--time-scale "2": expected a number from 0.001 to 1');
+  });
+
+  it('checks every value through the CLI entry: the option, the value and what is allowed, before anything starts', async () => {
+    const cases: Array<[string[], string]> = [
+      [['--rate', 'fast'], '--rate "fast": expected a number from 1 to 2000'],
+      [['--instances', '9'], '--instances "9": expected a whole number from 1 to 8'],
+      [['--workers', '0'], '--workers "0": expected a whole number from 1 to 16'],
+      [['--concurrency', '1.5'], '--concurrency "1.5": expected a whole number from 1 to 256'],
+      [['--port', '70000'], '--port "70000": expected a whole number from 1 to 65535'],
+      [['--time-scale', '2'], '--time-scale "2": expected a number from 0.001 to 1'],
+      [['--env', 'qa'], '--env "qa": unknown environment; defined in cdk.json: staging, production'],
+      [['--app', 'nowhere'], `--app "nowhere": ${path.resolve('nowhere')} has no manage.py; expected a Django project directory`],
+      [['--env-file', 'nowhere.env'], '--env-file "nowhere.env": no such file'],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cliInProcess(['rehearse', ...args]);
+      expect({ args, code: run.code, stderr: run.stderr.trim() }).toEqual({ args, code: 2, stderr: `greenlight: ${message}` });
+    }
+  });
+
+  it('lists every option in its help', async () => {
+    const run = await cliInProcess(['rehearse', '--help']);
+    expect(run.code).toBe(0);
+    for (const option of ['--env', '--scenario', '--time-scale', '--instances', '--workers', '--rate', '--concurrency', '--port', '--work-dir', '--app', '--app-green', '--env-file', '--json']) {
+      expect(run.stdout).toContain(`${option} `);
+    }
   });
 
   it('names the environments cdk.json defines', () => {

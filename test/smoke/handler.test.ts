@@ -6,7 +6,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CdkCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createClients } from '../../lib/health-gate/aws';
+import { createClients } from '../../lib/aws/clients';
 import { smokeHandler } from '../../lib/smoke/handler';
 import { parseSmokeRecord } from '../../lib/smoke/record';
 import { requestPath } from '../../lib/smoke/request';

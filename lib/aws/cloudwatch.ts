@@ -1,0 +1,80 @@
+// CloudWatch: the release target group's request and 5xx counts, and the named alarms' states.
+import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { AlarmObservation } from '../bake/evaluate';
+import type { BakeClients } from './clients';
+
+/** The metrics' dimensions and the target group to ask about its targets. */
+export interface BakeTarget {
+  /** `app/<name>/<id>` */
+  readonly loadBalancer: string;
+  /** `targetgroup/<name>/<id>` */
+  readonly targetGroup: string;
+  readonly targetGroupArn: string;
+  readonly alarms: readonly string[];
+}
+
+/** The load balancer publishes 60-second periods. */
+export const METRIC_PERIOD_SECONDS = 60;
+
+const minuteFloor = (ms: number) => Math.floor(ms / 60_000) * 60_000;
+
+const query = (id: string, metric: string, target: BakeTarget): MetricDataQuery => ({
+  Id: id,
+  MetricStat: {
+    Metric: {
+      Namespace: 'AWS/ApplicationELB',
+      MetricName: metric,
+      Dimensions: [
+        { Name: 'LoadBalancer', Value: target.loadBalancer },
+        { Name: 'TargetGroup', Value: target.targetGroup },
+      ],
+    },
+    Period: METRIC_PERIOD_SECONDS,
+    Stat: 'Sum',
+  },
+  ReturnData: true,
+});
+
+/**
+ * Requests and 5xx answers of the release's target group from the start of the cutover's minute
+ * until now, every page of GetMetricData. A period with no requests has no data point: zero.
+ */
+export async function targetGroupCounts(
+  clients: BakeClients,
+  target: BakeTarget,
+  since: number,
+  until: number,
+): Promise<{ requests: number; errors5xx: number }> {
+  const sums = { requests: 0, errors5xx: 0 };
+  let token: string | undefined;
+  do {
+    const page = await clients.cloudWatch.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: [query('requests', 'RequestCount', target), query('errors5xx', 'HTTPCode_Target_5XX_Count', target)],
+        StartTime: new Date(minuteFloor(since)),
+        EndTime: new Date(minuteFloor(until) + 60_000),
+        NextToken: token,
+      }),
+    );
+    for (const result of page.MetricDataResults ?? []) {
+      const total = (result.Values ?? []).reduce((a, b) => a + b, 0);
+      if (result.Id === 'requests') sums.requests += total;
+      if (result.Id === 'errors5xx') sums.errors5xx += total;
+    }
+    token = page.NextToken;
+  } while (token);
+  return sums;
+}
+
+/** The state of each named alarm, metric or composite; a name CloudWatch does not know is left out. */
+export async function alarmStates(clients: BakeClients, names: readonly string[]): Promise<AlarmObservation[]> {
+  if (names.length === 0) return [];
+  const out = await clients.cloudWatch.send(
+    new DescribeAlarmsCommand({ AlarmNames: [...names], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
+  );
+  return [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])].map((a) => ({
+    name: a.AlarmName ?? '',
+    state: a.StateValue ?? 'INSUFFICIENT_DATA',
+    reason: a.StateReason,
+  }));
+}

@@ -1,0 +1,96 @@
+// Elastic Load Balancing: target health, the listeners that serve, and the preview listener's rules.
+import {
+  type Action,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  type TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { TargetHealthObservation } from '../health-gate/types';
+import type { AwsClients } from './clients';
+
+const targetHealthOf = async (clients: AwsClients, targetGroup: string): Promise<TargetHealthDescription[]> =>
+  (await clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroup }))).TargetHealthDescriptions ?? [];
+
+/**
+ * Health of every target in one target group. DescribeTargetHealth has no pagination: one call
+ * returns every registered target, so it is filtered to the instances asked about.
+ */
+export async function describeTargetHealth(
+  clients: AwsClients,
+  targetGroup: string,
+  instanceIds: ReadonlySet<string>,
+): Promise<TargetHealthObservation[]> {
+  const result: TargetHealthObservation[] = [];
+  for (const d of await targetHealthOf(clients, targetGroup)) {
+    const instanceId = d.Target?.Id;
+    if (!instanceId || !instanceIds.has(instanceId)) continue;
+    result.push({
+      targetGroup,
+      instanceId,
+      state: d.TargetHealth?.State ?? 'unavailable',
+      reasonCode: d.TargetHealth?.Reason,
+      description: d.TargetHealth?.Description,
+    });
+  }
+  return result;
+}
+
+/** Healthy and unhealthy targets right now; the metrics' host counts arrive minutes late. */
+export async function hostCounts(clients: AwsClients, targetGroupArn: string): Promise<{ healthyHosts: number; unhealthyHosts: number }> {
+  const states = (await targetHealthOf(clients, targetGroupArn)).map((d) => d.TargetHealth?.State);
+  return { healthyHosts: states.filter((s) => s === 'healthy').length, unhealthyHosts: states.filter((s) => s === 'unhealthy').length };
+}
+
+/** The priorities of a listener's rules (the default rule has none), every page of DescribeRules. */
+export async function listenerRulePriorities(clients: AwsClients, listenerArn: string): Promise<Set<number>> {
+  const taken = new Set<number>();
+  let marker: string | undefined;
+  do {
+    const page = await clients.elb.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 }));
+    for (const rule of page.Rules ?? []) {
+      const priority = Number(rule.Priority);
+      if (Number.isInteger(priority)) taken.add(priority);
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return taken;
+}
+
+/** A listener whose default action forwards, and the target groups it forwards to. */
+export interface ServingListener {
+  readonly listenerArn: string;
+  readonly port?: number;
+  readonly targetGroupArns: readonly string[];
+}
+
+const forwardsTo = (actions: readonly Action[] | undefined): string[] =>
+  (actions ?? [])
+    .filter((a) => a.Type === 'forward')
+    .flatMap((a) => (a.ForwardConfig?.TargetGroups?.length ? a.ForwardConfig.TargetGroups.map((t) => t.TargetGroupArn ?? '') : [a.TargetGroupArn ?? '']))
+    .filter((arn) => arn !== '');
+
+/**
+ * The listeners that serve by default (a forward action) on the load balancers these target
+ * groups belong to: one DescribeTargetGroups, then every page of DescribeListeners per load balancer.
+ * The preview listener's default answer is a fixed 404, so it is never among them.
+ */
+export async function servingListeners(clients: AwsClients, targetGroupArns: readonly string[]): Promise<ServingListener[]> {
+  if (targetGroupArns.length === 0) return [];
+  const groups = await clients.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [...targetGroupArns] }));
+  const loadBalancers = [...new Set((groups.TargetGroups ?? []).flatMap((g) => g.LoadBalancerArns ?? []))];
+  const serving: ServingListener[] = [];
+  for (const loadBalancerArn of loadBalancers) {
+    let marker: string | undefined;
+    do {
+      const page = await clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker: marker }));
+      for (const l of page.Listeners ?? []) {
+        const forwarded = forwardsTo(l.DefaultActions);
+        if (forwarded.length > 0) serving.push({ listenerArn: l.ListenerArn ?? '', port: l.Port, targetGroupArns: forwarded });
+      }
+      marker = page.NextMarker;
+    } while (marker);
+  }
+  return serving;
+}

@@ -1,0 +1,102 @@
+// `greenlight rehearse`'s option values, checked before anything starts: each error names the
+// option, echoes the value and says what is allowed. Commander declares the options (bin/greenlight.ts).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EnvironmentSettings } from '../config/schema';
+import { UserError } from '../errors';
+import { loadManifest } from '../manifest/load';
+import { numberOption } from '../options';
+import { readEnvFile } from './env-file';
+import type { RehearsalOptions } from './release';
+import { scenarioNamed } from './scenarios';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Raw option values as commander hands them over. */
+export interface RehearseCommandOptions {
+  readonly env?: string;
+  readonly scenario?: string;
+  readonly timeScale?: string;
+  readonly instances?: string;
+  readonly workers?: string;
+  readonly rate?: string;
+  readonly concurrency?: string;
+  readonly port?: string;
+  readonly workDir?: string;
+  readonly json?: boolean;
+  readonly app?: string;
+  readonly appGreen?: string;
+  readonly envFile?: string;
+}
+
+/** Scaled health checks faster than this leave no room for a real request through nginx and Django. */
+const MIN_SCALED_INTERVAL_MS = 100;
+const MIN_SCALED_TIMEOUT_MS = 50;
+
+/** The time scale, checked against the environment: the scaled check must stay realistic. */
+export function timeScaleFor(raw: string | undefined, envName: string, env: EnvironmentSettings): number {
+  const scale = numberOption('--time-scale', raw, 0.001, 1, false) ?? 1;
+  const { interval, timeout } = env.healthCheck;
+  const minimum = Math.max(MIN_SCALED_INTERVAL_MS / (interval * 1000), MIN_SCALED_TIMEOUT_MS / (timeout * 1000));
+  if (scale < minimum) {
+    throw new UserError(
+      `--time-scale ${scale}: too small for environment ${envName} (interval ${interval}s, timeout ${timeout}s); ` +
+        `the scaled check needs at least ${MIN_SCALED_INTERVAL_MS} ms interval and ${MIN_SCALED_TIMEOUT_MS} ms timeout, so use ${Math.ceil(minimum * 1000) / 1000} or more`,
+    );
+  }
+  return scale;
+}
+
+/** `--work-dir`: a new or empty directory; by default a fresh one under .rehearsal/. */
+export function runDirectory(raw: string | undefined): string {
+  if (raw !== undefined) {
+    const dir = path.resolve(raw);
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+      throw new UserError(`--work-dir ${JSON.stringify(raw)}: ${dir} is not empty; give a new or empty directory`);
+    }
+    return dir;
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return path.join(REPO_ROOT, '.rehearsal', `${stamp}-${process.pid}`);
+}
+
+/** `--app DIR`: a Django project with its manifest; its errors name the flag and the directory. */
+export function appDirectory(flag: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const dir = path.resolve(raw);
+  if (!fs.existsSync(path.join(dir, 'manage.py'))) {
+    throw new UserError(`${flag} ${JSON.stringify(raw)}: ${dir} has no manage.py; expected a Django project directory`);
+  }
+  loadManifest(dir);
+  return dir;
+}
+
+/** Every option but `--env`, `--work-dir` and `--json`, checked; the numbers not given stay undefined. */
+export type RehearseOptions = Pick<
+  RehearsalOptions,
+  'scenario' | 'timeScale' | 'instances' | 'workers' | 'ratePerSecond' | 'concurrency' | 'port' | 'appDir' | 'appGreenDir' | 'config'
+>;
+
+/** Checks the options against the environment they rehearse. */
+export function checkRehearseOptions(raw: RehearseCommandOptions, envName: string, env: EnvironmentSettings): RehearseOptions {
+  const scenario = scenarioNamed(raw.scenario ?? 'healthy');
+  const timeScale = timeScaleFor(raw.timeScale, envName, env);
+  if (scenario.greenBreaksAfterCutover && !env.bake) {
+    throw new UserError(
+      `--scenario ${scenario.name}: environment ${envName} has no bake window, and only a bake catches a release that fails after the cutover; ` +
+        'give it one in cdk.json, e.g. "bake": { "duration": 60 }',
+    );
+  }
+  return {
+    scenario,
+    timeScale,
+    instances: numberOption('--instances', raw.instances, 1, 8, true),
+    workers: numberOption('--workers', raw.workers, 1, 16, true),
+    ratePerSecond: numberOption('--rate', raw.rate, 1, 2000, false),
+    concurrency: numberOption('--concurrency', raw.concurrency, 1, 256, true),
+    port: numberOption('--port', raw.port, 1, 65535, true),
+    appDir: appDirectory('--app', raw.app),
+    appGreenDir: appDirectory('--app-green', raw.appGreen),
+    config: readEnvFile(raw.envFile),
+  };
+}
