@@ -10,9 +10,6 @@ export const liveReleaseParameterName = (app: string, env: string): string => `/
 export const gateProgressParameterName = (app: string, env: string, release: string): string =>
   `/greenlight/${app}/${env}/gate/${release}`;
 
-/** Prefix of the gate progress parameters of one environment (for IAM scoping). */
-export const gateProgressPrefix = (app: string, env: string): string => `/greenlight/${app}/${env}/gate/`;
-
 /** The smoke checks' result for one release, read by `greenlight status`, `watch` and `deploy`. */
 export const smokeResultParameterName = (app: string, env: string, release: string): string =>
   `/greenlight/${app}/${env}/smoke/${release}`;
