@@ -1,0 +1,128 @@
+// The layering of docs/architecture.md, held over every module of lib/, bin/ and scripts/: only
+// lib/aws/ imports the AWS SDK, only lib/config/ names cdk.json as a file, and no import points
+// to a higher layer. The checker's own tests show each rule fails on a module that breaks it.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  cdkJsonViolations,
+  documentedLayers,
+  type ImportEdge,
+  LAYERS,
+  layerOf,
+  layerViolations,
+  modulesUnder,
+  readModule,
+  resolveSpecifier,
+  sdkViolations,
+  specifiersOf,
+} from './helpers/architecture';
+import { REPO_ROOT } from './helpers/settings';
+
+const MODULES = modulesUnder(REPO_ROOT, ['lib', 'bin', 'scripts']);
+const SOURCES = MODULES.map((file) => ({ file, source: readModule(REPO_ROOT, file) }));
+const EDGES: ImportEdge[] = SOURCES.flatMap(({ file, source }) =>
+  specifiersOf(source).map((s) => ({ from: file, to: resolveSpecifier(file, s, (f) => MODULES.includes(f)) })),
+);
+
+describe('the repository', () => {
+  it('has modules and imports to check', () => {
+    expect(MODULES).toContain('lib/aws/clients.ts');
+    expect(MODULES).toContain('bin/greenlight.ts');
+    expect(EDGES.some((e) => e.from === 'lib/aws/clients.ts' && e.to === '@aws-sdk/client-ssm')).toBe(true);
+    expect(EDGES.some((e) => e.from === 'bin/greenlight.ts' && e.to === 'lib/cli/status.ts')).toBe(true);
+  });
+
+  it('imports the AWS SDK from lib/aws/ only', () => {
+    expect(sdkViolations(EDGES)).toEqual([]);
+  });
+
+  it('names cdk.json as a file in lib/config/ only', () => {
+    expect(cdkJsonViolations(SOURCES)).toEqual([]);
+  });
+
+  it('imports only from the same or a lower layer, and puts every module in a layer', () => {
+    expect(MODULES.filter((file) => layerOf(file) === undefined)).toEqual([]);
+    expect(layerViolations(EDGES)).toEqual([]);
+  });
+
+  it('declares the layers docs/architecture.md shows', () => {
+    const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'architecture.md'), 'utf8');
+    expect(documentedLayers(doc)).toEqual(LAYERS.map((l) => ({ name: l.name, modules: [...l.modules] })));
+  });
+});
+
+describe('the checker', () => {
+  const edge = (from: string, to: string): ImportEdge => ({ from, to });
+
+  it('finds the import specifiers of every form', () => {
+    const source = [
+      "import type { A } from '../a';",
+      "import * as b from './b';",
+      "export { c } from '../c';",
+      "import './d';",
+      "const e = require('e');",
+      "await import('@aws-sdk/client-ssm');",
+      "import {\n  f,\n  g,\n} from '../f';",
+    ].join('\n');
+    expect(specifiersOf(source).sort()).toEqual(['../a', '../c', '../f', './b', './d', '@aws-sdk/client-ssm', 'e']);
+  });
+
+  it('resolves a relative import to its module, and leaves a package alone', () => {
+    const files = new Set(['lib/aws/ssm.ts', 'lib/config/index.ts']);
+    expect(resolveSpecifier('lib/cli/status.ts', '../aws/ssm', (f) => files.has(f))).toBe('lib/aws/ssm.ts');
+    expect(resolveSpecifier('lib/cli/status.ts', '../config', (f) => files.has(f))).toBe('lib/config/index.ts');
+    expect(resolveSpecifier('lib/cli/status.ts', 'commander', (f) => files.has(f))).toBe('commander');
+  });
+
+  it('puts a module in the layer of its most specific entry', () => {
+    expect(LAYERS[layerOf('lib/health-gate/evaluate.ts')!].name).toBe('pure cores');
+    expect(LAYERS[layerOf('lib/health-gate/handler.ts')!].name).toBe('runtimes and constructs');
+    expect(LAYERS[layerOf('lib/health-gate/time-limits.ts')!].name).toBe('foundations');
+    expect(layerOf('lib/somewhere-new.ts')).toBeUndefined();
+  });
+
+  it('fails an SDK import outside lib/aws/', () => {
+    expect(sdkViolations([edge('lib/aws/ssm.ts', '@aws-sdk/client-ssm'), edge('lib/cli/status.ts', '@aws-sdk/client-ssm')])).toEqual([
+      'lib/cli/status.ts imports @aws-sdk/client-ssm',
+    ]);
+  });
+
+  it('fails a cdk.json path outside lib/config/, not a message that mentions it', () => {
+    const files = [
+      { file: 'lib/config/project.ts', source: "export const CDK_JSON = 'cdk.json';" },
+      { file: 'lib/cli/environment.ts', source: "throw new UserError('--env is required: the environment in cdk.json');" },
+      { file: 'lib/rehearsal/command.ts', source: "readFileSync(path.join(root, 'cdk.json'))" },
+      { file: 'scripts/x.ts', source: 'require("./cdk.json")' },
+    ];
+    expect(cdkJsonViolations(files)).toEqual(['lib/rehearsal/command.ts names cdk.json as a file', 'scripts/x.ts names cdk.json as a file']);
+  });
+
+  it('fails an import that points upward, and a module in no layer', () => {
+    expect(
+      layerViolations([
+        edge('lib/ami/publish.ts', 'lib/options.ts'),
+        edge('lib/cli/status.ts', 'lib/aws/ssm.ts'),
+        edge('lib/config/schema.ts', 'lib/health-gate/time-limits.ts'),
+        edge('lib/ami/publish.ts', 'lib/cli/options.ts'),
+        edge('lib/aws/ssm.ts', 'lib/cli/previous-release.ts'),
+        edge('lib/constructs/fleet.ts', 'lib/somewhere-new.ts'),
+        edge('scripts/bench-gate.ts', 'test/health-gate/simulated-fleet.ts'),
+      ]),
+    ).toEqual([
+      'lib/aws/ssm.ts (adapters) imports lib/cli/previous-release.ts (tools), a higher layer',
+      'lib/somewhere-new.ts is in no layer',
+    ]);
+    expect(layerViolations([edge('lib/health-gate/evaluate.ts', 'lib/aws/ssm.ts')])).toEqual([
+      'lib/health-gate/evaluate.ts (pure cores) imports lib/aws/ssm.ts (adapters), a higher layer',
+    ]);
+  });
+
+  it('reads the layer table of the architecture page', () => {
+    const doc = ['| Layer | Name | Modules |', '|---|---|---|', '| 1 | foundations | `lib/errors.ts`, `lib/config/` |', '| 2 | pure cores | `lib/bake/` |'].join('\n');
+    expect(documentedLayers(doc)).toEqual([
+      { name: 'foundations', modules: ['lib/errors.ts', 'lib/config/'] },
+      { name: 'pure cores', modules: ['lib/bake/'] },
+    ]);
+  });
+});
