@@ -12,6 +12,7 @@ import { rollbackCommand, type RollbackCommandOptions } from '../lib/cli/rollbac
 import { addEnvironment, checkNewEnvironment } from '../lib/cli/add-env';
 import { rehearseCommand } from '../lib/rehearsal/command';
 import type { RehearseCommandOptions } from '../lib/rehearsal/options';
+import { SCENARIO_NAMES } from '../lib/rehearsal/scenarios';
 import { doctorCommand, type DoctorCommandOptions } from '../lib/doctor/command';
 
 /** Where the CLI writes; tests hand in their own to run it in-process. */
@@ -55,7 +56,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .command('rehearse')
     .description('play a whole blue/green release on this machine under load: HAProxy, nginx, gunicorn, Django')
     .option('--env <name>', 'environment in cdk.json whose health-check and gate settings to use', 'staging')
-    .option('--scenario <name>', 'healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover or scale-out-mid-gate', 'healthy')
+    .option('--scenario <name>', SCENARIO_NAMES.join(', '), 'healthy')
     .option('--time-scale <factor>', 'multiply every health-check and gate duration (1 = as configured)', '1')
     .option('--instances <n>', "instances per release (default: the environment's desired capacity)")
     .option('--workers <n>', 'gunicorn workers per instance (WEB_CONCURRENCY)', '2')
