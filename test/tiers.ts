@@ -20,6 +20,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/cli/deploy.test.ts',
   'test/pipelines/iam.test.ts',
   'test/cli/rollback.test.ts',
+  'test/examples/cdk-app.test.ts',
   // AWS's API emulator (moto) as a process
   'test/health-gate/moto.test.ts',
   'test/cli/status-moto.test.ts',

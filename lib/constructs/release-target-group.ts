@@ -2,6 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
+import { PREVIEW_DEFAULTS } from '../config/schema';
 import { INSTANCE_PORT } from './load-balancer';
 
 /** The target group's health check. Every release's instances must pass it before they take traffic. */
@@ -19,9 +20,6 @@ export interface TargetHealthCheck {
   /** HTTP codes that pass, e.g. `200` or `200-299` (200–499). */
   readonly matcher: string;
 }
-
-/** The preview header's name when none is given. */
-export const DEFAULT_PREVIEW_HEADER = 'X-Greenlight-Release';
 
 export interface ReleaseTargetGroupProps {
   /** The VPC of the release's instances. */
@@ -96,7 +94,7 @@ export class ReleaseTargetGroup extends Construct {
     this.previewRule = new elbv2.ApplicationListenerRule(this, 'PreviewRule', {
       listener: props.listener,
       priority: props.previewPriority,
-      conditions: [elbv2.ListenerCondition.httpHeader(props.previewHeader ?? DEFAULT_PREVIEW_HEADER, [props.release])],
+      conditions: [elbv2.ListenerCondition.httpHeader(props.previewHeader ?? PREVIEW_DEFAULTS.header, [props.release])],
       action: elbv2.ListenerAction.forward([this.targetGroup]),
     });
   }
