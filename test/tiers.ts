@@ -14,6 +14,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/stacks/environment-stack.test.ts',
   'test/stacks/scaling.test.ts',
   'test/constructs/release-fleet-scaling.test.ts',
+  'test/constructs/library.test.ts',
   'test/stacks/cfn-lint.test.ts',
   'test/stacks/traffic.test.ts',
   'test/stacks/standby.test.ts',
