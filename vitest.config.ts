@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { ALL_TESTS, SLOW_TESTS } from './test/tiers';
+import { ALL_TESTS, SLOW_TESTS, SYNTH_TESTS } from './test/tiers';
 
 export default defineConfig({
   test: {
@@ -10,7 +10,9 @@ export default defineConfig({
     fileParallelism: true,
     projects: [
       { extends: true, test: { name: 'fast', include: [ALL_TESTS], exclude: [...SLOW_TESTS] } },
-      { extends: true, test: { name: 'slow', include: [...SLOW_TESTS] } },
+      { extends: true, test: { name: 'slow', include: [...SLOW_TESTS], exclude: [...SYNTH_TESTS] } },
+      // Synth-only files share aws-cdk-lib's modules within a worker instead of loading them per file.
+      { extends: true, test: { name: 'synth', include: [...SYNTH_TESTS], isolate: false } },
     ],
   },
 });

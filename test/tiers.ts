@@ -1,13 +1,16 @@
 // The two test tiers. `npm run test:fast` runs unit tests: pure logic, mocked AWS clients and
 // short-lived linters (shellcheck, haproxy -c), with no synth and no servers, in seconds.
 // `npm run test:slow` runs everything that synthesizes, starts servers or runs the CLI as a process.
-// A test file is in the fast tier unless it is listed here; tiers.test.ts keeps the list honest.
+// A test file is in the fast tier unless it is listed here; tiers.test.ts keeps the lists honest.
+// The synth files of the slow tier share one module graph per worker (vitest's isolate: false): each
+// of them would otherwise load aws-cdk-lib and cdk-nag afresh, which costs more than its synths.
 
-/** Test files of the process tier: synth, real processes, the rehearsal, Packer and the bake. */
-export const SLOW_TESTS: readonly string[] = [
-  // cdk synth in-process or through the cdk CLI
+/**
+ * Slow test files that only synthesize in-process: no mocked clients, no servers, no environment
+ * changes, so they may share modules with each other.
+ */
+export const SYNTH_TESTS: readonly string[] = [
   'test/app.test.ts',
-  'test/bin/cdk-synth.test.ts',
   'test/constructs/capacity-probe.test.ts',
   'test/constructs/health-gate.test.ts',
   'test/constructs/release-chain.test.ts',
@@ -18,10 +21,17 @@ export const SLOW_TESTS: readonly string[] = [
   'test/stacks/cfn-lint.test.ts',
   'test/stacks/traffic.test.ts',
   'test/stacks/standby.test.ts',
-  'test/cli/deploy.test.ts',
   'test/pipelines/iam.test.ts',
-  'test/cli/rollback.test.ts',
   'test/examples/cdk-app.test.ts',
+];
+
+/** Test files of the process tier: synth, real processes, the rehearsal, Packer and the bake. */
+export const SLOW_TESTS: readonly string[] = [
+  ...SYNTH_TESTS,
+  // synth with mocked AWS clients, or through the cdk CLI
+  'test/bin/cdk-synth.test.ts',
+  'test/cli/deploy.test.ts',
+  'test/cli/rollback.test.ts',
   // AWS's API emulator (moto) as a process
   'test/health-gate/moto.test.ts',
   'test/cli/status-moto.test.ts',
