@@ -49,6 +49,7 @@ describe('rehearse --app v1 --app-green v2 on another Django project', () => {
       settings: environment(SHOPFRONT_HEALTH_PATH),
       scenario: scenarioNamed('healthy'),
       timeScale: 0.1,
+      workers: 1,
       concurrency: 4,
       ratePerSecond: 40,
       workDir: tempDir('gl-byo-'),

@@ -48,7 +48,8 @@ function cli(args: string[], onStderr?: (text: string, child: ReturnType<typeof 
   });
 }
 
-const LIGHT_LOAD = { concurrency: 4, ratePerSecond: 40 };
+// One gunicorn worker per instance: a light load needs no more, and each worker boots Django.
+const LIGHT_LOAD = { concurrency: 4, ratePerSecond: 40, workers: 1 };
 
 /** Every one of `expected` is in the timeline, in that order. */
 function expectPhasesInOrder(report: RehearsalReport, expected: readonly string[]) {
@@ -252,7 +253,7 @@ describe('rehearse: Ctrl-C', () => {
   it('stops every process it started and exits 130', async () => {
     const workDir = newWorkDir();
     let interrupted = false;
-    const run = await cli(['--time-scale', '0.05', '--rate', '20', '--concurrency', '2', '--work-dir', workDir], (stderr, child) => {
+    const run = await cli(['--time-scale', '0.05', '--rate', '20', '--concurrency', '2', '--workers', '1', '--work-dir', workDir], (stderr, child) => {
       if (!interrupted && stderr.includes('gate polling')) {
         interrupted = true;
         child.kill('SIGINT');

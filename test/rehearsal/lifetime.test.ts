@@ -88,7 +88,7 @@ async function waitUntil<T>(condition: () => T, ms: number): Promise<T> {
  * `npm run rehearse` runs it, in a process group of its own that Ctrl-C reaches as a whole.
  */
 function startRehearsal(workDir: string, how: 'one process' | 'from a terminal' = 'one process') {
-  const args = ['bin/greenlight.ts', 'rehearse', '--time-scale', '0.05', '--rate', '20', '--concurrency', '2', '--work-dir', workDir];
+  const args = ['bin/greenlight.ts', 'rehearse', '--time-scale', '0.05', '--rate', '20', '--concurrency', '2', '--workers', '1', '--work-dir', workDir];
   const child =
     how === 'one process'
       ? spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -47,6 +47,7 @@ describe('rehearse --scenario rollback-warm', () => {
       settings,
       scenario: scenarioNamed('rollback-warm'),
       timeScale: 0.1,
+      workers: 1,
       concurrency: 4,
       ratePerSecond: 40,
       workDir,

@@ -45,6 +45,7 @@ describe('rehearse: scale-out-mid-gate', () => {
       settings: settings.environments.rehearsal,
       scenario: scenarioNamed('scale-out-mid-gate'),
       timeScale: 0.1,
+      workers: 1,
       concurrency: 4,
       ratePerSecond: 40,
       workDir,
