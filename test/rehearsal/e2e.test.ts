@@ -62,7 +62,7 @@ function expectPhasesInOrder(report: RehearsalReport, expected: readonly string[
 describe('rehearse: a healthy release through the CLI', () => {
   it('passes the gate, moves traffic to green, drains and stops blue, and drops nothing', async () => {
     const workDir = newWorkDir();
-    const run = await cli(['--time-scale', '0.05', '--json', '--rate', '40', '--concurrency', '4', '--work-dir', workDir]);
+    const run = await cli(['--time-scale', '0.05', '--json', '--rate', '40', '--concurrency', '4', '--workers', '1', '--work-dir', workDir]);
     expect(run.stderr).toMatch(/gate pass: 2\/2 healthy in every target group for \d+ consecutive polls/);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as RehearsalReport;
@@ -121,7 +121,7 @@ const PASSING_GATE = {
 };
 
 /** Plays a release that must end with blue serving, and checks that while everything still runs. */
-async function releaseEndingOnBlue(settings: EnvironmentSettings, name: ScenarioName) {
+async function releaseEndingOnBlue(settings: EnvironmentSettings, name: ScenarioName, instances = 2) {
   let checked = false;
   const pids: number[] = [];
   const report = await rehearse({
@@ -130,6 +130,7 @@ async function releaseEndingOnBlue(settings: EnvironmentSettings, name: Scenario
     settings,
     scenario: scenarioNamed(name),
     timeScale: 0.1,
+    instances,
     ...LIGHT_LOAD,
     workDir: newWorkDir(),
     repoRoot: REPO_ROOT,
@@ -147,7 +148,7 @@ async function releaseEndingOnBlue(settings: EnvironmentSettings, name: Scenario
       expect(live.green.flatMap((g) => g.pids()).some(alive)).toBe(false);
       const servers = await live.api.servers();
       expect(servers.filter((s) => s.backend === 'release-rehearsal-b')).toEqual([]);
-      expect(servers.filter((s) => s.backend === 'release-rehearsal-a' && s.opState === 2 && s.adminState === 0)).toHaveLength(2);
+      expect(servers.filter((s) => s.backend === 'release-rehearsal-a' && s.opState === 2 && s.adminState === 0)).toHaveLength(instances);
       pids.push(...live.blue.flatMap((b) => b.pids()));
       checked = true;
     },
@@ -159,7 +160,8 @@ async function releaseEndingOnBlue(settings: EnvironmentSettings, name: Scenario
 }
 
 describe('rehearse: failing releases roll back, and blue serves throughout', () => {
-  const failingRelease = (name: ScenarioName) => releaseEndingOnBlue(compactEnvironment(), name);
+  // One instance a side: a gate that fails on one instance fails on every one, and each boot costs.
+  const failingRelease = (name: ScenarioName) => releaseEndingOnBlue(compactEnvironment(), name, 1);
 
   const expectRolledBack = (report: RehearsalReport) => {
     expect(report.mismatch).toBeUndefined();
@@ -167,7 +169,7 @@ describe('rehearse: failing releases roll back, and blue serves throughout', () 
     expect(report.load.failed, JSON.stringify({ load: report.load, timeline: report.timeline })).toBe(0);
     expect(report.load.sent).toBeGreaterThan(100);
     expect(Object.keys(report.load.servedBy)).toEqual(['release-rehearsal-a']);
-    expect(report.servingAfter.instances.map((i) => i.health)).toEqual([200, 200]);
+    expect(report.servingAfter.instances.map((i) => i.health)).toEqual([200]);
     expect(report.timeline.map((t) => t.phase)).toContain('rollback');
     expect(report.ok).toBe(true);
   };
@@ -188,7 +190,7 @@ describe('rehearse: failing releases roll back, and blue serves throughout', () 
     const green = report.instances.filter((i) => i.name.startsWith('green'));
     // First boot stops before migrations, naming what is missing and where, with the full log's path.
     const refused = /^failed in step required configuration: greenlight-config: required configuration missing: SECRET_KEY .*\(log: \/.*\/green-\d\/var\/log\/bootstrap\.log\)$/;
-    expect(green.map((g) => g.boot)).toEqual([expect.stringMatching(refused), expect.stringMatching(refused)]);
+    expect(green.map((g) => g.boot)).toEqual([expect.stringMatching(refused)]);
   }, 90_000);
 
   it('db-down: PostgreSQL stops during green boot, readiness answers 503', async () => {
@@ -231,7 +233,7 @@ describe('rehearse: a smoke check that fails', () => {
   it('rolls back before the cutover: green never takes a user request, and the report names the phase', async () => {
     // A page green does not have: Django answers 404.
     const env = compactEnvironment({ ...PASSING_GATE, smoke: { paths: ['/', '/no-such-page/'] }, bake: { duration: 60 } });
-    const report = await releaseEndingOnBlue(env, 'healthy');
+    const report = await releaseEndingOnBlue(env, 'healthy', 1);
     expect(report).toMatchObject({ ok: false, outcome: 'rolled back before cutover', phaseFailed: 'smoke', gate: { verdict: 'pass' } });
     expect(report.mismatch).toBe('the smoke checks failed; expected them to pass');
     expect(report.smoke?.message).toMatch(/^smoke: GET \/no-such-page\/ answered 404 \(expected 200\): "/);
