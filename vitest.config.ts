@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { ALL_TESTS, SLOW_TESTS, SYNTH_TESTS } from './test/tiers';
+import { ALL_TESTS, ISOLATED_FAST_TESTS, SLOW_TESTS, SYNTH_TESTS } from './test/tiers';
 
 export default defineConfig({
   test: {
@@ -9,9 +9,10 @@ export default defineConfig({
     maxWorkers: 2,
     fileParallelism: true,
     projects: [
-      { extends: true, test: { name: 'fast', include: [ALL_TESTS], exclude: [...SLOW_TESTS] } },
+      // Files that leave no state behind share modules within a worker instead of loading them per file.
+      { extends: true, test: { name: 'fast', include: [ALL_TESTS], exclude: [...SLOW_TESTS, ...ISOLATED_FAST_TESTS], isolate: false } },
+      { extends: true, test: { name: 'fast-isolated', include: [...ISOLATED_FAST_TESTS] } },
       { extends: true, test: { name: 'slow', include: [...SLOW_TESTS], exclude: [...SYNTH_TESTS] } },
-      // Synth-only files share aws-cdk-lib's modules within a worker instead of loading them per file.
       { extends: true, test: { name: 'synth', include: [...SYNTH_TESTS], isolate: false } },
     ],
   },

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import config from '../vitest.config';
 import { REPO_ROOT } from './helpers/settings';
-import { ALL_TESTS, SLOW_TESTS, SYNTH_TESTS } from './tiers';
+import { ALL_TESTS, ISOLATED_FAST_TESTS, SLOW_TESTS, SYNTH_TESTS } from './tiers';
 
 function testFiles(dir = 'test'): string[] {
   return fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((e) => {
@@ -31,27 +31,30 @@ const SLOW_MARKERS: ReadonlyArray<readonly [RegExp, string]> = [
 const files = testFiles();
 
 describe('test tiers', () => {
-  it('vitest runs the fast tier as everything but the slow list, and the slow list in two projects', () => {
+  it('vitest runs the fast tier as everything but the slow list, and each tier in a shared and an isolated project', () => {
     const projects = (config.test?.projects ?? []) as Array<{ test: { name: string; include?: string[]; exclude?: string[]; isolate?: boolean } }>;
     expect(projects.map((p) => p.test)).toMatchObject([
-      { name: 'fast', include: [ALL_TESTS], exclude: [...SLOW_TESTS] },
+      { name: 'fast', include: [ALL_TESTS], exclude: [...SLOW_TESTS, ...ISOLATED_FAST_TESTS], isolate: false },
+      { name: 'fast-isolated', include: [...ISOLATED_FAST_TESTS] },
       { name: 'slow', include: [...SLOW_TESTS], exclude: [...SYNTH_TESTS] },
       { name: 'synth', include: [...SYNTH_TESTS], isolate: false },
     ]);
-    expect(projects[0].test.isolate).toBeUndefined();
     expect(projects[1].test.isolate).toBeUndefined();
+    expect(projects[2].test.isolate).toBeUndefined();
     expect(config.test?.include).toBeUndefined();
   });
 
   it('shares modules only between files that leave no state behind', () => {
     // Mocked SDK clients, environment changes, fake timers or processes left running would leak into the next file.
     const leaky = [/mockClient|vi\.(mock|spyOn|stubEnv|useFakeTimers)/, /process\.(chdir|env\.\w+ *=(?!=))/, /\bspawn\(|helpers\/(cli|moto)/];
-    const leaking = SYNTH_TESTS.flatMap((f) => {
+    const shared = [...files.filter((f) => !SLOW_TESTS.includes(f) && !ISOLATED_FAST_TESTS.includes(f)), ...SYNTH_TESTS];
+    const leaking = shared.flatMap((f) => {
       const text = fs.readFileSync(path.join(REPO_ROOT, f), 'utf8').replace(/process\.env\.AWS_EC2_METADATA_DISABLED = 'true';/g, '');
-      return leaky.filter((re) => re.test(text)).map((re) => `${f} matches ${re}`);
+      return leaky.filter((re) => re.test(text)).map((re) => `${f} matches ${re}: list it in ISOLATED_FAST_TESTS or outside SYNTH_TESTS`);
     });
     expect(leaking).toEqual([]);
     expect(SYNTH_TESTS.filter((f) => !SLOW_TESTS.includes(f))).toEqual([]);
+    expect(ISOLATED_FAST_TESTS.filter((f) => !files.includes(f) || SLOW_TESTS.includes(f))).toEqual([]);
   });
 
   it('lists only test files that exist, each once', () => {

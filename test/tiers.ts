@@ -2,8 +2,29 @@
 // short-lived linters (shellcheck, haproxy -c), with no synth and no servers, in seconds.
 // `npm run test:slow` runs everything that synthesizes, starts servers or runs the CLI as a process.
 // A test file is in the fast tier unless it is listed here; tiers.test.ts keeps the lists honest.
-// The synth files of the slow tier share one module graph per worker (vitest's isolate: false): each
-// of them would otherwise load aws-cdk-lib and cdk-nag afresh, which costs more than its synths.
+// Files that leave no state behind share one module graph per worker (vitest's isolate: false):
+// each would otherwise load its imports afresh (aws-cdk-lib and cdk-nag for the synth files), which
+// costs more than most of their tests. The others get a module graph of their own.
+
+/**
+ * Fast test files that need modules of their own: they mock SDK clients, change the environment or
+ * spy on globals, which would leak into the next file.
+ */
+export const ISOLATED_FAST_TESTS: readonly string[] = [
+  'test/ami/baked-image.test.ts',
+  'test/ami/publish.test.ts',
+  'test/bake/handler.test.ts',
+  'test/capacity-probe/handler.test.ts',
+  'test/cli/arguments.test.ts',
+  'test/cli/status.test.ts',
+  'test/cli/watch.test.ts',
+  'test/health-gate/handler.test.ts',
+  'test/health-gate/scaling-hold.test.ts',
+  'test/rehearsal/haproxy-config.test.ts',
+  'test/rehearsal/options.test.ts',
+  'test/smoke/handler.test.ts',
+  'test/tiers.test.ts',
+];
 
 /**
  * Slow test files that only synthesize in-process: no mocked clients, no servers, no environment
