@@ -1,6 +1,7 @@
 // The BakeWindow custom resource's properties: the contract between the construct and the handler.
 // CloudFormation passes numbers as strings.
 import type { BakePolicy } from './evaluate';
+import { requiredText } from '../resource-properties';
 
 export interface BakeResourceProperties {
   readonly Release: string;
@@ -27,13 +28,7 @@ export interface BakeRun {
   readonly policy: BakePolicy;
 }
 
-function text(props: Record<string, unknown>, key: keyof BakeResourceProperties): string {
-  const value = props[key];
-  if (typeof value !== 'string' || value === '') {
-    throw new Error(`bake property ${key}: ${JSON.stringify(value)} must be a non-empty string`);
-  }
-  return value;
-}
+const text = (props: Record<string, unknown>, key: keyof BakeResourceProperties): string => requiredText('bake', props, key);
 
 function number(props: Record<string, unknown>, key: keyof BakeResourceProperties, min: number, max: number): number {
   const raw = props[key];

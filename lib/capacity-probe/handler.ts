@@ -8,6 +8,7 @@ import { type AwsClients, createClients } from '../aws/clients';
 import { listenerRulePriorities } from '../aws/elbv2';
 import { readParameter } from '../aws/ssm';
 import { sizeFleet } from './capacity';
+import { requiredText, wholeNumber } from '../resource-properties';
 
 export interface ProbeResourceProperties {
   /** `/greenlight/<app>/<env>/live-release` */
@@ -23,22 +24,9 @@ export interface ProbeResourceProperties {
   readonly ListenerArn: string;
 }
 
-function whole(props: Record<string, unknown>, key: keyof ProbeResourceProperties): number {
-  const raw = props[key];
-  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new Error(`capacity probe property ${key}: ${JSON.stringify(raw)} must be a whole number of at least 1`);
-  }
-  return value;
-}
+const whole = (props: Record<string, unknown>, key: keyof ProbeResourceProperties): number => wholeNumber('capacity probe', props, key, 1);
 
-function text(props: Record<string, unknown>, key: keyof ProbeResourceProperties): string {
-  const value = props[key];
-  if (typeof value !== 'string' || value === '') {
-    throw new Error(`capacity probe property ${key}: ${JSON.stringify(value)} must be a non-empty string`);
-  }
-  return value;
-}
+const text = (props: Record<string, unknown>, key: keyof ProbeResourceProperties): string => requiredText('capacity probe', props, key);
 
 export function probeHandler(deps: { readonly clients: () => AwsClients; readonly log: (line: string) => void }) {
   return async (event: CdkCustomResourceEvent): Promise<CdkCustomResourceResponse> => {

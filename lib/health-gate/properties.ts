@@ -2,6 +2,7 @@
 // them into the template, and the handler, which reads them back. CloudFormation passes every
 // value as a string.
 import type { GatePolicy } from './types';
+import { requiredText, wholeNumber } from '../resource-properties';
 
 export interface GateResourceProperties {
   readonly GroupName: string;
@@ -21,22 +22,9 @@ export interface GateRun {
   readonly policy: GatePolicy;
 }
 
-function text(props: Record<string, unknown>, key: keyof GateResourceProperties): string {
-  const value = props[key];
-  if (typeof value !== 'string' || value === '') {
-    throw new Error(`health gate property ${key}: ${JSON.stringify(value)} must be a non-empty string`);
-  }
-  return value;
-}
+const text = (props: Record<string, unknown>, key: keyof GateResourceProperties): string => requiredText('health gate', props, key);
 
-function whole(props: Record<string, unknown>, key: keyof GateResourceProperties, min: number): number {
-  const raw = props[key];
-  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new Error(`health gate property ${key}: ${JSON.stringify(raw)} must be a whole number of at least ${min}`);
-  }
-  return value;
-}
+const whole = (props: Record<string, unknown>, key: keyof GateResourceProperties, min: number): number => wholeNumber('health gate', props, key, min);
 
 /** Reads and checks the properties; every error names the property and echoes the value. */
 export function parseGateProperties(props: Record<string, unknown> | undefined): GateRun {

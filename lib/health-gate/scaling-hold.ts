@@ -11,6 +11,7 @@ import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lamb
 import { releaseGroups, setScalingProcesses } from '../aws/auto-scaling';
 import { type AwsClients, createClients } from '../aws/clients';
 import { readParameter } from '../aws/ssm';
+import { requiredText } from '../resource-properties';
 
 /** What a scaling policy and a scheduled action need to change a group's size. */
 export const HELD_PROCESSES = ['AlarmNotification', 'ScheduledActions'] as const;
@@ -62,13 +63,7 @@ function processes(props: Record<string, unknown>): readonly string[] {
 
 const isGroupGone = (err: unknown) => err instanceof Error && err.name === 'ValidationError' && /not found/i.test(err.message);
 
-function text(props: Record<string, unknown>, key: keyof HoldResourceProperties): string {
-  const value = props[key];
-  if (typeof value !== 'string' || value === '') {
-    throw new Error(`scaling hold property ${key}: ${JSON.stringify(value)} must be a non-empty string`);
-  }
-  return value;
-}
+const text = (props: Record<string, unknown>, key: keyof HoldResourceProperties): string => requiredText('scaling hold', props, key);
 
 export function holdHandler(deps: { readonly clients: () => AwsClients; readonly log: (line: string) => void }) {
   return async (event: CdkCustomResourceEvent): Promise<CdkCustomResourceResponse> => {

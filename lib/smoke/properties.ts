@@ -1,5 +1,6 @@
 // The SmokeCheck custom resource's properties: the contract between the construct, which writes
 // them into the template, and the handler. CloudFormation passes numbers as strings.
+import { requiredText } from '../resource-properties';
 
 export interface SmokeResourceProperties {
   readonly Release: string;
@@ -23,13 +24,7 @@ export interface SmokeRun {
   readonly resultParameter: string;
 }
 
-function text(props: Record<string, unknown>, key: keyof SmokeResourceProperties): string {
-  const value = props[key];
-  if (typeof value !== 'string' || value === '') {
-    throw new Error(`smoke check property ${key}: ${JSON.stringify(value)} must be a non-empty string`);
-  }
-  return value;
-}
+const text = (props: Record<string, unknown>, key: keyof SmokeResourceProperties): string => requiredText('smoke check', props, key);
 
 /** Reads and checks the properties; every error names the property and echoes the value. */
 export function parseSmokeProperties(props: Record<string, unknown> | undefined): SmokeRun {

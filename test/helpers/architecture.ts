@@ -17,6 +17,7 @@ export const LAYERS: readonly Layer[] = [
       'lib/errors.ts',
       'lib/ssm-paths.ts',
       'lib/options.ts',
+      'lib/resource-properties.ts',
       'lib/config/',
       'lib/manifest/',
       'lib/preview/',
