@@ -26,7 +26,6 @@ export function bundleHandler(options: HandlerBundleOptions): string {
   if (known) return known;
 
   // Loaded here so that importing the constructs does not need esbuild until something is bundled.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   const result = esbuild.buildSync({
     entryPoints: [entry],
