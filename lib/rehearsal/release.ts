@@ -77,6 +77,8 @@ export interface RehearsalOptions {
   readonly gateAfterBoot?: boolean;
   /** Called while everything still runs, after the release and before cleanup (tests look around here). */
   readonly onFinished?: (live: LiveRehearsal) => Promise<void>;
+  /** A scenario that rolls back to the standby: called with blue's instances just before the rollback command. */
+  readonly onRollbackCommand?: (standby: readonly Instance[]) => Promise<void>;
 }
 
 /** The running rehearsal, handed to onFinished. */
@@ -731,6 +733,7 @@ class Release {
     load: LoadGenerator,
   ): Promise<RollbackReport> {
     this.mark('standby', `${blue.length} instances of ${this.blueRelease} keep running in ${this.blueBackend}`);
+    await this.o.onRollbackCommand?.(blue);
     const startedAt = Date.now();
     this.mark('rollback command', `a gate on ${this.blueBackend}, then the listener moves back; nothing starts`);
     const gate = await runGate({

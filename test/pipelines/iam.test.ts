@@ -1,10 +1,19 @@
 // iam/: the pipelines' role policies, OIDC trust policies and cdk bootstrap's execution policy. Parsed,
 // checked for broad grants, then rendered for cdk.json's environments and asked what they allow:
-// the SSM paths greenlight uses, and the traced calls of a bake rerun and of a cross-account publish.
+// the SSM paths greenlight uses, and the traced calls of a bake rerun, of a cross-account publish and
+// of a rollback to the standby, whose calls are read from the rollback command's code.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { amiParameterName, configPrefix, gateProgressParameterName, liveReleaseParameterName } from '../../lib/ssm-paths';
+import {
+  amiParameterName,
+  bakeProgressParameterName,
+  configPrefix,
+  gateProgressParameterName,
+  liveReleaseParameterName,
+  smokeResultParameterName,
+} from '../../lib/ssm-paths';
+import { sdkActionsReachedFrom } from '../helpers/sdk-calls';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
 import { synthesize } from '../helpers/synth';
 import { allows, type Context, grantsIgnoringConditions, iamFiles, list, type Policy, rawPolicy, renderPolicy } from './iam-policy';
@@ -21,6 +30,9 @@ const iamDoc = readFileSync(path.join(REPO_ROOT, 'docs', 'iam.md'), 'utf8');
 const RELEASE = '2026.11.22-3f9c2ab';
 const ssmArn = (region: string, account: string, name: string) => `arn:aws:ssm:${region}:${account}:parameter${name}`;
 const environments = Object.entries(cdkContext().environments);
+let rollbackCallsRead: string[] | undefined;
+/** The IAM actions of the SDK calls `greenlight rollback` can reach, read once from its code. */
+const rollbackCalls = (): string[] => (rollbackCallsRead ??= sdkActionsReachedFrom(REPO_ROOT, 'lib/cli/rollback.ts', 'rollbackCommand'));
 const { app } = cdkContext();
 
 // The bake account and region of the traces below, and the values docs/iam.md tells a team to fill in.
@@ -149,6 +161,12 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
   const policy = renderPolicy(REPO_ROOT, 'deploy-role-policy.json', { ACCOUNT_ID: account, REGION: region, APP: app, ENV: envName });
   const can = (action: string, resource: string, context: Context = {}) => allows(policy, action, resource, { 'aws:RequestedRegion': region, ...context });
   const others = environments.map(([name]) => name).filter((name) => name !== envName);
+  const stackName = `${app}-${envName}`;
+  const group = (name: string, inRegion = region) =>
+    `arn:aws:autoscaling:${inRegion}:${account}:autoScalingGroup:0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d:autoScalingGroupName/${name}`;
+  // CloudFormation tags every group of a stack with the stack's name.
+  const stackTag = (stack: string): Context => ({ 'aws:ResourceTag/aws:cloudformation:stack-name': stack });
+  const ASG_WRITES = ['autoscaling:DeleteScheduledAction', 'autoscaling:UpdateAutoScalingGroup'];
 
   it('may assume the CDK roles that deploy and publish assets, in its own account and region, and not the lookup role', () => {
     for (const role of ['deploy-role', 'file-publishing-role']) {
@@ -173,9 +191,9 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
     }
   });
 
-  it("writes only a release AMI's parameter itself, and reads no other environment", () => {
+  it("writes only a release AMI's parameter and, for a rollback, its own stack's groups; reads no other environment", () => {
     const writes = policy.Statement.flatMap((s) => list(s.Action)).filter((a) => !isDescribeOnly(a));
-    expect(writes).toEqual(['sts:AssumeRole', 'ssm:PutParameter']);
+    expect(writes).toEqual(['sts:AssumeRole', 'ssm:PutParameter', ...ASG_WRITES]);
     expect(can('ssm:PutParameter', ssmArn(region, account, amiParameterName(app, RELEASE)))).toBe(true);
     expect(can('ssm:PutParameter', ssmArn(region, account, liveReleaseParameterName(app, envName)))).toBe(false);
     expect(can('ssm:PutParameter', ssmArn(region, account, gateProgressParameterName(app, envName, 'r1')))).toBe(false);
@@ -186,6 +204,72 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
       expect(can('ssm:GetParameter', ssmArn(region, account, gateProgressParameterName(app, other, 'r1')))).toBe(false);
       expect(can('cloudformation:DescribeStacks', `arn:aws:cloudformation:${region}:${account}:stack/${app}-${other}/abc`)).toBe(false);
     }
+  });
+
+  it("changes Auto Scaling groups only by name and by CloudFormation's tag of its own stack, never on '*'", () => {
+    const statements = policy.Statement.filter((s) => list(s.Action).some((a) => a.startsWith('autoscaling:') && !isDescribeOnly(a)));
+    expect(statements.flatMap((s) => list(s.Action))).toEqual(ASG_WRITES);
+    for (const s of statements) {
+      expect(list(s.Resource), s.Sid).toEqual([`arn:aws:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${stackName}-*`]);
+      expect(s.Condition, s.Sid).toEqual({ StringEquals: { 'aws:ResourceTag/aws:cloudformation:stack-name': stackName } });
+    }
+    const standby = group(`${stackName}-FleetGroupr1-ABC`);
+    for (const action of ASG_WRITES) {
+      expect(can(action, standby, stackTag(stackName)), action).toBe(true);
+      expect(can(action, standby), `${action} without the stack's tag`).toBe(false);
+      expect(can(action, standby, stackTag(`${stackName}-2`)), `${action} tagged for another stack`).toBe(false);
+      expect(can(action, '*', stackTag(stackName)), `${action} on *`).toBe(false);
+      expect(can(action, group(`another-app-${envName}-FleetGroup-ABC`), stackTag(stackName)), `${action} another app`).toBe(false);
+      expect(can(action, group(`${stackName}-FleetGroupr1-ABC`, 'us-east-1'), stackTag(stackName)), `${action} another region`).toBe(false);
+      for (const other of others) {
+        expect(can(action, group(`${app}-${other}-FleetGroup-ABC`), stackTag(`${app}-${other}`)), `${action} ${other}`).toBe(false);
+      }
+    }
+    for (const action of ['autoscaling:CreateAutoScalingGroup', 'autoscaling:DeleteAutoScalingGroup', 'autoscaling:SetDesiredCapacity', 'autoscaling:SuspendProcesses', 'autoscaling:PutScheduledUpdateGroupAction', 'autoscaling:CreateOrUpdateTags', 'autoscaling:TerminateInstanceInAutoScalingGroup']) {
+      expect(grantsIgnoringConditions(policy, action, standby), action).toEqual([]);
+    }
+  });
+
+  // docs/iam-traces.md, "A rollback to the standby": every call `greenlight rollback` and its cdk deploy make, in order.
+  const standbyGroup = group(`${stackName}-FleetGroupr1-ABC`);
+  const cdkRole = (role: string) => `arn:aws:iam::${account}:role/cdk-hnb659fds-${role}-${account}-${region}`;
+  const rollbackTrace = (scaleUp: boolean): [string, string, Context][] => [
+    ['ssm:GetParameterHistory', ssmArn(region, account, liveReleaseParameterName(app, envName)), {}],
+    ['ssm:GetParameter', ssmArn(region, account, amiParameterName(app, RELEASE)), {}],
+    // The standby: the stack's newest group of another release, and its scheduled scale-to-zero.
+    ['autoscaling:DescribeAutoScalingGroups', '*', {}],
+    ['autoscaling:DescribePolicies', '*', {}],
+    ['autoscaling:DescribeScheduledActions', '*', {}],
+    ['autoscaling:DescribeScalingActivities', '*', {}],
+    // The live fleet's size, which a standby scaled up matches.
+    ['autoscaling:DescribeAutoScalingGroups', '*', {}],
+    ['autoscaling:DeleteScheduledAction', standbyGroup, stackTag(stackName)],
+    ...(scaleUp ? [['autoscaling:UpdateAutoScalingGroup', standbyGroup, stackTag(stackName)] as [string, string, Context]] : []),
+    ['sts:AssumeRole', cdkRole('file-publishing-role'), {}],
+    ['sts:AssumeRole', cdkRole('deploy-role'), {}],
+    ['ssm:GetParameter', ssmArn(region, account, gateProgressParameterName(app, envName, RELEASE)), {}],
+    ['ssm:GetParameter', ssmArn(region, account, smokeResultParameterName(app, envName, RELEASE)), {}],
+    ['ssm:GetParameter', ssmArn(region, account, bakeProgressParameterName(app, envName, RELEASE)), {}],
+  ];
+
+  it.each([
+    ['within the window: the scale-to-zero comes off, then the switch', false],
+    ['with the standby scaled up first', true],
+  ])('traces a rollback to the standby %s', (_way, scaleUp) => {
+    for (const [action, resource, context] of rollbackTrace(scaleUp)) {
+      expect(can(action, resource, context), `${action} ${resource}`).toBe(true);
+    }
+  });
+
+  it('grants every AWS call the rollback command can make, as read from its code, and traces each', () => {
+    const calls = rollbackCalls();
+    // The reading follows the command into lib/aws/, function by function: it finds the standby's
+    // writes, and not the scaling hold's, whose functions share the module.
+    expect(calls).toEqual(expect.arrayContaining(['ssm:GetParameterHistory', ...ASG_WRITES]));
+    expect(calls).not.toContain('autoscaling:SuspendProcesses');
+    expect(calls.filter((a) => !policy.Statement.some((s) => list(s.Action).includes(a))), 'called but never granted').toEqual([]);
+    const traced = new Set(rollbackTrace(true).map(([action]) => action));
+    expect(calls.filter((a) => !traced.has(a)), 'called but missing from the trace').toEqual([]);
   });
 
   // docs/iam-traces.md, "Cross-account publish": the deploy job records the shared AMI in its own account.
