@@ -1,6 +1,7 @@
 // `greenlight doctor`'s verdicts: what each observation of the booted app means for the health
 // contract, with a fix for each failure, and the table that shows them. Pure.
 
+/** `skip`: not run, because the app did not boot; like a failure, it keeps doctor from passing. */
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
 export interface CheckRow {
@@ -127,8 +128,13 @@ export interface DbTimeoutProbe {
 }
 
 export function dbTimeoutRow(probe: DbTimeoutProbe, healthTimeoutMs: number): CheckRow {
+  // Not verified is not passed: greenlight-migrate's lock across instances is a PostgreSQL advisory lock.
   if (!probe.hung && probe.vendor !== undefined && probe.vendor !== 'postgresql') {
-    return skip(CHECKS.dbTimeout, `the app did not take DATABASE_URL=postgres://… (its database is ${probe.vendor}); check its connect timeout by hand`);
+    return fail(
+      CHECKS.dbTimeout,
+      `with DATABASE_URL=postgres://… the app's database is ${probe.vendor}, so its connect timeout could not be checked`,
+      `take PostgreSQL from a postgres:// DATABASE_URL (ENGINE django.db.backends.postgresql, OPTIONS {"connect_timeout": 3}): greenlight's migration lock is a PostgreSQL advisory lock`,
+    );
   }
   const fix = `set the database connect timeout below ${healthTimeoutMs / 1000} s (PostgreSQL: OPTIONS {"connect_timeout": 3}), so a dead database gives a clean 503, not Target.Timeout`;
   if (probe.hung) return fail(CHECKS.dbTimeout, `a connect to an unanswering database still waited after ${(probe.elapsedMs / 1000).toFixed(1)} s`, fix);
@@ -157,8 +163,9 @@ export function notBooted(...checks: string[]): CheckRow[] {
   return checks.map((c) => skip(c, 'the app did not boot'));
 }
 
+/** Every check passed: one that failed or could not be run is not a pass. */
 export function passed(rows: readonly CheckRow[]): boolean {
-  return rows.every((r) => r.status !== 'fail') && rows.some((r) => r.status === 'pass');
+  return rows.length > 0 && rows.every((r) => r.status === 'pass');
 }
 
 /** The table: one line per check, the fix under each failure. */
@@ -169,5 +176,9 @@ export function renderTable(rows: readonly CheckRow[]): string {
     ...(r.fix ? [`${' '.repeat(6 + width)}  fix: ${r.fix}`] : []),
   ]);
   const failed = rows.filter((r) => r.status === 'fail').length;
-  return `${lines.join('\n')}\n\n${failed === 0 ? 'every check passed' : `${failed} of ${rows.length} checks failed`}\n`;
+  const skipped = rows.filter((r) => r.status === 'skip').length;
+  const summary = passed(rows)
+    ? 'every check passed'
+    : [failed > 0 ? `${failed} of ${rows.length} checks failed` : '', skipped > 0 ? `${skipped} could not be run` : ''].filter(Boolean).join('; ');
+  return `${lines.join('\n')}\n\n${summary}\n`;
 }

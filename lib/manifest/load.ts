@@ -21,7 +21,7 @@ const ALLOWED = {
   'required-env': 'a list of distinct environment variable names, e.g. ["SECRET_KEY", "DATABASE_URL"]',
   migrate: 'a non-empty list of arguments for the release\'s python, e.g. ["manage.py", "migrate", "--no-input"]',
   requirements: 'a file path relative to the app directory, e.g. requirements.txt',
-  static: 'a non-empty list of arguments for the release\'s python, e.g. ["manage.py", "migrate", "--no-input"]',
+  static: 'a non-empty list of arguments for the release\'s python, e.g. ["manage.py", "collectstatic", "--no-input"]',
 } as const;
 type Field = keyof typeof ALLOWED;
 
@@ -71,7 +71,7 @@ function received(value: unknown): string {
 export function loadManifest(dir: string): AppManifest {
   const file = path.join(dir, MANIFEST_FILE);
   if (!fs.existsSync(file)) {
-    throw new UserError(`${file}: not found; greenlight reads the app's ${TABLE} table from the pyproject.toml at its root`);
+    throw new UserError(`${file}: not found; create it next to manage.py with a ${TABLE} table of wsgi, settings, health-path and required-env`);
   }
   let document: Record<string, unknown>;
   try {

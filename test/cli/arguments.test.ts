@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cliInProcess, errorLines } from '../helpers/cli';
 
 describe('greenlight arguments', () => {
-  it.each([['deploy'], ['rollback'], ['release-ami'], ['status'], ['watch'], ['rehearse'], ['publish-ami']])('%s --help exits 0', async (command) => {
+  it.each([['deploy'], ['rollback'], ['release-ami'], ['status'], ['watch'], ['rehearse'], ['doctor'], ['publish-ami']])('%s --help exits 0', async (command) => {
     const run = await cliInProcess([command, '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Usage: greenlight ${command} [options]`);
@@ -31,6 +31,7 @@ describe('greenlight arguments', () => {
     [['status', '--env', 'qa'], 'greenlight: --env "qa": unknown environment; defined in cdk.json: staging, production'],
     [['watch', '--env', 'staging'], 'greenlight: --release <id> is required: the release whose phases to follow'],
     [['watch', '--env', 'staging', '--release', 'x', '--interval', '-1'], 'greenlight: --interval "-1": expected a whole number from 1 to 300'],
+    [['doctor'], 'greenlight: --app is required: the Django project directory to check'],
   ])('%j fails in one line with exit code 2 and runs nothing', async (args, message) => {
     const run = await cliInProcess(args);
     expect(run.code).toBe(2);

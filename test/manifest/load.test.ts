@@ -64,7 +64,7 @@ describe('the manifest', () => {
   });
 
   const broken: Array<[string, string | undefined, string]> = [
-    ['no file', undefined, 'pyproject.toml: not found; greenlight reads the app\'s [tool.greenlight] table from the pyproject.toml at its root'],
+    ['no file', undefined, 'pyproject.toml: not found; create it next to manage.py with a [tool.greenlight] table of wsgi, settings, health-path and required-env'],
     ['no table', '[project]\nname = "x"\n', 'pyproject.toml: no [tool.greenlight] table; add one with wsgi, settings, health-path and required-env'],
     ['a missing field', VALID.replace('wsgi = "shopfront.server:app"\n', ''), 'pyproject.toml: [tool.greenlight] wsgi is missing; expected a module and a callable, e.g. mysite.wsgi:application'],
     ['a WSGI module without its callable', VALID.replace('shopfront.server:app', 'shopfront.server'), 'pyproject.toml: [tool.greenlight] wsgi: received "shopfront.server"; expected a module and a callable, e.g. mysite.wsgi:application'],
@@ -72,7 +72,8 @@ describe('the manifest', () => {
     ['a health path with a query', VALID.replace('"/ready/"', '"/ready/?full=1"'), 'health-path: received "/ready/?full=1"; expected an absolute URL path'],
     ['a string for a list', VALID.replace('["SHOP_SECRET"]', '"SHOP_SECRET"'), 'pyproject.toml: [tool.greenlight] required-env: received "SHOP_SECRET"; expected a list of distinct environment variable names, e.g. ["SECRET_KEY", "DATABASE_URL"]'],
     ['a bad variable name', VALID.replace('["SHOP_SECRET"]', '["SHOP-SECRET"]'), 'required-env: received ["SHOP-SECRET"]; expected a list of distinct'],
-    ['an empty migrate command', `${VALID}migrate = []\n`, 'pyproject.toml: [tool.greenlight] migrate: received []; expected a non-empty list of arguments'],
+    ['an empty migrate command', `${VALID}migrate = []\n`, 'pyproject.toml: [tool.greenlight] migrate: received []; expected a non-empty list of arguments for the release\'s python, e.g. ["manage.py", "migrate", "--no-input"]'],
+    ['an empty static command', `${VALID}static = []\n`, 'pyproject.toml: [tool.greenlight] static: received []; expected a non-empty list of arguments for the release\'s python, e.g. ["manage.py", "collectstatic", "--no-input"]'],
     ['a typo', `${VALID}helth-path = "/x/"\n`, 'pyproject.toml: [tool.greenlight] helth-path: unknown field; expected one of wsgi, settings, health-path, liveness-path, required-env, migrate, requirements, static'],
     ['a requirements file that is not there', `${VALID}requirements = "requirements/prod.txt"\n`, 'requirements: received "requirements/prod.txt"; expected a file in the app directory, and'],
     ['requirements outside the app', `${VALID}requirements = "../secrets.txt"\n`, 'requirements: received "../secrets.txt"; expected a file path relative to the app directory'],

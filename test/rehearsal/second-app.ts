@@ -21,6 +21,8 @@ export interface ShopfrontOptions {
   readonly healthPathWithoutSlash?: boolean;
   /** SECURE_SSL_REDIRECT, with the security middleware before the health check. */
   readonly sslRedirect?: boolean;
+  /** SQLite whatever DATABASE_URL names: never PostgreSQL. */
+  readonly sqliteOnly?: boolean;
 }
 
 export const SHOPFRONT_HEALTH_PATH = '/ops/ready/';
@@ -64,7 +66,7 @@ export function writeShopfront(dir: string, o: ShopfrontOptions): string {
     '    return value',
     o.startsWithoutConfig ? 'SECRET_KEY = os.environ.get("SHOP_SECRET", "development-only")' : 'SECRET_KEY = need("SHOP_SECRET")',
     'url = urlsplit(need("DATABASE_URL"))',
-    'if url.scheme == "sqlite":',
+    `if ${o.sqliteOnly ? 'True' : 'url.scheme == "sqlite"'}:`,
     '    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": url.path}}',
     'else:',
     '    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": url.path.lstrip("/"), "USER": url.username or "",',
