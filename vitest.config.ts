@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/sequencer';
 import { ALL_TESTS, ISOLATED_FAST_TESTS, SLOW_TESTS, SYNTH_TESTS } from './test/tiers';
 
 export default defineConfig({
@@ -8,6 +9,7 @@ export default defineConfig({
     // Synth and the real-process suites are CPU heavy; two workers match the build machines.
     maxWorkers: 2,
     fileParallelism: true,
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       // Files that leave no state behind share modules within a worker instead of loading them per file.
       { extends: true, test: { name: 'fast', include: [ALL_TESTS], exclude: [...SLOW_TESTS, ...ISOLATED_FAST_TESTS], isolate: false } },

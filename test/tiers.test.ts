@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import config from '../vitest.config';
 import { REPO_ROOT } from './helpers/settings';
-import { ALL_TESTS, ISOLATED_FAST_TESTS, SLOW_TESTS, SYNTH_TESTS } from './tiers';
+import { ALL_TESTS, ISOLATED_FAST_TESTS, LONGEST_FIRST, SLOW_TESTS, SYNTH_TESTS } from './tiers';
 
 function testFiles(dir = 'test'): string[] {
   return fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((e) => {
@@ -60,6 +60,9 @@ describe('test tiers', () => {
   it('lists only test files that exist, each once', () => {
     expect(SLOW_TESTS.filter((f) => !files.includes(f))).toEqual([]);
     expect(new Set(SLOW_TESTS).size).toBe(SLOW_TESTS.length);
+    // The sequencer's list starts slow files first; a fast or renamed file there would be a stale entry.
+    expect(LONGEST_FIRST.filter((f) => !SLOW_TESTS.includes(f))).toEqual([]);
+    expect(new Set(LONGEST_FIRST).size).toBe(LONGEST_FIRST.length);
   });
 
   it('keeps synth, servers and CLI processes out of the fast tier', () => {

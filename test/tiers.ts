@@ -75,3 +75,27 @@ export const SLOW_TESTS: readonly string[] = [
 ];
 
 export const ALL_TESTS = 'test/**/*.test.ts';
+
+/**
+ * The slow files that take longest, longest first, as measured on a fresh 2-core machine (the bake
+ * downloads its packages there). The sequencer starts these before everything else.
+ */
+export const LONGEST_FIRST: readonly string[] = [
+  'test/rehearsal/e2e.test.ts',
+  'test/packer/bake.test.ts',
+  'test/cli/add-env.test.ts',
+  'test/rehearsal/byo-app.test.ts',
+  'test/bin/cdk-synth.test.ts',
+  'test/stacks/standby-moto.test.ts',
+  'test/stacks/cfn-lint.test.ts',
+  'test/rehearsal/scale-out.test.ts',
+  'test/userdata/bootstrap.test.ts',
+  'test/rehearsal/rollback-warm.test.ts',
+  'test/bake/moto.test.ts',
+  'test/health-gate/moto.test.ts',
+  'test/cli/rollback.test.ts',
+  'test/cli/deploy.test.ts',
+  'test/cli/status-moto.test.ts',
+  'test/cli/cli-process.test.ts',
+  'test/rehearsal/lifetime.test.ts',
+];
