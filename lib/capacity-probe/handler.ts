@@ -1,6 +1,6 @@
 // The CapacityProbe custom resource's Lambda (onEvent only): reads the live fleet's desired
 // capacity and answers with the new fleet's size, and picks the release's preview rule priority
-// from those free on the serving listener. Delete succeeds at once, touching nothing.
+// from those free on the preview listener. Delete succeeds at once, touching nothing.
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
 import { previewPriority } from '../preview/priority';
 import { liveDesiredCapacity } from '../aws/auto-scaling';

@@ -1,4 +1,4 @@
-// The preview rule's priority on the serving listener. Pure: the capacity probe supplies the
+// The preview rule's priority on the preview listener. Pure: the capacity probe supplies the
 // priorities already in use when it runs, at deploy time.
 //
 // During a deploy the outgoing release's rule and the incoming one live on the same listener, and
