@@ -30,15 +30,20 @@ export interface CallBudget {
  */
 export const CALL_BUDGET: CallBudget = { connectionTimeoutMs: 1500, requestTimeoutMs: 3500, maxAttempts: 2 } as const;
 
-/** Clients with the SDK's standard configuration; `region` only when the caller knows better than the environment. */
-export function createClients(region?: string, budget: CallBudget = CALL_BUDGET): AwsClients {
-  const config = {
+/** The SDK configuration every Lambda client shares: its region, and the call budget's timeouts and attempts. */
+function budgetedConfig(region: string | undefined, budget: CallBudget) {
+  return {
     ...(region ? { region } : {}),
     maxAttempts: budget.maxAttempts,
     // Without these, a hung connection waits for the function's own timeout and ends the run as an error.
     // Newer handlers only warn at the request timeout unless told to throw.
     requestHandler: { connectionTimeout: budget.connectionTimeoutMs, requestTimeout: budget.requestTimeoutMs, throwOnRequestTimeout: true },
   };
+}
+
+/** Clients with the SDK's standard configuration; `region` only when the caller knows better than the environment. */
+export function createClients(region?: string, budget: CallBudget = CALL_BUDGET): AwsClients {
+  const config = budgetedConfig(region, budget);
   return {
     autoScaling: new AutoScalingClient(config),
     elb: new ElasticLoadBalancingV2Client(config),
@@ -51,8 +56,8 @@ export interface BakeClients extends AwsClients {
   readonly cloudWatch: CloudWatchClient;
 }
 
-export function createBakeClients(region?: string): BakeClients {
-  return { ...createClients(region), cloudWatch: new CloudWatchClient(region ? { region } : {}) };
+export function createBakeClients(region?: string, budget: CallBudget = CALL_BUDGET): BakeClients {
+  return { ...createClients(region, budget), cloudWatch: new CloudWatchClient(budgetedConfig(region, budget)) };
 }
 
 /** An SSM client with the SDK's defaults, for publish-ami and release-ami. */

@@ -2,7 +2,8 @@
 // transient error inside the function's time limit instead of as a function timeout.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALL_BUDGET, createClients } from '../../lib/aws/clients';
+import { CALL_BUDGET, createBakeClients, createClients } from '../../lib/aws/clients';
+import { alarmStates } from '../../lib/aws/cloudwatch';
 import { observeGroup } from '../../lib/aws/observe';
 
 describe('the SDK call budget', () => {
@@ -41,5 +42,12 @@ describe('the SDK call budget', () => {
     expect(observation.transientError).toMatch(/^TimeoutError: .*300 ?ms/);
     expect(observation.instances).toEqual([]);
     expect(connections).toBe(2);
+  });
+
+  it("gives the bake's CloudWatch client the same budget", async () => {
+    const before = connections;
+    const clients = createBakeClients('eu-west-1', { connectionTimeoutMs: 200, requestTimeoutMs: 300, maxAttempts: 2 });
+    await expect(alarmStates(clients, ['shop-staging-5xx'])).rejects.toThrow(/300 ?ms/);
+    expect(connections - before).toBe(2);
   });
 });
