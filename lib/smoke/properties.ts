@@ -1,6 +1,6 @@
 // The SmokeCheck custom resource's properties: the contract between the construct, which writes
 // them into the template, and the handler. CloudFormation passes numbers as strings.
-import { requiredText } from '../resource-properties';
+import { requiredText, wholeNumber } from '../resource-properties';
 
 export interface SmokeResourceProperties {
   readonly Release: string;
@@ -33,10 +33,7 @@ export function parseSmokeProperties(props: Record<string, unknown> | undefined)
   if (!Array.isArray(paths) || paths.length === 0 || !paths.every((x) => typeof x === 'string' && x.startsWith('/'))) {
     throw new Error(`smoke check property Paths: ${JSON.stringify(paths)} must be a list of absolute paths`);
   }
-  const seconds = Number(p.TimeoutSeconds);
-  if (!Number.isInteger(seconds) || seconds < 1) {
-    throw new Error(`smoke check property TimeoutSeconds: ${JSON.stringify(p.TimeoutSeconds)} must be a whole number of at least 1`);
-  }
+  const seconds = wholeNumber('smoke check', p, 'TimeoutSeconds', 1);
   const baseUrl = text(p, 'BaseUrl');
   if (!/^https?:\/\/[^/]+$/.test(baseUrl)) {
     throw new Error(`smoke check property BaseUrl: ${JSON.stringify(baseUrl)} must be http(s)://host:port with no path`);

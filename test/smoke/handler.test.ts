@@ -119,5 +119,6 @@ describe('smoke handler', () => {
   it('a bad property names itself and its value', async () => {
     await expect(onEvent(event({ Paths: ['orders/'] }))).rejects.toThrow('smoke check property Paths: ["orders/"] must be a list of absolute paths');
     await expect(onEvent(event({ BaseUrl: 'lb.example.com' }))).rejects.toThrow('smoke check property BaseUrl: "lb.example.com" must be http(s)://host:port with no path');
+    await expect(onEvent(event({ TimeoutSeconds: '0.5' }))).rejects.toThrow('smoke check property TimeoutSeconds: "0.5" must be a whole number of at least 1');
   });
 });
