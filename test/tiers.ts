@@ -19,7 +19,7 @@ export const ISOLATED_FAST_TESTS: readonly string[] = [
   'test/cli/status.test.ts',
   'test/cli/watch.test.ts',
   'test/health-gate/handler.test.ts',
-  'test/health-gate/scaling-hold.test.ts',
+  'test/scaling-hold/handler.test.ts',
   'test/rehearsal/haproxy-config.test.ts',
   'test/rehearsal/options.test.ts',
   'test/smoke/handler.test.ts',

@@ -31,7 +31,7 @@ export const LAYERS: readonly Layer[] = [
     name: 'runtimes and constructs',
     modules: [
       'lib/health-gate/handler.ts',
-      'lib/health-gate/scaling-hold.ts',
+      'lib/scaling-hold/handler.ts',
       'lib/bake/handler.ts',
       'lib/smoke/handler.ts',
       'lib/capacity-probe/handler.ts',

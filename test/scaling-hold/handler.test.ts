@@ -11,7 +11,7 @@ import type { CdkCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createClients } from '../../lib/aws/clients';
-import { holdHandler, holdId, parseHoldId } from '../../lib/health-gate/scaling-hold';
+import { holdHandler, holdId, parseHoldId } from '../../lib/scaling-hold/handler';
 
 const asg = mockClient(AutoScalingClient);
 const ssm = mockClient(SSMClient);
