@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../lib/app';
 import { UserError } from '../lib/errors';
 import { cdkContext } from './helpers/settings';
+import { synthesize } from './helpers/synth';
 
 describe('buildApp', () => {
   it('fails the synth on an unacknowledged cdk-nag finding', () => {
@@ -32,9 +33,8 @@ describe('buildApp', () => {
   });
 
   it('tags every stack with the app, the environment and the configured tags', () => {
-    const app = new App();
-    const [staging] = buildApp(app, { ...cdkContext(), env: 'staging', release: 'r1' });
-    const alb = Object.values(Template.fromStack(staging).findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0];
+    const staging = synthesize({ release: 'r1' }).templates['greenlight-demo-staging'];
+    const alb = Object.values(staging.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0];
     expect(alb.Properties.Tags).toEqual(
       expect.arrayContaining([
         { Key: 'greenlight:app', Value: 'greenlight-demo' },

@@ -18,10 +18,19 @@ const props = (overrides: Partial<CapacityProbeProps> = {}): CapacityProbeProps 
 });
 
 describe('CapacityProbe', () => {
+  /** A stack with one probe of the default props, synthesized once for the tests that only read it. */
+  let defaultProbe: { stack: Stack; probe: CapacityProbe; template: Template } | undefined;
+  const withDefaultProbe = () => {
+    if (!defaultProbe) {
+      const stack = setup();
+      const probe = new CapacityProbe(stack, 'Capacity-r1', props());
+      defaultProbe = { stack, probe, template: Template.fromStack(stack) };
+    }
+    return defaultProbe;
+  };
+
   it('answers with a deploy-time token from its custom resource', () => {
-    const stack = setup();
-    const probe = new CapacityProbe(stack, 'Capacity-r1', props());
-    const template = Template.fromStack(stack);
+    const { stack, probe, template } = withDefaultProbe();
     const [id] = Object.keys(template.findResources('Custom::CapacityProbe'));
     expect(stack.resolve(probe.desiredCapacity)).toEqual({ 'Fn::GetAtt': [id, 'DesiredCapacity'] });
     template.hasResourceProperties('Custom::CapacityProbe', {
@@ -35,9 +44,7 @@ describe('CapacityProbe', () => {
   });
 
   it('reads the live pointer by name and describes groups and listener rules, nothing else', () => {
-    const stack = setup();
-    new CapacityProbe(stack, 'Capacity-r1', props());
-    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    const policies = withDefaultProbe().template.findResources('AWS::IAM::Policy');
     const statements = Object.values(policies)
       .filter((p) => String(p.Properties.PolicyName).startsWith('CapacityProbeProviderProbeRole'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);

@@ -11,10 +11,19 @@ process.env.AWS_EC2_METADATA_DISABLED = 'true';
 const REPO = path.join(__dirname, '..', '..');
 
 describe('HealthGate', () => {
+  /** A stack with one gate of the default props, synthesized once for the tests that only read it. */
+  let defaultGate: { stack: ReturnType<typeof gateStack>['stack']; group: ReturnType<typeof gateStack>['group']; template: Template } | undefined;
+  const withDefaultGate = () => {
+    if (!defaultGate) {
+      const { stack, group } = gateStack();
+      addGate(stack, group);
+      defaultGate = { stack, group, template: Template.fromStack(stack) };
+    }
+    return defaultGate;
+  };
+
   it('is a Custom::HealthGate that depends on the new group and carries the policy', () => {
-    const { stack, group } = gateStack();
-    addGate(stack, group);
-    const template = Template.fromStack(stack);
+    const { stack, group, template } = withDefaultGate();
     const groupId = stack.getLogicalId(group.node.defaultChild as never);
     template.hasResource('Custom::HealthGate', {
       DependsOn: Match.arrayWith([groupId]),
@@ -63,9 +72,8 @@ describe('HealthGate', () => {
   });
 
   it("grants describe calls and its own environment's gate path, nothing else", () => {
-    const { stack, group } = gateStack();
-    addGate(stack, group);
-    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+    const { template } = withDefaultGate();
+    const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { PolicyName: Match.stringLikeRegexp('^HealthGateProviderGateRole') },
     });
     const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
@@ -89,7 +97,7 @@ describe('HealthGate', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1:111111111111:parameter/greenlight/shop/staging/gate/*']] },
       },
     ]);
-    const role = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Role')).find((r) =>
+    const role = Object.values(template.findResources('AWS::IAM::Role')).find((r) =>
       String(r.Properties.Description).startsWith('greenlight health gate'),
     );
     expect(role?.Properties.ManagedPolicyArns).toBeUndefined();

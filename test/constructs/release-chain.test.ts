@@ -11,18 +11,22 @@ const only = (template: Template, type: string): [string, { Properties: Record<s
   return found[0] as never;
 };
 
-const staging = (release: string) => synthesize({ env: 'staging', release }).templates['greenlight-demo-staging'];
+// The synths of every environment, which the other synth files of the worker share (the same releases as traffic's and standby's).
+const R1 = '2026.11.01-0a1b2c3';
+const R2 = '2026.11.02-4d5e6f7';
+const staging = (release: string) => synthesize({ release }).templates['greenlight-demo-staging'];
+const production = () => synthesize({ release: 'r1' }).templates['greenlight-demo-production'];
 
 describe('release chain in the environment stack', () => {
   // Synthesis is slow on a busy machine: do it in a hook, which has the longer time limit.
   beforeAll(() => {
-    staging('2026.11.22-3f9c2ab');
-    staging('2026.11.23-0d1e2f3');
-    synthesize({ env: 'production', release: 'r1' });
+    staging(R1);
+    staging(R2);
+    production();
   });
 
   it('sizes the new group with the capacity probe', () => {
-    const template = staging('2026.11.22-3f9c2ab');
+    const template = staging(R1);
     const [probeId, probe] = only(template, 'Custom::CapacityProbe');
     const [, group] = only(template, 'AWS::AutoScaling::AutoScalingGroup');
     expect(probe.Properties).toMatchObject({
@@ -38,15 +42,15 @@ describe('release chain in the environment stack', () => {
   });
 
   it('makes the gate depend on the new group and expect the probed capacity', () => {
-    const template = staging('2026.11.22-3f9c2ab');
+    const template = staging(R1);
     const [groupId] = only(template, 'AWS::AutoScaling::AutoScalingGroup');
     const [probeId] = only(template, 'Custom::CapacityProbe');
     const [, gate] = only(template, 'Custom::HealthGate');
     expect(gate.DependsOn).toContain(groupId);
     expect(gate.Properties).toMatchObject({
       GroupName: { Ref: groupId },
-      Release: '2026.11.22-3f9c2ab',
-      ProgressParameter: '/greenlight/greenlight-demo/staging/gate/2026.11.22-3f9c2ab',
+      Release: R1,
+      ProgressParameter: `/greenlight/greenlight-demo/staging/gate/${R1}`,
       ExpectedInstances: { 'Fn::GetAtt': [probeId, 'DesiredCapacity'] },
       ConsecutiveHealthyPolls: 3,
       PollIntervalSeconds: 15,
@@ -56,17 +60,17 @@ describe('release chain in the environment stack', () => {
   });
 
   it('changes the live pointer only after the bake, which follows the cutover', () => {
-    const template = staging('2026.11.22-3f9c2ab');
+    const template = staging(R1);
     const [bakeId, bake] = only(template, 'Custom::BakeWindow');
     const [, pointer] = only(template, 'AWS::SSM::Parameter');
     expect(pointer.DependsOn).toContain(bakeId);
     expect(bake.DependsOn).toEqual([expect.stringMatching(/^LoadBalancerAlbHttp/)]);
-    expect(pointer.Properties).toMatchObject({ Name: '/greenlight/greenlight-demo/staging/live-release', Value: '2026.11.22-3f9c2ab', Type: 'String' });
+    expect(pointer.Properties).toMatchObject({ Name: '/greenlight/greenlight-demo/staging/live-release', Value: R1, Type: 'String' });
   });
 
   it('gives a new release new probe, group and gate ids, keeps the pointer and the providers, and drops the old group', () => {
-    const first = staging('2026.11.22-3f9c2ab');
-    const second = staging('2026.11.23-0d1e2f3');
+    const first = staging(R1);
+    const second = staging(R2);
     for (const type of [
       'Custom::CapacityProbe',
       'AWS::ElasticLoadBalancingV2::TargetGroup',
@@ -78,8 +82,8 @@ describe('release chain in the environment stack', () => {
     ]) {
       const [before] = idsOfType(first, type);
       const [after] = idsOfType(second, type);
-      expect(before).toMatch(/^[A-Za-z]+202611223f9c2ab/);
-      expect(after).toMatch(/^[A-Za-z]+202611230d1e2f3/);
+      expect(before).toMatch(/^[A-Za-z]+202611010a1b2c3/);
+      expect(after).toMatch(/^[A-Za-z]+202611024d5e6f7/);
       expect(idsOfType(second, type)).not.toContain(before);
     }
     expect(idsOfType(second, 'AWS::SSM::Parameter')).toEqual(idsOfType(first, 'AWS::SSM::Parameter'));
@@ -88,9 +92,8 @@ describe('release chain in the environment stack', () => {
   });
 
   it("takes each environment's own gate policy", () => {
-    const production = synthesize({ env: 'production', release: 'r1' }).templates['greenlight-demo-production'];
-    const [, gate] = only(production, 'Custom::HealthGate');
-    const [, probe] = only(production, 'Custom::CapacityProbe');
+    const [, gate] = only(production(), 'Custom::HealthGate');
+    const [, probe] = only(production(), 'Custom::CapacityProbe');
     expect(gate.Properties).toMatchObject({ ConsecutiveHealthyPolls: 4, TimeoutSeconds: 1200, PollIntervalSeconds: 15 });
     expect(probe.Properties).toMatchObject({ MinCapacity: 2, DesiredCapacity: 3, MaxCapacity: 12 });
   });
