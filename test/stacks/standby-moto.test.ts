@@ -4,7 +4,7 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeScheduledActionsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ec2, MOTO, type Moto, useMoto, xmlValue } from '../helpers/moto';
 import { type CfnTemplate, deployToMoto, fitForMoto, stackResources } from '../helpers/moto-stack';
 import { synthesize } from '../helpers/synth';
@@ -28,106 +28,104 @@ function template(context: Record<string, string>): CfnTemplate {
 
 if (!MOTO.available) console.warn(`skipping the standby's moto test: ${MOTO.skipReason}`);
 
-describe.skipIf(!MOTO.available)('a standby through moto', () => {
+// One moto server for both scenarios, emptied before each: a server's start and its first requests
+// (which load the services' code) cost seconds of CPU.
+describe.skipIf(!MOTO.available)('releases through moto', () => {
   let moto!: Moto;
   useMoto((started) => {
     moto = started;
   });
-
-  it('switches r1 → r2 → r1 with the same r1 instances, and the listener on each release in turn', async () => {
+  beforeEach(async () => {
+    await moto.reset();
+    // Both releases published, to the same image.
     const image = xmlValue(await ec2(moto, 'DescribeImages'), 'imageId');
     const ssm = new SSMClient({});
     for (const release of [R1, R2]) {
       await ssm.send(new PutParameterCommand({ Name: `/greenlight/greenlight-demo/releases/${release}/ami-id`, Value: image, Type: 'String' }));
     }
-    const autoScaling = new AutoScalingClient({});
-    const elb = new ElasticLoadBalancingV2Client({});
-    const logical = (t: CfnTemplate, type: string, release: string) => {
-      const ids = Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type && id.includes(releaseKey(release)));
-      expect(ids, `${type} of ${release}`).toHaveLength(1);
-      return ids[0];
-    };
-    const instancesOf = async (group: string) => {
-      const out = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }));
-      return (out.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId).sort();
-    };
-    const servedBy = async (physical: Record<string, string>, listener: string) => {
-      const out = await elb.send(new DescribeListenersCommand({ ListenerArns: [physical[listener]] }));
-      return out.Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn;
-    };
-
-    const first = template({ release: R1 });
-    const [listener] = Object.keys(first.Resources).filter(
-      (id) => first.Resources[id].Type === 'AWS::ElasticLoadBalancingV2::Listener' && first.Resources[id].Properties?.Port === 80,
-    );
-    const r1Group = logical(first, 'AWS::AutoScaling::AutoScalingGroup', R1);
-    const r1Target = logical(first, 'AWS::ElasticLoadBalancingV2::TargetGroup', R1);
-    expect(await deployToMoto(moto, STACK, first, false)).toBe('CREATE_COMPLETE');
-    let physical = await stackResources(moto, STACK);
-    const r1Instances = await instancesOf(physical[r1Group]);
-    expect(r1Instances).toHaveLength(2);
-    expect(await servedBy(physical, listener)).toBe(physical[r1Target]);
-
-    const second = template({ release: R2, standby: R1, deployTime: '2026-11-22T10:00:00Z' });
-    const r2Group = logical(second, 'AWS::AutoScaling::AutoScalingGroup', R2);
-    const r2Target = logical(second, 'AWS::ElasticLoadBalancingV2::TargetGroup', R2);
-    expect(await deployToMoto(moto, STACK, second, true)).toBe('UPDATE_COMPLETE');
-    const afterCutover = await stackResources(moto, STACK);
-    expect(afterCutover[r1Group]).toBe(physical[r1Group]);
-    expect(afterCutover[r1Target]).toBe(physical[r1Target]);
-    physical = afterCutover;
-    expect(await instancesOf(physical[r1Group])).toEqual(r1Instances);
-    expect(await servedBy(physical, listener)).toBe(physical[r2Target]);
-    const r2Instances = await instancesOf(physical[r2Group]);
-    const toZero = await autoScaling.send(new DescribeScheduledActionsCommand({ AutoScalingGroupName: physical[r1Group] }));
-    expect(toZero.ScheduledUpdateGroupActions?.map((a) => [a.StartTime?.toISOString(), a.MinSize, a.DesiredCapacity])).toEqual([
-      ['2026-11-22T11:00:00.000Z', 0, 0],
-    ]);
-
-    const back = template({ release: R1, standby: R2, deployTime: '2026-11-22T10:20:00Z', rollback: '20261122T102000Z' });
-    expect(await deployToMoto(moto, STACK, back, true)).toBe('UPDATE_COMPLETE');
-    const afterRollback = await stackResources(moto, STACK);
-    for (const id of [r1Group, r1Target, r2Group, r2Target]) expect(afterRollback[id], id).toBe(physical[id]);
-    expect(await instancesOf(physical[r1Group])).toEqual(r1Instances);
-    expect(await instancesOf(physical[r2Group])).toEqual(r2Instances);
-    expect(await servedBy(physical, listener)).toBe(physical[r1Target]);
-  }, 240_000);
-});
-
-describe.skipIf(!MOTO.available)('a plain release through moto (no standby)', () => {
-  let moto!: Moto;
-  useMoto((started) => {
-    moto = started;
   });
 
-  it("moves the listener to r2's target group, and r1's group and target group leave the stack", async () => {
-    const image = xmlValue(await ec2(moto, 'DescribeImages'), 'imageId');
-    const ssm = new SSMClient({});
-    for (const release of [R1, R2]) {
-      await ssm.send(new PutParameterCommand({ Name: `/greenlight/greenlight-demo/releases/${release}/ami-id`, Value: image, Type: 'String' }));
-    }
-    const elb = new ElasticLoadBalancingV2Client({});
-    const first = template({ release: R1 });
-    const second = template({ release: R2 });
-    const ofType = (t: CfnTemplate, type: string) => Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type);
-    const [listener] = ofType(first, 'AWS::ElasticLoadBalancingV2::Listener').filter((id) => first.Resources[id].Properties?.Port === 80);
-    const [r1Group] = ofType(first, 'AWS::AutoScaling::AutoScalingGroup').filter((id) => id.includes(releaseKey(R1)));
-    const [r1Target] = ofType(first, 'AWS::ElasticLoadBalancingV2::TargetGroup').filter((id) => id.includes(releaseKey(R1)));
-    const [r2Target] = ofType(second, 'AWS::ElasticLoadBalancingV2::TargetGroup').filter((id) => id.includes(releaseKey(R2)));
-    expect([listener, r1Group, r1Target, r2Target].every(Boolean)).toBe(true);
+  describe('a standby through moto', () => {
+    it('switches r1 → r2 → r1 with the same r1 instances, and the listener on each release in turn', async () => {
+      const autoScaling = new AutoScalingClient({});
+      const elb = new ElasticLoadBalancingV2Client({});
+      const logical = (t: CfnTemplate, type: string, release: string) => {
+        const ids = Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type && id.includes(releaseKey(release)));
+        expect(ids, `${type} of ${release}`).toHaveLength(1);
+        return ids[0];
+      };
+      const instancesOf = async (group: string) => {
+        const out = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }));
+        return (out.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId).sort();
+      };
+      const servedBy = async (physical: Record<string, string>, listener: string) => {
+        const out = await elb.send(new DescribeListenersCommand({ ListenerArns: [physical[listener]] }));
+        return out.Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn;
+      };
 
-    expect(await deployToMoto(moto, STACK, first, false)).toBe('CREATE_COMPLETE');
-    const before = await stackResources(moto, STACK);
-    expect(Object.keys(before)).toEqual(expect.arrayContaining([r1Group, r1Target]));
+      const first = template({ release: R1 });
+      const [listener] = Object.keys(first.Resources).filter(
+        (id) => first.Resources[id].Type === 'AWS::ElasticLoadBalancingV2::Listener' && first.Resources[id].Properties?.Port === 80,
+      );
+      const r1Group = logical(first, 'AWS::AutoScaling::AutoScalingGroup', R1);
+      const r1Target = logical(first, 'AWS::ElasticLoadBalancingV2::TargetGroup', R1);
+      expect(await deployToMoto(moto, STACK, first, false)).toBe('CREATE_COMPLETE');
+      let physical = await stackResources(moto, STACK);
+      const r1Instances = await instancesOf(physical[r1Group]);
+      expect(r1Instances).toHaveLength(2);
+      expect(await servedBy(physical, listener)).toBe(physical[r1Target]);
 
-    expect(await deployToMoto(moto, STACK, second, true)).toBe('UPDATE_COMPLETE');
-    const after = await stackResources(moto, STACK);
-    // The listener keeps its physical resource and now forwards to r2's target group.
-    expect(after[listener]).toBe(before[listener]);
-    const out = await elb.send(new DescribeListenersCommand({ ListenerArns: [after[listener]] }));
-    expect(out.Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn).toBe(after[r2Target]);
-    // moto deletes neither target groups nor rules, so the stack's own resource list is the evidence.
-    expect(after[r1Group]).toBeUndefined();
-    expect(after[r1Target]).toBeUndefined();
-  }, 240_000);
+      const second = template({ release: R2, standby: R1, deployTime: '2026-11-22T10:00:00Z' });
+      const r2Group = logical(second, 'AWS::AutoScaling::AutoScalingGroup', R2);
+      const r2Target = logical(second, 'AWS::ElasticLoadBalancingV2::TargetGroup', R2);
+      expect(await deployToMoto(moto, STACK, second, true)).toBe('UPDATE_COMPLETE');
+      const afterCutover = await stackResources(moto, STACK);
+      expect(afterCutover[r1Group]).toBe(physical[r1Group]);
+      expect(afterCutover[r1Target]).toBe(physical[r1Target]);
+      physical = afterCutover;
+      expect(await instancesOf(physical[r1Group])).toEqual(r1Instances);
+      expect(await servedBy(physical, listener)).toBe(physical[r2Target]);
+      const r2Instances = await instancesOf(physical[r2Group]);
+      const toZero = await autoScaling.send(new DescribeScheduledActionsCommand({ AutoScalingGroupName: physical[r1Group] }));
+      expect(toZero.ScheduledUpdateGroupActions?.map((a) => [a.StartTime?.toISOString(), a.MinSize, a.DesiredCapacity])).toEqual([
+        ['2026-11-22T11:00:00.000Z', 0, 0],
+      ]);
+
+      const back = template({ release: R1, standby: R2, deployTime: '2026-11-22T10:20:00Z', rollback: '20261122T102000Z' });
+      expect(await deployToMoto(moto, STACK, back, true)).toBe('UPDATE_COMPLETE');
+      const afterRollback = await stackResources(moto, STACK);
+      for (const id of [r1Group, r1Target, r2Group, r2Target]) expect(afterRollback[id], id).toBe(physical[id]);
+      expect(await instancesOf(physical[r1Group])).toEqual(r1Instances);
+      expect(await instancesOf(physical[r2Group])).toEqual(r2Instances);
+      expect(await servedBy(physical, listener)).toBe(physical[r1Target]);
+    }, 240_000);
+  });
+
+  describe('a plain release through moto (no standby)', () => {
+    it("moves the listener to r2's target group, and r1's group and target group leave the stack", async () => {
+      const elb = new ElasticLoadBalancingV2Client({});
+      const first = template({ release: R1 });
+      const second = template({ release: R2 });
+      const ofType = (t: CfnTemplate, type: string) => Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type);
+      const [listener] = ofType(first, 'AWS::ElasticLoadBalancingV2::Listener').filter((id) => first.Resources[id].Properties?.Port === 80);
+      const [r1Group] = ofType(first, 'AWS::AutoScaling::AutoScalingGroup').filter((id) => id.includes(releaseKey(R1)));
+      const [r1Target] = ofType(first, 'AWS::ElasticLoadBalancingV2::TargetGroup').filter((id) => id.includes(releaseKey(R1)));
+      const [r2Target] = ofType(second, 'AWS::ElasticLoadBalancingV2::TargetGroup').filter((id) => id.includes(releaseKey(R2)));
+      expect([listener, r1Group, r1Target, r2Target].every(Boolean)).toBe(true);
+
+      expect(await deployToMoto(moto, STACK, first, false)).toBe('CREATE_COMPLETE');
+      const before = await stackResources(moto, STACK);
+      expect(Object.keys(before)).toEqual(expect.arrayContaining([r1Group, r1Target]));
+
+      expect(await deployToMoto(moto, STACK, second, true)).toBe('UPDATE_COMPLETE');
+      const after = await stackResources(moto, STACK);
+      // The listener keeps its physical resource and now forwards to r2's target group.
+      expect(after[listener]).toBe(before[listener]);
+      const out = await elb.send(new DescribeListenersCommand({ ListenerArns: [after[listener]] }));
+      expect(out.Listeners?.[0]?.DefaultActions?.[0]?.TargetGroupArn).toBe(after[r2Target]);
+      // moto deletes neither target groups nor rules, so the stack's own resource list is the evidence.
+      expect(after[r1Group]).toBeUndefined();
+      expect(after[r1Target]).toBeUndefined();
+    }, 240_000);
+  });
 });
