@@ -1,4 +1,8 @@
-// Synthesizes the real app from cdk.json's context (plus overrides), offline, once per distinct input.
+// Synthesizes the real app from cdk.json's context (plus overrides), offline, once per distinct input,
+// without CDK's built-in template validation: with `@aws-cdk/core:validateAgainstDefaultRules` off it
+// only prints warnings, so it fails no test, and its WebAssembly validator costs about 6 s of CPU in
+// each process that starts it, and a fifth of a second per stack. cfn-lint is the templates' check
+// (test/stacks/cfn-lint).
 // Files of the synth project share modules within a worker, so they share this cache too: a result
 // is frozen, and a test that changes a template, a path or a message throws instead of changing
 // what the next test or file reads.
@@ -49,7 +53,7 @@ export function synthesize(overrides: Partial<AppContext> = {}): Synthesized {
   const key = keyOf(context);
   const hit = cache.get(key);
   if (hit) return hit;
-  const app = new App({ context: { ...context, 'aws:cdk:enable-path-metadata': true } });
+  const app = new App({ context: { ...context, 'aws:cdk:enable-path-metadata': true }, builtinCloudFormationValidation: false });
   const stacks = buildApp(app, context);
   const assembly = app.synth();
   const templates: Record<string, Template> = {};
