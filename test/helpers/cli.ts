@@ -4,7 +4,6 @@ import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { vi } from 'vitest';
-import { main } from '../../bin/greenlight';
 
 export const REPO = path.join(__dirname, '..', '..');
 const TSX = path.join(REPO, 'node_modules', '.bin', 'tsx');
@@ -50,6 +49,8 @@ export async function cliInProcess(args: string[]): Promise<Run> {
   const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void (stderr += `${format(...a)}\n`));
   const cwd = process.cwd();
   try {
+    // Imported here, so that a file that runs only the CLI process does not load every command.
+    const { main } = await import('../../bin/greenlight');
     if (cwd !== REPO) process.chdir(REPO);
     const code = await main(['node', 'greenlight', ...args], { out: (t) => void (stdout += t), err: (t) => void (stderr += t) });
     return { code, stdout, stderr };
