@@ -3,17 +3,17 @@
 import { format } from 'node:util';
 import { Command, CommanderError } from 'commander';
 import { UserError, USER_ERROR_EXIT_CODE } from '../lib/errors';
-import { statusCommand, type StatusCommandOptions } from '../lib/cli/status';
-import { watchCommand, type WatchCommandOptions } from '../lib/cli/watch';
-import { publishAmi, resolveApp } from '../lib/ami/publish';
-import { deployCommand, type DeployCommandOptions } from '../lib/cli/deploy';
-import { releaseAmiCommand, type ReleaseAmiCommandOptions } from '../lib/cli/release-ami';
-import { rollbackCommand, type RollbackCommandOptions } from '../lib/cli/rollback';
-import { addEnvironment, checkNewEnvironment } from '../lib/cli/add-env';
-import { rehearseCommand } from '../lib/rehearsal/command';
+import type { StatusCommandOptions } from '../lib/cli/status';
+import type { WatchCommandOptions } from '../lib/cli/watch';
+import type { DeployCommandOptions } from '../lib/cli/deploy';
+import type { ReleaseAmiCommandOptions } from '../lib/cli/release-ami';
+import type { RollbackCommandOptions } from '../lib/cli/rollback';
 import type { RehearseCommandOptions } from '../lib/rehearsal/options';
 import { SCENARIO_NAMES } from '../lib/rehearsal/scenarios';
-import { doctorCommand, type DoctorCommandOptions } from '../lib/doctor/command';
+import type { DoctorCommandOptions } from '../lib/doctor/command';
+
+// Each command loads its own code when it runs: loading every command (the SDK clients, the
+// rehearsal, the CDK app) would cost each run about a second before it starts.
 
 /** Where the CLI writes; tests hand in their own to run it in-process. */
 export interface CliOutput {
@@ -41,6 +41,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .requiredOption('--release <id>', 'the release id the AMI was baked for')
     .option('--app <name>', "the app's name (default: context.app in cdk.json)")
     .action(async (opts: { manifest?: string; ami?: string; release: string; app?: string }) => {
+      const { publishAmi, resolveApp } = await import('../lib/ami/publish');
       const result = await publishAmi({
         manifest: opts.manifest,
         ami: opts.ami,
@@ -69,6 +70,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--env-file <file>', "the app's configuration (NAME=VALUE lines), as SSM holds it for the environment")
     .option('--json', 'print the report as JSON')
     .action(async (opts: RehearseCommandOptions) => {
+      const { rehearseCommand } = await import('../lib/rehearsal/command');
       exitCode = await rehearseCommand(opts);
     });
 
@@ -80,6 +82,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--env-file <file>', "the app's configuration (NAME=VALUE lines), as SSM holds it for the environment")
     .option('--json', 'print the checks as JSON')
     .action(async (opts: DoctorCommandOptions) => {
+      const { doctorCommand } = await import('../lib/doctor/command');
       exitCode = await doctorCommand(opts);
     });
 
@@ -88,6 +91,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .description("show the live release, the environment's fleets with their capacity, and each instance's target health")
     .option('--env <name>', 'environment in cdk.json')
     .action(async (opts: StatusCommandOptions) => {
+      const { statusCommand } = await import('../lib/cli/status');
       io.out(`${await statusCommand(opts)}\n`);
     });
 
@@ -99,6 +103,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
     .option('--timeout <seconds>', "give up after this long (default: the gate's timeout + 30 minutes)")
     .action(async (opts: WatchCommandOptions) => {
+      const { watchCommand } = await import('../lib/cli/watch');
       exitCode = await watchCommand(opts);
     });
 
@@ -113,6 +118,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--summary <file>', 'append a Markdown summary (verdict, diagnosis, phase timings) to this file, e.g. $GITHUB_STEP_SUMMARY')
     .option('--annotate', 'print a GitHub Actions error annotation when the deploy fails')
     .action(async (opts: DeployCommandOptions) => {
+      const { deployCommand } = await import('../lib/cli/deploy');
       exitCode = await deployCommand(opts);
     });
 
@@ -125,6 +131,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--print', 'print the cdk deploy command instead of running it')
     .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
     .action(async (opts: RollbackCommandOptions) => {
+      const { rollbackCommand } = await import('../lib/cli/rollback');
       exitCode = await rollbackCommand(opts);
     });
 
@@ -135,6 +142,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--app <name>', "the app's name (default: context.app in cdk.json)")
     .option('--find-baked', "when none is recorded, record this account's AMI an earlier bake of the release left (its name and tags)")
     .action(async (opts: ReleaseAmiCommandOptions) => {
+      const { releaseAmiCommand } = await import('../lib/cli/release-ami');
       const ami = await releaseAmiCommand(opts, '.', process.env.AWS_REGION || undefined);
       if (ami) io.out(`${ami}\n`);
     });
@@ -145,7 +153,8 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .argument('<name>', 'the new environment, e.g. qa')
     .requiredOption('--account <id>', "the environment's AWS account id")
     .requiredOption('--region <region>', "the environment's AWS region, e.g. eu-west-1")
-    .action((name: string, opts: { account: string; region: string }) => {
+    .action(async (name: string, opts: { account: string; region: string }) => {
+      const { addEnvironment, checkNewEnvironment } = await import('../lib/cli/add-env');
       const changed = addEnvironment(process.cwd(), checkNewEnvironment(name, opts.account, opts.region));
       io.out(`added ${name}: ${changed.join(', ')}; now create its deploy role and CI settings (README, "Release pipelines")\n`);
     });
