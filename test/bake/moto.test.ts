@@ -35,9 +35,8 @@ describe.skipIf(!MOTO.available)('the bake against moto', () => {
     requestId += 1;
     // The release's target group with one registered instance (moto reports it healthy).
     const net = await createNetwork(moto);
-    const imageId = xmlValue(await ec2(moto, 'DescribeImages', { 'Owner.1': 'amazon' }), 'imageId');
     const instanceId = xmlValue(
-      await ec2(moto, 'RunInstances', { ImageId: imageId, MinCount: '1', MaxCount: '1', SubnetId: net.subnetIds[0] }),
+      await ec2(moto, 'RunInstances', { ImageId: net.imageId, MinCount: '1', MaxCount: '1', SubnetId: net.subnetIds[0] }),
       'instanceId',
     );
     const elb = new ElasticLoadBalancingV2Client({});

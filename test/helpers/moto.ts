@@ -163,13 +163,24 @@ export function xmlValue(xml: string, tag: string): string {
   return value;
 }
 
+/**
+ * An Amazon Linux 2 image from moto's own list, to launch instances from. Asked for by name: the
+ * whole list is over a thousand images, a megabyte of XML that costs moto about a second of CPU.
+ */
+export async function amazonLinuxImage(moto: Pick<Moto, 'endpoint'>, region = 'eu-west-1'): Promise<string> {
+  const filter = { 'Owner.1': 'amazon', 'Filter.1.Name': 'name', 'Filter.1.Value.1': 'amzn2-ami-hvm-*-x86_64-gp2' };
+  return xmlValue(await ec2(moto, 'DescribeImages', filter, region), 'imageId');
+}
+
 export interface MotoNetwork {
   readonly vpcId: string;
   readonly subnetIds: readonly string[];
+  /** The launch template's image. */
+  readonly imageId: string;
   readonly launchTemplateName: string;
 }
 
-/** A VPC with one subnet per zone and a launch template, enough for an Auto Scaling group. */
+/** A VPC with one subnet per zone and a launch template of an Amazon Linux 2 image, enough for an Auto Scaling group. */
 export async function createNetwork(moto: Pick<Moto, 'endpoint'>, zones: readonly string[] = ['eu-west-1a', 'eu-west-1b']): Promise<MotoNetwork> {
   const vpcId = xmlValue(await ec2(moto, 'CreateVpc', { CidrBlock: '10.0.0.0/16' }), 'vpcId');
   const subnetIds: string[] = [];
@@ -177,12 +188,12 @@ export async function createNetwork(moto: Pick<Moto, 'endpoint'>, zones: readonl
     const xml = await ec2(moto, 'CreateSubnet', { VpcId: vpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: zone });
     subnetIds.push(xmlValue(xml, 'subnetId'));
   }
-  const imageId = xmlValue(await ec2(moto, 'DescribeImages', { 'Owner.1': 'amazon' }), 'imageId');
+  const imageId = await amazonLinuxImage(moto);
   const launchTemplateName = `lt-${vpcId}`;
   await ec2(moto, 'CreateLaunchTemplate', {
     LaunchTemplateName: launchTemplateName,
     'LaunchTemplateData.ImageId': imageId,
     'LaunchTemplateData.InstanceType': 't3.small',
   });
-  return { vpcId, subnetIds, launchTemplateName };
+  return { vpcId, subnetIds, imageId, launchTemplateName };
 }

@@ -5,7 +5,7 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeScheduledA
 import { DescribeListenersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ec2, MOTO, type Moto, useMoto, xmlValue } from '../helpers/moto';
+import { amazonLinuxImage, MOTO, type Moto, useMoto } from '../helpers/moto';
 import { type CfnTemplate, deployToMoto, fitForMoto, stackResources } from '../helpers/moto-stack';
 import { synthesize } from '../helpers/synth';
 
@@ -38,7 +38,7 @@ describe.skipIf(!MOTO.available)('releases through moto', () => {
   beforeEach(async () => {
     await moto.reset();
     // Both releases published, to the same image.
-    const image = xmlValue(await ec2(moto, 'DescribeImages'), 'imageId');
+    const image = await amazonLinuxImage(moto);
     const ssm = new SSMClient({});
     for (const release of [R1, R2]) {
       await ssm.send(new PutParameterCommand({ Name: `/greenlight/greenlight-demo/releases/${release}/ami-id`, Value: image, Type: 'String' }));
