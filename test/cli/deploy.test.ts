@@ -59,7 +59,8 @@ describe('prepareDeploy --app-dir against a real cloud assembly', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'greenlight-assembly-'));
-    const app = new App({ outdir: dir, context: { ...cdkContext(), release: 'r5', env: 'staging' } });
+    // An assembly to read, not a template to check: CDK's own validation would cost seconds of CPU here.
+    const app = new App({ outdir: dir, context: { ...cdkContext(), release: 'r5', env: 'staging' }, builtinCloudFormationValidation: false });
     buildApp(app, { ...cdkContext(), release: 'r5', env: 'staging' });
     app.synth();
   }, 120_000);
