@@ -2,7 +2,8 @@
 // directory: the owner (PID and start time) and the process group of every process it started, one
 // line each, rewritten synchronously on every change. A watchdog outside the rehearsal kills those
 // groups the moment the rehearsal exits, even by SIGKILL; and a later run finds the processes of a
-// dead run by the work directory they run in and stops them.
+// dead run by the work directory they run in and stops them. A run looks only at runs whose work
+// directories share its parent (a checkout's .rehearsal/), never at runs kept anywhere else.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -39,6 +40,8 @@ function processGroup(pid: number): number | undefined {
 }
 
 interface RunFile {
+  /** The work directory's run file, where a claimed directory's file points. */
+  readonly file: string;
   readonly owner: RunOwner;
   readonly groups: readonly number[];
 }
@@ -57,7 +60,7 @@ function readRunFile(file: string): RunFile | undefined {
   const owner = lines.find(([kind]) => kind === 'owner');
   if (!owner || !/^\d+$/.test(owner[1] ?? '') || !owner[2]) return undefined;
   const groups = lines.filter(([kind, id]) => kind === 'group' && /^\d+$/.test(id ?? '')).map(([, id]) => Number(id));
-  return { owner: { pid: Number(owner[1]), startTime: owner[2] }, groups };
+  return { file, owner: { pid: Number(owner[1]), startTime: owner[2] }, groups };
 }
 
 /** Absolute paths a process runs in or names on its command line. */
@@ -87,10 +90,11 @@ export interface Leftover {
 
 /**
  * Process groups left behind by rehearsals whose owner is gone: a process that runs in, or names, a
- * directory holding a run file whose owner is dead, in a group that run recorded. Never this
- * process's own group.
+ * directory holding a run file whose owner is dead, in a group that run recorded, where that run's
+ * work directory is in `parentDir`. Never this process's own group.
  */
-export function findLeftovers(): Leftover[] {
+export function findLeftovers(parentDir: string): Leftover[] {
+  const scope = path.resolve(parentDir);
   const runFileFor = new Map<string, string | undefined>();
   const lookUp = (dir: string): string | undefined => {
     if (runFileFor.has(dir)) return runFileFor.get(dir);
@@ -113,8 +117,9 @@ export function findLeftovers(): Leftover[] {
       if (!runs.has(runFile)) runs.set(runFile, readRunFile(runFile));
       const run = runs.get(runFile);
       const pgid = processGroup(pid);
-      if (!run || ownerAlive(run.owner) || pgid === undefined || pgid === ownGroup || !run.groups.includes(pgid)) continue;
-      const group = found.get(pgid) ?? { runFile, pids: [] };
+      if (!run || path.dirname(path.dirname(run.file)) !== scope) continue;
+      if (ownerAlive(run.owner) || pgid === undefined || pgid === ownGroup || !run.groups.includes(pgid)) continue;
+      const group = found.get(pgid) ?? { runFile: run.file, pids: [] };
       group.pids.push(pid);
       found.set(pgid, group);
       break;
@@ -123,9 +128,9 @@ export function findLeftovers(): Leftover[] {
   return [...found].map(([pgid, g]) => ({ runFile: g.runFile, pgid, pids: g.pids }));
 }
 
-/** Stops what dead rehearsals left running (SIGKILL to each group) and says what it stopped. */
-export function stopLeftovers(log: (line: string) => void): Leftover[] {
-  const leftovers = findLeftovers();
+/** Stops what dead rehearsals in `parentDir` left running (SIGKILL to each group) and says what it stopped. */
+export function stopLeftovers(log: (line: string) => void, parentDir: string): Leftover[] {
+  const leftovers = findLeftovers(parentDir);
   for (const l of leftovers) {
     try {
       process.kill(-l.pgid, 'SIGKILL');
@@ -159,7 +164,7 @@ export class RunGuard {
     private readonly workDir: string,
     log: (line: string) => void = () => undefined,
   ) {
-    stopLeftovers(log);
+    stopLeftovers(log, path.dirname(path.resolve(workDir)));
     this.owner = { pid: process.pid, startTime: processStartTime(process.pid) ?? '0' };
     this.write();
     this.watchdog = spawn('/bin/sh', ['-c', WATCHDOG, 'greenlight-watchdog', this.file], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
@@ -200,6 +205,9 @@ export class RunGuard {
 
   private write(): void {
     const lines = [`owner ${this.owner.pid} ${this.owner.startTime}`, ...[...this.groups].map((g) => `group ${g}`)];
-    fs.writeFileSync(this.file, `${lines.join('\n')}\n`);
+    // Written aside and renamed: killed mid-write, the run must leave its last whole list, never an empty file.
+    const next = `${this.file}.${process.pid}.next`;
+    fs.writeFileSync(next, `${lines.join('\n')}\n`);
+    fs.renameSync(next, this.file);
   }
 }

@@ -11,10 +11,13 @@ import { probe } from '../../lib/rehearsal/net';
 import { findLeftovers, processStartTime, RUN_FILE } from '../../lib/rehearsal/run-guard';
 import { REPO_ROOT } from '../helpers/settings';
 
-const dirs: string[] = [];
-const newDir = (prefix = 'gl-lifetime-') => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
+// The runs' work directories share a parent of their own: a run stops only the leftovers of dead runs
+// beside it, so rehearsals of other test files, in other directories, neither see nor touch these.
+const BASE = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-lifetime-'));
+const dirs: string[] = [BASE];
+const newDir = (parent = BASE) => {
+  const dir = fs.mkdtempSync(path.join(parent, 'run-'));
+  dirs.unshift(dir);
   return dir;
 };
 const planted: number[] = [];
@@ -181,9 +184,14 @@ describe('no process outlives the rehearsal', () => {
     const live = newDir();
     const ofLiveRun = plantGroup(live);
     fs.writeFileSync(path.join(live, RUN_FILE), `owner ${process.pid} ${processStartTime(process.pid)}\ngroup ${ofLiveRun}\n`);
-    await waitUntil(() => [recorded, unrecorded, ofLiveRun].every((g) => processes().filter((p) => p.pgid === g).length === 2), 5_000);
 
-    const found = findLeftovers().filter((l) => l.runFile.startsWith(dead) || l.runFile.startsWith(live));
-    expect(found).toEqual([{ runFile: path.join(dead, RUN_FILE), pgid: recorded, pids: [recorded] }]);
+    // A dead run kept elsewhere is not this directory's to clean up.
+    const elsewhere = newDir(newDir());
+    const ofRunElsewhere = plantGroup(elsewhere);
+    await deadRun(elsewhere, [ofRunElsewhere]);
+    await waitUntil(() => [recorded, unrecorded, ofLiveRun, ofRunElsewhere].every((g) => processes().filter((p) => p.pgid === g).length === 2), 5_000);
+
+    expect(findLeftovers(BASE)).toEqual([{ runFile: path.join(dead, RUN_FILE), pgid: recorded, pids: [recorded] }]);
+    expect(findLeftovers(path.dirname(elsewhere))).toEqual([{ runFile: path.join(elsewhere, RUN_FILE), pgid: ofRunElsewhere, pids: [ofRunElsewhere] }]);
   });
 });
