@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import config from '../vitest.config';
 import { REPO_ROOT } from './helpers/settings';
+import { PROJECT_ORDER } from './sequencer';
 import { ALL_TESTS, ISOLATED_FAST_TESTS, LONGEST_FIRST, SLOW_TESTS, SYNTH_TESTS } from './tiers';
 
 function testFiles(dir = 'test'): string[] {
@@ -39,6 +40,8 @@ describe('test tiers', () => {
       { name: 'slow', include: [...SLOW_TESTS], exclude: [...SYNTH_TESTS] },
       { name: 'synth', include: [...SYNTH_TESTS], isolate: false },
     ]);
+    // The sequencer orders every project.
+    expect([...PROJECT_ORDER].sort()).toEqual(projects.map((p) => p.test.name).sort());
     expect(projects[1].test.isolate).toBeUndefined();
     expect(projects[2].test.isolate).toBeUndefined();
     expect(config.test?.include).toBeUndefined();

@@ -3,8 +3,11 @@
 # filesystem made by debootstrap instead of an EC2 instance.
 #   test/packer/bake-chroot.sh ROOTFS CACHE_DIR APP RELEASE
 # The debootstrap result and the downloaded .debs are cached in CACHE_DIR (outside the clone), so
-# only the first run on a machine pays for them. /proc is mounted for package scripts and always
-# unmounted on exit.
+# only the first run on a machine pays for them. So is the root filesystem after 10-packages.sh,
+# keyed by that script's text and the base: a later run with the same script mounts ROOTFS as an
+# overlay on it instead of unpacking and installing again, and any change to the script runs it
+# again. /proc is mounted for package scripts and always unmounted on exit; the overlay stays
+# mounted for the image to be inspected, until the next run or `umount ROOTFS`.
 set -euo pipefail
 
 rootfs="$1" cache="$2" app="$3" release="$4"
@@ -21,7 +24,7 @@ unmount_under() {
   awk -v root="$1" '$2 == root || index($2, root "/") == 1 { print $2 }' /proc/mounts | sort -r |
     while IFS= read -r mnt; do umount -l "$mnt"; done
 }
-trap 'unmount_under "$rootfs"' EXIT
+trap 'unmount_under "$rootfs/proc"' EXIT
 
 mkdir -p "$cache" "$archives"
 (
@@ -36,11 +39,21 @@ mkdir -p "$cache" "$archives"
   fi
 ) 9>"$cache/.lock"
 
+packages_key="$(cat "$repo/packer/scripts/10-packages.sh" <(printf '%s\n' "$base" "$mirror") | sha256sum | cut -c1-16)"
+packages_layer="$cache/after-10-packages-$packages_key"
+overlay="$(dirname "$rootfs")/overlay"
+
 unmount_under "$rootfs"
-rm -rf "$rootfs"
+rm -rf "$rootfs" "$overlay"
 mkdir -p "$rootfs"
-log "unpacking $base"
-tar -C "$rootfs" -xzf "$base"
+if [ -d "$packages_layer" ]; then
+  log "mounting $rootfs as an overlay on $packages_layer"
+  mkdir -p "$overlay/upper" "$overlay/work"
+  mount -t overlay overlay -o "lowerdir=$packages_layer,upperdir=$overlay/upper,workdir=$overlay/work" "$rootfs"
+else
+  log "unpacking $base"
+  tar -C "$rootfs" -xzf "$base"
+fi
 
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 # No daemons start inside the chroot, as on an image being built.
@@ -62,9 +75,22 @@ provision() {
     GREENLIGHT_APP_SOURCE=/tmp/greenlight/app GREENLIGHT_FILES=/tmp/greenlight/files \
     bash "/tmp/greenlight/scripts/$1"
 }
-for script in 10-packages.sh 20-app-user.sh 30-release.sh 40-services.sh; do provision "$script"; done
-# Keep the downloads for the next run before the cleanup script empties apt's cache.
-find "$rootfs/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -exec cp -n -t "$archives/" {} +
+if [ -d "$packages_layer" ]; then
+  log "provisioning: 10-packages.sh: unchanged, its result reused from $packages_layer"
+else
+  provision 10-packages.sh
+  # Keep the downloads for the next run before the cleanup script empties apt's cache.
+  find "$rootfs/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -exec cp -n -t "$archives/" {} +
+  (
+    flock 9
+    rm -rf "$cache"/after-10-packages-*
+    mkdir "$packages_layer.partial"
+    tar -C "$rootfs" --exclude=./proc/* --exclude=./tmp/greenlight --exclude=./var/cache/apt/archives/*.deb -cf - . |
+      tar -C "$packages_layer.partial" -xf -
+    mv "$packages_layer.partial" "$packages_layer"
+  ) 9>"$cache/.lock"
+fi
+for script in 20-app-user.sh 30-release.sh 40-services.sh; do provision "$script"; done
 provision 90-cleanup.sh
 
 rm -f "$rootfs/usr/sbin/policy-rc.d"
