@@ -6,8 +6,9 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 600_000,
-    // Synth and the real-process suites are CPU heavy; two workers match the build machines.
-    maxWorkers: 2,
+    // Three files at a time on two cores: the rehearsal, moto and bake files spend part of their time
+    // waiting (gate timeouts, bake windows, servers starting), and a third file fills that time.
+    maxWorkers: 3,
     fileParallelism: true,
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
