@@ -148,9 +148,15 @@ export function stopLeftovers(log: (line: string) => void, parentDir: string): L
  */
 const WATCHDOG = `trap '' INT TERM HUP
 cat >/dev/null
-while read -r kind id _; do
-  if [ "$kind" = group ]; then kill -CONT -"$id" 2>/dev/null; kill -KILL -"$id" 2>/dev/null; fi
-done < "$1"
+# Twice, a second apart: a member that joined a group while the first pass went round goes too.
+# A run that ended by itself has removed its file: nothing to do.
+for pass in 1 2; do
+  [ -f "$1" ] || exit 0
+  while read -r kind id _; do
+    if [ "$kind" = group ]; then kill -CONT -"$id" 2>/dev/null; kill -KILL -"$id" 2>/dev/null; fi
+  done < "$1"
+  [ "$pass" = 2 ] || sleep 1
+done
 exit 0`;
 
 export class RunGuard {
@@ -197,10 +203,11 @@ export class RunGuard {
 
   /** Everything has stopped: the watchdog ends with nothing to kill, and the run file goes. */
   release(): void {
-    this.watchdog?.stdin?.end();
-    this.watchdog = undefined;
+    // The file goes first: the watchdog then finds nothing to kill, not groups whose ids may be reused.
     for (const dir of this.claimed.splice(0)) fs.rmSync(path.join(dir, RUN_FILE), { force: true });
     fs.rmSync(this.file, { force: true });
+    this.watchdog?.stdin?.end();
+    this.watchdog = undefined;
   }
 
   private write(): void {
