@@ -166,6 +166,7 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
     `arn:aws:autoscaling:${inRegion}:${account}:autoScalingGroup:0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d:autoScalingGroupName/${name}`;
   // CloudFormation tags every group of a stack with the stack's name.
   const stackTag = (stack: string): Context => ({ 'aws:ResourceTag/aws:cloudformation:stack-name': stack });
+  const standbyGroup = group(`${stackName}-FleetGroupr1-ABC`);
   const ASG_WRITES = ['autoscaling:DeleteScheduledAction', 'autoscaling:UpdateAutoScalingGroup'];
 
   it('may assume the CDK roles that deploy and publish assets, in its own account and region, and not the lookup role', () => {
@@ -213,11 +214,10 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
       expect(list(s.Resource), s.Sid).toEqual([`arn:aws:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${stackName}-*`]);
       expect(s.Condition, s.Sid).toEqual({ StringEquals: { 'aws:ResourceTag/aws:cloudformation:stack-name': stackName } });
     }
-    const standby = group(`${stackName}-FleetGroupr1-ABC`);
     for (const action of ASG_WRITES) {
-      expect(can(action, standby, stackTag(stackName)), action).toBe(true);
-      expect(can(action, standby), `${action} without the stack's tag`).toBe(false);
-      expect(can(action, standby, stackTag(`${stackName}-2`)), `${action} tagged for another stack`).toBe(false);
+      expect(can(action, standbyGroup, stackTag(stackName)), action).toBe(true);
+      expect(can(action, standbyGroup), `${action} without the stack's tag`).toBe(false);
+      expect(can(action, standbyGroup, stackTag(`${stackName}-2`)), `${action} tagged for another stack`).toBe(false);
       expect(can(action, '*', stackTag(stackName)), `${action} on *`).toBe(false);
       expect(can(action, group(`another-app-${envName}-FleetGroup-ABC`), stackTag(stackName)), `${action} another app`).toBe(false);
       expect(can(action, group(`${stackName}-FleetGroupr1-ABC`, 'us-east-1'), stackTag(stackName)), `${action} another region`).toBe(false);
@@ -226,12 +226,11 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
       }
     }
     for (const action of ['autoscaling:CreateAutoScalingGroup', 'autoscaling:DeleteAutoScalingGroup', 'autoscaling:SetDesiredCapacity', 'autoscaling:SuspendProcesses', 'autoscaling:PutScheduledUpdateGroupAction', 'autoscaling:CreateOrUpdateTags', 'autoscaling:TerminateInstanceInAutoScalingGroup']) {
-      expect(grantsIgnoringConditions(policy, action, standby), action).toEqual([]);
+      expect(grantsIgnoringConditions(policy, action, standbyGroup), action).toEqual([]);
     }
   });
 
   // docs/iam-traces.md, "A rollback to the standby": every call `greenlight rollback` and its cdk deploy make, in order.
-  const standbyGroup = group(`${stackName}-FleetGroupr1-ABC`);
   const cdkRole = (role: string) => `arn:aws:iam::${account}:role/cdk-hnb659fds-${role}-${account}-${region}`;
   const rollbackTrace = (scaleUp: boolean): [string, string, Context][] => [
     ['ssm:GetParameterHistory', ssmArn(region, account, liveReleaseParameterName(app, envName)), {}],

@@ -26,6 +26,20 @@ function template(context: Record<string, string>): CfnTemplate {
   });
 }
 
+/** The one resource of `type` that belongs to `release`, by its logical id. */
+function logical(t: CfnTemplate, type: string, release: string): string {
+  const ids = Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type && id.includes(releaseKey(release)));
+  expect(ids, `${type} of ${release}`).toHaveLength(1);
+  return ids[0];
+}
+
+/** The serving listener, on port 80. */
+function servingListener(t: CfnTemplate): string {
+  const ids = Object.keys(t.Resources).filter((id) => t.Resources[id].Type === 'AWS::ElasticLoadBalancingV2::Listener' && t.Resources[id].Properties?.Port === 80);
+  expect(ids, 'the port-80 listener').toHaveLength(1);
+  return ids[0];
+}
+
 if (!MOTO.available) console.warn(`skipping the standby's moto test: ${MOTO.skipReason}`);
 
 // One moto server for both scenarios, emptied before each: a server's start and its first requests
@@ -49,11 +63,6 @@ describe.skipIf(!MOTO.available)('releases through moto', () => {
     it('switches r1 → r2 → r1 with the same r1 instances, and the listener on each release in turn', async () => {
       const autoScaling = new AutoScalingClient({});
       const elb = new ElasticLoadBalancingV2Client({});
-      const logical = (t: CfnTemplate, type: string, release: string) => {
-        const ids = Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type && id.includes(releaseKey(release)));
-        expect(ids, `${type} of ${release}`).toHaveLength(1);
-        return ids[0];
-      };
       const instancesOf = async (group: string) => {
         const out = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [group] }));
         return (out.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => i.InstanceId).sort();
@@ -64,9 +73,7 @@ describe.skipIf(!MOTO.available)('releases through moto', () => {
       };
 
       const first = template({ release: R1 });
-      const [listener] = Object.keys(first.Resources).filter(
-        (id) => first.Resources[id].Type === 'AWS::ElasticLoadBalancingV2::Listener' && first.Resources[id].Properties?.Port === 80,
-      );
+      const listener = servingListener(first);
       const r1Group = logical(first, 'AWS::AutoScaling::AutoScalingGroup', R1);
       const r1Target = logical(first, 'AWS::ElasticLoadBalancingV2::TargetGroup', R1);
       expect(await deployToMoto(moto, STACK, first, false)).toBe('CREATE_COMPLETE');
@@ -106,12 +113,10 @@ describe.skipIf(!MOTO.available)('releases through moto', () => {
       const elb = new ElasticLoadBalancingV2Client({});
       const first = template({ release: R1 });
       const second = template({ release: R2 });
-      const ofType = (t: CfnTemplate, type: string) => Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type);
-      const [listener] = ofType(first, 'AWS::ElasticLoadBalancingV2::Listener').filter((id) => first.Resources[id].Properties?.Port === 80);
-      const [r1Group] = ofType(first, 'AWS::AutoScaling::AutoScalingGroup').filter((id) => id.includes(releaseKey(R1)));
-      const [r1Target] = ofType(first, 'AWS::ElasticLoadBalancingV2::TargetGroup').filter((id) => id.includes(releaseKey(R1)));
-      const [r2Target] = ofType(second, 'AWS::ElasticLoadBalancingV2::TargetGroup').filter((id) => id.includes(releaseKey(R2)));
-      expect([listener, r1Group, r1Target, r2Target].every(Boolean)).toBe(true);
+      const listener = servingListener(first);
+      const r1Group = logical(first, 'AWS::AutoScaling::AutoScalingGroup', R1);
+      const r1Target = logical(first, 'AWS::ElasticLoadBalancingV2::TargetGroup', R1);
+      const r2Target = logical(second, 'AWS::ElasticLoadBalancingV2::TargetGroup', R2);
 
       expect(await deployToMoto(moto, STACK, first, false)).toBe('CREATE_COMPLETE');
       const before = await stackResources(moto, STACK);
