@@ -46,20 +46,23 @@ overlay="$(dirname "$rootfs")/overlay"
 unmount_under "$rootfs"
 rm -rf "$rootfs" "$overlay"
 mkdir -p "$rootfs"
-if [ -d "$packages_layer" ]; then
+reuse_packages=false
+[ -d "$packages_layer" ] && reuse_packages=true
+if "$reuse_packages"; then
   log "mounting $rootfs as an overlay on $packages_layer"
   mkdir -p "$overlay/upper" "$overlay/work"
   mount -t overlay overlay -o "lowerdir=$packages_layer,upperdir=$overlay/upper,workdir=$overlay/work" "$rootfs"
 else
   log "unpacking $base"
   tar -C "$rootfs" -xzf "$base"
+  # The .debs an earlier run downloaded, for 10-packages.sh's install.
+  find "$archives" -maxdepth 1 -name '*.deb' -exec cp -t "$rootfs/var/cache/apt/archives/" {} +
 fi
 
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 # No daemons start inside the chroot, as on an image being built.
 printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
 chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
-find "$archives" -maxdepth 1 -name '*.deb' -exec cp -t "$rootfs/var/cache/apt/archives/" {} +
 mount -t proc proc "$rootfs/proc"
 
 # What the template's file provisioners upload.
@@ -75,7 +78,7 @@ provision() {
     GREENLIGHT_APP_SOURCE=/tmp/greenlight/app GREENLIGHT_FILES=/tmp/greenlight/files \
     bash "/tmp/greenlight/scripts/$1"
 }
-if [ -d "$packages_layer" ]; then
+if "$reuse_packages"; then
   log "provisioning: 10-packages.sh: unchanged, its result reused from $packages_layer"
 else
   provision 10-packages.sh
