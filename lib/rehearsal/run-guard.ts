@@ -143,8 +143,9 @@ export function stopLeftovers(log: (line: string) => void, parentDir: string): L
 }
 
 /**
- * Kills every group in the run file once its stdin closes, which happens when the rehearsal exits
- * for any reason. It runs in its own session: a Ctrl-C at the terminal does not reach it.
+ * Kills every group in the run file once its stdin closes, which happens when the rehearsal dies
+ * for any reason; a run that ends by itself kills the watchdog instead. It runs in its own session:
+ * a Ctrl-C at the terminal does not reach it.
  */
 const WATCHDOG = `trap '' INT TERM HUP
 cat >/dev/null
@@ -206,7 +207,10 @@ export class RunGuard {
     // The file goes first: the watchdog then finds nothing to kill, not groups whose ids may be reused.
     for (const dir of this.claimed.splice(0)) fs.rmSync(path.join(dir, RUN_FILE), { force: true });
     fs.rmSync(this.file, { force: true });
+    // Killed rather than left to notice its closed stdin: on a busy machine it would be scheduled only
+    // after the rehearsal has exited, and outlive it for a moment.
     this.watchdog?.stdin?.end();
+    this.watchdog?.kill('SIGKILL');
     this.watchdog = undefined;
   }
 
