@@ -113,27 +113,35 @@ function figures(o: Pick<BakeObservation, 'requests' | 'errors5xx' | 'healthyHos
   );
 }
 
-/** Why the observation breaches the policy, or undefined. */
-function breach(o: BakeObservation, policy: BakePolicy, elapsedMs: number): string | undefined {
+/**
+ * Why the observation breaches the policy's absolute limits and alarms, or undefined. `label`
+ * starts the message: the bake's, or a traffic step's, where the same limits apply.
+ */
+export function breach(
+  o: Omit<BakeObservation, 'at' | 'transientError'>,
+  policy: Pick<BakePolicy, 'alarms' | 'maxErrorRate' | 'maxErrors'>,
+  elapsedMs: number,
+  label = 'bake',
+): string | undefined {
   for (const name of policy.alarms) {
     const alarm = o.alarms.find((a) => a.name === name);
-    if (!alarm) return `bake: alarm ${JSON.stringify(name)} does not exist; name an existing CloudWatch alarm`;
+    if (!alarm) return `${label}: alarm ${JSON.stringify(name)} does not exist; name an existing CloudWatch alarm`;
     if (alarm.state === 'ALARM') {
       const reason = alarm.reason ? `: ${alarm.reason}` : '';
-      return `bake: alarm ${JSON.stringify(name)} is in ALARM after ${seconds(elapsedMs)}${reason}`;
+      return `${label}: alarm ${JSON.stringify(name)} is in ALARM after ${seconds(elapsedMs)}${reason}`;
     }
   }
   // An ALB fails open: with every target unhealthy it sends them all traffic anyway.
   if (o.healthyHosts === 0 && o.unhealthyHosts > 0) {
     return (
-      `bake: every target of the release's target group is unhealthy (0 of ${o.unhealthyHosts}) after ` +
+      `${label}: every target of the release's target group is unhealthy (0 of ${o.unhealthyHosts}) after ` +
       `${seconds(elapsedMs)}; the load balancer fails open and still sends them requests`
     );
   }
   const rate = errorRate(o.requests, o.errors5xx);
   if (o.errors5xx > policy.maxErrors && rate > policy.maxErrorRate) {
     return (
-      `bake: ${formatPercent(rate)} 5xx on the release's target group over ${seconds(elapsedMs)} ` +
+      `${label}: ${formatPercent(rate)} 5xx on the release's target group over ${seconds(elapsedMs)} ` +
       `(limit ${formatPercent(policy.maxErrorRate)}): ${o.errors5xx} of ${o.requests} requests`
     );
   }

@@ -25,7 +25,7 @@ export const LAYERS: readonly Layer[] = [
       'lib/health-gate/time-limits.ts',
     ],
   },
-  { name: 'pure cores', modules: ['lib/health-gate/', 'lib/bake/', 'lib/smoke/', 'lib/capacity-probe/capacity.ts'] },
+  { name: 'pure cores', modules: ['lib/health-gate/', 'lib/bake/', 'lib/smoke/', 'lib/traffic/', 'lib/capacity-probe/capacity.ts'] },
   { name: 'adapters', modules: ['lib/aws/'] },
   {
     name: 'runtimes and constructs',
@@ -33,6 +33,7 @@ export const LAYERS: readonly Layer[] = [
       'lib/health-gate/handler.ts',
       'lib/scaling-hold/handler.ts',
       'lib/bake/handler.ts',
+      'lib/traffic/handler.ts',
       'lib/smoke/handler.ts',
       'lib/capacity-probe/handler.ts',
       'lib/constructs/',
