@@ -39,6 +39,7 @@ export const SYNTH_TESTS: readonly string[] = [
   'test/stacks/scaling.test.ts',
   'test/constructs/release-fleet-scaling.test.ts',
   'test/constructs/library.test.ts',
+  'test/constructs/time-limits.test.ts',
   'test/stacks/cfn-lint.test.ts',
   'test/stacks/traffic.test.ts',
   'test/stacks/standby.test.ts',

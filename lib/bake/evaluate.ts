@@ -3,6 +3,8 @@
 // deploy, which points the listener back at the previous release. No clock, no I/O: the AWS
 // handler feeds it CloudWatch figures and the local rehearsal HAProxy's counters.
 
+import { BAKE_TIMING } from '../time-limits';
+
 /** A named alarm's state as CloudWatch reports it: OK, ALARM or INSUFFICIENT_DATA. */
 export interface AlarmObservation {
   readonly name: string;
@@ -66,7 +68,7 @@ export interface BakeDecision {
 }
 
 /** How long transient errors may hold a finished bake before it fails for want of figures. */
-export const BAKE_GIVE_UP_MS = 5 * 60_000;
+export const BAKE_GIVE_UP_MS = BAKE_TIMING.giveUp * 1000;
 
 export const freshBakeProgress = (at: number): BakeProgress => ({
   startedAt: at,

@@ -4,6 +4,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
 import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType } from './image-facts';
 import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
+import { maxBakeDuration } from '../time-limits';
 
 /** The default health check: a real readiness path, and patience before declaring an instance dead. */
 export const HEALTH_CHECK_DEFAULTS = {
@@ -40,7 +41,9 @@ export const LIMITS = {
   smokePaths: [1, 20],
   smokeTimeout: [1, 60],
   // The load balancer's metrics come in 60-second periods, so a shorter bake sees no full period.
-  bakeDuration: [60, 3600],
+  // CloudFormation waits at most an hour for the bake, which also settles, may give up on missing
+  // figures, polls once more and reports: 2970 s is the longest that fits.
+  bakeDuration: [60, maxBakeDuration()],
   maxErrorRate: [0, 100],
   maxErrors: [0, 1_000_000],
   bakeAlarms: [0, 10],

@@ -4,14 +4,11 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
-import { BAKE_GIVE_UP_MS } from '../bake/evaluate';
 import type { BakeResourceProperties } from '../bake/properties';
 import { customResourceRole, HandlerFunction } from './handler-function';
 import { nagText } from './health-gate';
-import { acknowledgeProviderFramework, parameterPath, sharedBySettings, validateParameterName } from './provider-framework';
-
-/** The Provider framework gives up after two hours. */
-const PROVIDER_LIMIT = Duration.hours(2);
+import { BAKE_TIMING, bakeLongestRun, maxBakeDuration } from '../time-limits';
+import { acknowledgeProviderFramework, parameterPath, pollingTimeouts, sharedBySettings, validateParameterName } from './provider-framework';
 
 export interface BakeWindowProps {
   /** The load balancer whose metrics the bake reads; may be imported. */
@@ -20,7 +17,11 @@ export interface BakeWindowProps {
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** The release being baked; its records and log lines name it. */
   readonly release: string;
-  /** How long the release must serve every user without a breach (60 s – 1 h). */
+  /**
+   * How long the release must serve every user without a breach: from 60 s to what CloudFormation's
+   * one-hour limit on a custom resource leaves after the settle time, the give-up time, one poll and
+   * the report (2970 s with the defaults).
+   */
   readonly duration: Duration;
   /**
    * The 5xx share, in percent, above which the bake fails.
@@ -39,7 +40,7 @@ export interface BakeWindowProps {
   readonly alarms?: readonly string[];
   /**
    * Time to keep watching after the duration for the load balancer's late metrics.
-   * @default Duration.minutes(3)
+   * @default Duration.seconds(180)
    */
   readonly settle?: Duration;
   /**
@@ -72,12 +73,14 @@ export class BakeWindow extends Construct {
 
   constructor(scope: Construct, id: string, props: BakeWindowProps) {
     super(scope, id);
-    const settle = props.settle ?? Duration.minutes(3);
-    const pollInterval = props.pollInterval ?? Duration.seconds(30);
+    const settle = props.settle ?? Duration.seconds(BAKE_TIMING.settle);
+    const pollInterval = props.pollInterval ?? Duration.seconds(BAKE_TIMING.pollInterval);
     const alarms = props.alarms ?? [];
-    validate(props, settle);
+    validate(props, settle, pollInterval);
     const prefix = parameterPath(props.progressParameterName);
-    const provider = BakeProvider.of(this, { progressPrefix: prefix, alarms, pollInterval, longest: props.duration.plus(settle) });
+    const longest = Duration.seconds(bakeLongestRun(props.duration.toSeconds(), settle.toSeconds()));
+    const timeouts = pollingTimeouts('BakeWindow', longest, pollInterval);
+    const provider = BakeProvider.of(this, { progressPrefix: prefix, alarms, pollInterval, totalTimeout: timeouts.totalTimeout });
     const properties: BakeResourceProperties = {
       Release: props.release,
       LoadBalancer: loadBalancerFullName(props.loadBalancer),
@@ -93,18 +96,31 @@ export class BakeWindow extends Construct {
     this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::BakeWindow',
+      // CloudFormation gives up shortly after the bake would have decided, even when figures stay out of reach.
+      serviceTimeout: timeouts.serviceTimeout,
       properties: { ...properties },
     });
     this.customResource.node.addDependency(props.after);
   }
 }
 
-function validate(props: BakeWindowProps, settle: Duration): void {
-  if (!props.duration.isUnresolved() && (props.duration.toSeconds() < 60 || props.duration.toSeconds() > 3600)) {
-    throw new Error(`duration: ${props.duration.toSeconds()}s must be between 60 and 3600 seconds`);
-  }
+function validate(props: BakeWindowProps, settle: Duration, pollInterval: Duration): void {
   if (!settle.isUnresolved() && settle.toSeconds() > 900) {
     throw new Error(`settle: ${settle.toSeconds()}s must be at most 900 seconds`);
+  }
+  if (!pollInterval.isUnresolved() && (pollInterval.toSeconds() < 10 || pollInterval.toSeconds() > 300)) {
+    throw new Error(`pollInterval: ${pollInterval.toSeconds()}s must be between 10 and 300 seconds`);
+  }
+  if ([props.duration, settle, pollInterval].some((d) => d.isUnresolved())) {
+    throw new Error('duration, settle and pollInterval must be known at synth: they fix the bake\'s time limits');
+  }
+  const max = maxBakeDuration(settle.toSeconds(), pollInterval.toSeconds());
+  const duration = props.duration.toSeconds();
+  if (duration < 60 || duration > max) {
+    throw new Error(
+      `duration: ${duration}s must be between 60 and ${max} seconds: CloudFormation waits at most an hour for the bake, ` +
+        `which also needs the settle time (${settle.toSeconds()}s), ${BAKE_TIMING.giveUp}s to give up on missing figures, one poll and the report`,
+    );
   }
   const rate = props.maxErrorRate;
   if (rate !== undefined && !Token.isUnresolved(rate) && !(rate >= 0 && rate <= 100)) {
@@ -128,8 +144,8 @@ interface BakeProviderProps {
   readonly progressPrefix: string;
   readonly alarms: readonly string[];
   readonly pollInterval: Duration;
-  /** The longest a bake can watch: duration plus settle time. */
-  readonly longest: Duration;
+  /** The framework's limit, in whole poll intervals (`pollingTimeouts`). */
+  readonly totalTimeout: Duration;
 }
 
 /** A bake Provider, shared by the stack's bakes that agree on its settings. */
@@ -139,7 +155,7 @@ class BakeProvider extends Construct {
       progressPrefix: props.progressPrefix,
       alarms: props.alarms,
       pollInterval: props.pollInterval.toSeconds(),
-      longest: props.longest.toSeconds(),
+      totalTimeout: props.totalTimeout.toSeconds(),
     };
     return sharedBySettings(scope, 'BakeProvider', settings, (stack, id) => new BakeProvider(stack, id, props));
   }
@@ -191,12 +207,11 @@ class BakeProvider extends Construct {
       logGroup,
     });
     // The bake decides first (at its end, or when figures stay out of reach); the framework's limit is a backstop.
-    const needed = props.longest.toSeconds() + BAKE_GIVE_UP_MS / 1000 + 600;
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent.function,
       isCompleteHandler: isComplete.function,
       queryInterval: props.pollInterval,
-      totalTimeout: Duration.seconds(Math.min(PROVIDER_LIMIT.toSeconds(), needed)),
+      totalTimeout: props.totalTimeout,
     });
     acknowledgeProviderFramework(this.provider, [onEvent.function, isComplete.function]);
   }

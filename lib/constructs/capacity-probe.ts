@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { CustomResource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { ProbeResourceProperties } from '../capacity-probe/handler';
 import { customResourceRole, HandlerFunction } from './handler-function';
-import { acknowledgeProviderFramework, sharedBySettings, validateLiveParameterName } from './provider-framework';
+import { acknowledgeProviderFramework, oneShotTimeout, sharedBySettings, validateLiveParameterName } from './provider-framework';
 
 export interface CapacityProbeProps {
   /** The release being deployed; the probe's construct id should derive from it. */
@@ -58,6 +58,7 @@ export class CapacityProbe extends Construct {
     this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::CapacityProbe',
+      serviceTimeout: provider.serviceTimeout,
       properties: { ...properties },
     });
     this.desiredCapacity = Token.asNumber(this.customResource.getAtt('DesiredCapacity'));
@@ -85,6 +86,8 @@ class CapacityProbeProvider extends Construct {
   }
 
   readonly provider: cr.Provider;
+  /** The custom resource's ServiceTimeout: the handler's own time limit and a margin. */
+  readonly serviceTimeout: Duration;
 
   private constructor(scope: Construct, id: string, parameterName: string) {
     super(scope, id);
@@ -119,6 +122,7 @@ class CapacityProbeProvider extends Construct {
       logGroup,
     });
     this.provider = new cr.Provider(this, 'Provider', { onEventHandler: onEvent.function });
+    this.serviceTimeout = oneShotTimeout(onEvent.function);
     acknowledgeProviderFramework(this.provider, [onEvent.function]);
   }
 }

@@ -1,7 +1,11 @@
-import { Token } from 'aws-cdk-lib';
+import { type CfnResource, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { oneShotServiceTimeout } from '../time-limits';
+
+/** The Lambda timeout of aws-cdk-lib's own custom-resource providers (CustomResourceProvider's default). */
+const CDK_PROVIDER_TIMEOUT = 900;
 
 /** An existing VPC, described fully so that synth needs no lookup. */
 export interface ImportedVpcAttributes {
@@ -66,6 +70,10 @@ export class Network extends Construct {
       ),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
+    // aws-cdk-lib's custom resource that empties the default security group gets a ServiceTimeout
+    // like greenlight's own, rather than CloudFormation's hour.
+    const restrict = vpc.node.tryFindChild('RestrictDefaultSecurityGroupCustomResource')?.node.defaultChild as CfnResource | undefined;
+    restrict?.addPropertyOverride('ServiceTimeout', String(oneShotServiceTimeout(CDK_PROVIDER_TIMEOUT)));
     this.vpc = vpc;
   }
 }

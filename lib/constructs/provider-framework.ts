@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import {
+  CUSTOM_RESOURCE_TIMEOUT_LIMIT,
+  oneShotServiceTimeout,
+  pollingServiceTimeout,
+  pollingTotalTimeout,
+  PROVIDER_TOTAL_TIMEOUT_LIMIT,
+} from '../time-limits';
 
 const invokeAnyVersion = (fn: lambda.IFunction): string =>
   `AwsSolutions-IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`;
@@ -84,4 +91,42 @@ export function validateLiveParameterName(name: string): void {
   if (Token.isUnresolved(name) || !name.startsWith('/') || name.endsWith('/')) {
     throw new Error(`liveReleaseParameterName: "${name}" must be an absolute SSM parameter name, known at synth`);
   }
+}
+
+/**
+ * The ServiceTimeout of a custom resource whose Provider answers in one run of `handler` (no
+ * isComplete): its Lambda timeout and a margin, rather than CloudFormation's one-hour default.
+ */
+export function oneShotTimeout(handler: lambda.Function): Duration {
+  return Duration.seconds(oneShotServiceTimeout((handler.timeout ?? Duration.seconds(3)).toSeconds()));
+}
+
+/** A polling custom resource's time limits. */
+export interface PollingTimeouts {
+  /** For the custom resource: CloudFormation fails it after this. */
+  readonly serviceTimeout: Duration;
+  /** For the Provider: whole query intervals, never shorter than the service timeout. */
+  readonly totalTimeout: Duration;
+}
+
+/**
+ * The time limits of a polling custom resource that decides on its own within `longest`: the
+ * ServiceTimeout covers one more poll and the report, and the Provider's totalTimeout rounds it up
+ * to whole query intervals, which the framework requires. Throws, naming `what`, when the resource
+ * would outlast CloudFormation's limit.
+ */
+export function pollingTimeouts(what: string, longest: Duration, pollInterval: Duration): PollingTimeouts {
+  const poll = pollInterval.toSeconds();
+  const service = pollingServiceTimeout(longest.toSeconds(), poll);
+  if (service > CUSTOM_RESOURCE_TIMEOUT_LIMIT) {
+    throw new Error(
+      `${what}: runs up to ${longest.toSeconds()}s; with one ${poll}s poll and the report it needs ${service}s, ` +
+        `more than the ${CUSTOM_RESOURCE_TIMEOUT_LIMIT}s CloudFormation waits for a custom resource`,
+    );
+  }
+  const total = pollingTotalTimeout(service, poll);
+  if (total > PROVIDER_TOTAL_TIMEOUT_LIMIT) {
+    throw new Error(`${what}: a ${poll}s poll interval rounds the Provider's limit to ${total}s, above its ${PROVIDER_TOTAL_TIMEOUT_LIMIT}s`);
+  }
+  return { serviceTimeout: Duration.seconds(service), totalTimeout: Duration.seconds(total) };
 }

@@ -1,11 +1,11 @@
 import * as path from 'node:path';
-import { ArnFormat, CustomResource, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import type { HoldResourceProperties } from '../scaling-hold/handler';
 import { customResourceRole, HandlerFunction } from './handler-function';
-import { acknowledgeProviderFramework, sharedBySettings, validateLiveParameterName } from './provider-framework';
+import { acknowledgeProviderFramework, oneShotTimeout, sharedBySettings, validateLiveParameterName } from './provider-framework';
 
 export interface OutgoingScalingHoldProps {
   /** The release being deployed; the hold's construct id should derive from it. */
@@ -53,6 +53,7 @@ export class OutgoingScalingHold extends Construct {
     this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::ScalingHold',
+      serviceTimeout: provider.serviceTimeout,
       properties: { ...properties },
     });
     for (const dependency of props.after) this.customResource.node.addDependency(dependency);
@@ -66,6 +67,8 @@ class ScalingHoldProvider extends Construct {
   }
 
   readonly provider: cr.Provider;
+  /** The custom resource's ServiceTimeout: the handler's own time limit and a margin. */
+  readonly serviceTimeout: Duration;
 
   private constructor(scope: Construct, id: string, parameterName: string) {
     super(scope, id);
@@ -111,6 +114,7 @@ class ScalingHoldProvider extends Construct {
       logGroup,
     });
     this.provider = new cr.Provider(this, 'Provider', { onEventHandler: onEvent.function });
+    this.serviceTimeout = oneShotTimeout(onEvent.function);
     acknowledgeProviderFramework(this.provider, [onEvent.function]);
   }
 }

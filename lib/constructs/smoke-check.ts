@@ -8,7 +8,7 @@ import type { SmokeResourceProperties } from '../smoke/properties';
 import { customResourceRole, HandlerFunction } from './handler-function';
 import { nagText } from './health-gate';
 import type { ILoadBalancer } from './load-balancer';
-import { acknowledgeProviderFramework, parameterPath, sharedBySettings, validateParameterName } from './provider-framework';
+import { acknowledgeProviderFramework, oneShotTimeout, parameterPath, sharedBySettings, validateParameterName } from './provider-framework';
 
 export interface SmokeCheckProps {
   /** The VPC the checks' function runs in, in its private subnets with egress. */
@@ -76,6 +76,7 @@ export class SmokeCheck extends Construct {
     this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
       resourceType: 'Custom::SmokeCheck',
+      serviceTimeout: provider.serviceTimeout,
       properties: { ...properties },
     });
     this.customResource.node.addDependency(props.after);
@@ -108,6 +109,8 @@ class SmokeCheckProvider extends Construct {
   }
 
   readonly provider: cr.Provider;
+  /** The custom resource's ServiceTimeout: the handler's own time limit and a margin. */
+  readonly serviceTimeout: Duration;
 
   private constructor(scope: Construct, id: string, props: SmokeCheckProps, prefix: string) {
     super(scope, id);
@@ -162,6 +165,7 @@ class SmokeCheckProvider extends Construct {
       timeout: Duration.minutes(3),
     });
     this.provider = new cr.Provider(this, 'Provider', { onEventHandler: onEvent.function });
+    this.serviceTimeout = oneShotTimeout(onEvent.function);
     acknowledgeProviderFramework(this.provider, [onEvent.function]);
   }
 }

@@ -18,6 +18,7 @@ export const LAYERS: readonly Layer[] = [
       'lib/ssm-paths.ts',
       'lib/options.ts',
       'lib/resource-properties.ts',
+      'lib/time-limits.ts',
       'lib/config/',
       'lib/manifest/',
       'lib/preview/',
