@@ -3,8 +3,8 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
 import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType } from './image-facts';
-import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
-import { maxBakeDuration } from '../time-limits';
+import { GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
+import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, maxBakeDuration } from '../time-limits';
 
 /** The default health check: a real readiness path, and patience before declaring an instance dead. */
 export const HEALTH_CHECK_DEFAULTS = {

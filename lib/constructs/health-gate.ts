@@ -5,7 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { GateResourceProperties } from '../health-gate/properties';
-import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, GATE_REPORT_MARGIN, gateServiceTimeout, maxGateTimeout, providerTotalTimeout } from '../health-gate/time-limits';
+import { GATE_REPORT_MARGIN, gateServiceTimeout, maxGateTimeout, providerTotalTimeout } from '../health-gate/time-limits';
+import { CUSTOM_RESOURCE_TIMEOUT_LIMIT } from '../time-limits';
 import { customResourceRole, HandlerFunction } from './handler-function';
 import { acknowledgeProviderFramework, parameterPath, sharedBySettings, validateParameterName } from './provider-framework';
 

@@ -2,8 +2,6 @@
 // seconds: the configuration schema and the HealthGate construct check the same numbers.
 import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, pollingServiceTimeout, pollingTotalTimeout, REPORT_MARGIN } from '../time-limits';
 
-export { CUSTOM_RESOURCE_TIMEOUT_LIMIT };
-
 /**
  * Room after the gate's last poll for its verdict to reach CloudFormation: one more isComplete run
  * (the function's 60 s limit), the Provider's response, and clock drift between polls.
