@@ -44,6 +44,7 @@ export const SYNTH_TESTS: readonly string[] = [
   'test/stacks/traffic.test.ts',
   'test/stacks/standby.test.ts',
   'test/pipelines/iam.test.ts',
+  'test/pipelines/execution-policy.test.ts',
   'test/examples/cdk-app.test.ts',
 ];
 

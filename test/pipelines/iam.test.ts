@@ -75,7 +75,7 @@ describe('iam/ documents', () => {
       expect(resources.length, `${file} ${s.Sid} names its resources`).toBeGreaterThan(0);
       for (const r of resources) {
         // A wildcard may stand for ids nobody knows in advance, never for a whole service or account.
-        if (r !== '*') expect(r, `${file} ${s.Sid}`).toMatch(/^(arn:aws:[a-z0-9-]+:(<REGION>)?:(<ACCOUNT_ID>)?:[A-Za-z-]+[/:]|<AMI_KMS_KEY_ARN>$|arn:aws:s3:::<APP>-\*$)/);
+        if (r !== '*') expect(r, `${file} ${s.Sid}`).toMatch(/^(arn:aws:[a-z0-9-]+:(<REGION>)?:(<ACCOUNT_ID>)?:[A-Za-z-]+[/:]|<AMI_KMS_KEY_ARN>$|arn:aws:s3:::<APP>-\*(\/\*)?$|arn:aws:s3:::cdk-hnb659fds-assets-<ACCOUNT_ID>-<REGION>\/\*$)/);
       }
       if (!resources.includes('*')) continue;
       expect(list(s.Action).filter((a) => !isDescribeOnly(a)), `${file} ${s.Sid}`).toEqual([]);
