@@ -11,6 +11,7 @@ import type { RollbackCommandOptions } from '../lib/cli/rollback';
 import type { RehearseCommandOptions } from '../lib/rehearsal/options';
 import { SCENARIO_NAMES } from '../lib/rehearsal/scenarios';
 import type { DoctorCommandOptions } from '../lib/doctor/command';
+import type { CheckMigrationsCommandOptions } from '../lib/cli/check-migrations';
 
 // Each command loads its own code when it runs: loading every command (the SDK clients, the
 // rehearsal, the CDK app) would cost each run about a second before it starts.
@@ -84,6 +85,18 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .action(async (opts: DoctorCommandOptions) => {
       const { doctorCommand } = await import('../lib/doctor/command');
       exitCode = await doctorCommand(opts);
+    });
+
+  program
+    .command('check-migrations')
+    .description("refuse a new release whose migrations break the live release while it still serves: Django's own loader, in each release image")
+    .option('--app <dir>', 'the Django project of the live release')
+    .option('--app-green <dir>', 'the Django project of the new release')
+    .option('--env-file <file>', "the app's configuration (NAME=VALUE lines), for settings that read it")
+    .option('--json', 'print the findings as JSON')
+    .action(async (opts: CheckMigrationsCommandOptions) => {
+      const { checkMigrationsCommand } = await import('../lib/cli/check-migrations');
+      exitCode = await checkMigrationsCommand(opts, io.out);
     });
 
   program

@@ -22,6 +22,8 @@ const ALLOWED = {
   migrate: 'a non-empty list of arguments for the release\'s python, e.g. ["manage.py", "migrate", "--no-input"]',
   requirements: 'a file path relative to the app directory, e.g. requirements.txt',
   static: 'a non-empty list of arguments for the release\'s python, e.g. ["manage.py", "collectstatic", "--no-input"]',
+  'accept-breaking-migrations':
+    'a table of "app_label.migration_name" = "why", e.g. { "shop.0007_remove_item_price" = "nothing reads price since release 41" }',
 } as const;
 type Field = keyof typeof ALLOWED;
 
@@ -40,6 +42,7 @@ const schema = z.strictObject({
     .refine((p) => p !== '' && !p.startsWith('/') && !p.split('/').includes('..'))
     .optional(),
   static: command.optional(),
+  'accept-breaking-migrations': z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z0-9_]+$/), z.string().regex(/\S/)).optional(),
 });
 
 export interface AppManifest {
@@ -54,6 +57,11 @@ export interface AppManifest {
   readonly migrate: readonly string[];
   readonly requirements: string;
   readonly static?: readonly string[];
+  /**
+   * Migrations the team ships knowing they break the release still serving (`app.name` → why); the
+   * migration check reports them and lets them pass. @default none
+   */
+  readonly acceptBreakingMigrations: ReadonlyMap<string, string>;
 }
 
 /** A value as TOML-ish text for an error message (the Python helper prints the same). */
@@ -118,5 +126,6 @@ export function loadManifest(dir: string): AppManifest {
     migrate: m.migrate,
     requirements: m.requirements ?? 'requirements.txt',
     ...(m.static !== undefined ? { static: m.static } : {}),
+    acceptBreakingMigrations: new Map(Object.entries(m['accept-breaking-migrations'] ?? {})),
   };
 }

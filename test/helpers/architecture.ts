@@ -26,7 +26,7 @@ export const LAYERS: readonly Layer[] = [
       'lib/health-gate/time-limits.ts',
     ],
   },
-  { name: 'pure cores', modules: ['lib/health-gate/', 'lib/bake/', 'lib/smoke/', 'lib/traffic/', 'lib/capacity-probe/capacity.ts'] },
+  { name: 'pure cores', modules: ['lib/health-gate/', 'lib/bake/', 'lib/smoke/', 'lib/traffic/', 'lib/capacity-probe/capacity.ts', 'lib/migrations/'] },
   { name: 'adapters', modules: ['lib/aws/'] },
   {
     name: 'runtimes and constructs',
@@ -43,7 +43,7 @@ export const LAYERS: readonly Layer[] = [
       'lib/index.ts',
     ],
   },
-  { name: 'tools', modules: ['lib/cli/', 'lib/ami/', 'lib/rehearsal/', 'lib/doctor/'] },
+  { name: 'tools', modules: ['lib/cli/', 'lib/ami/', 'lib/rehearsal/', 'lib/doctor/', 'lib/migrations/check.ts'] },
   { name: 'entries', modules: ['bin/', 'scripts/'] },
 ];
 

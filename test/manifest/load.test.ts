@@ -49,6 +49,7 @@ describe('the manifest', () => {
       requiredEnv: ['SHOP_SECRET'],
       migrate: ['manage.py', 'migrate', '--no-input'],
       requirements: 'requirements.txt',
+      acceptBreakingMigrations: new Map(),
     });
     const get = (field: string) => spawnSync(HELPER, ['get', dir, field], { encoding: 'utf8' }).stdout;
     expect(get('migrate')).toBe('manage.py\nmigrate\n--no-input\n');
@@ -74,9 +75,15 @@ describe('the manifest', () => {
     ['a bad variable name', VALID.replace('["SHOP_SECRET"]', '["SHOP-SECRET"]'), 'required-env: received ["SHOP-SECRET"]; expected a list of distinct'],
     ['an empty migrate command', `${VALID}migrate = []\n`, 'pyproject.toml: [tool.greenlight] migrate: received []; expected a non-empty list of arguments for the release\'s python, e.g. ["manage.py", "migrate", "--no-input"]'],
     ['an empty static command', `${VALID}static = []\n`, 'pyproject.toml: [tool.greenlight] static: received []; expected a non-empty list of arguments for the release\'s python, e.g. ["manage.py", "collectstatic", "--no-input"]'],
-    ['a typo', `${VALID}helth-path = "/x/"\n`, 'pyproject.toml: [tool.greenlight] helth-path: unknown field; expected one of wsgi, settings, health-path, liveness-path, required-env, migrate, requirements, static'],
+    ['a typo', `${VALID}helth-path = "/x/"\n`, 'pyproject.toml: [tool.greenlight] helth-path: unknown field; expected one of wsgi, settings, health-path, liveness-path, required-env, migrate, requirements, static, accept-breaking-migrations'],
     ['a requirements file that is not there', `${VALID}requirements = "requirements/prod.txt"\n`, 'requirements: received "requirements/prod.txt"; expected a file in the app directory, and'],
     ['requirements outside the app', `${VALID}requirements = "../secrets.txt"\n`, 'requirements: received "../secrets.txt"; expected a file path relative to the app directory'],
+    [
+      'an acknowledgement without its app label',
+      `${VALID}[tool.greenlight.accept-breaking-migrations]\n"0007_remove_item_price" = "gone"\n`,
+      'pyproject.toml: [tool.greenlight] accept-breaking-migrations: received {"0007_remove_item_price": "gone"}; expected a table of "app_label.migration_name" = "why", e.g. { "shop.0007_remove_item_price" = "nothing reads price since release 41" }',
+    ],
+    ['an acknowledgement without its reason', `${VALID}accept-breaking-migrations = { "shop.0007_remove_item_price" = " " }\n`, 'accept-breaking-migrations: received {"shop.0007_remove_item_price": " "}; expected a table of'],
     ['the liveness path equal to the health path', `${VALID}liveness-path = "/ready/"\n`, 'liveness-path: received "/ready/"; expected a path other than health-path'],
   ];
 
@@ -88,6 +95,12 @@ describe('the manifest', () => {
     const py = python(dir);
     expect(py.status).toBe(2);
     expect(py.stderr).toBe(`${ts}\n`);
+  });
+
+  it('reads the migrations a team accepts as breaking, app.name to the reason', () => {
+    const dir = appWith(`${VALID}[tool.greenlight.accept-breaking-migrations]\n"shop.0007_remove_item_price" = "nothing reads price since release 41"\n`);
+    expect(loadManifest(dir).acceptBreakingMigrations).toEqual(new Map([['shop.0007_remove_item_price', 'nothing reads price since release 41']]));
+    expect(python(dir).status).toBe(0);
   });
 
   it('rejects TOML that does not parse, naming the file', () => {
