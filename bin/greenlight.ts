@@ -79,6 +79,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .command('doctor')
     .description("boot a Django app once on loopback behind the AMI's nginx site and check the health contract as a load balancer would")
     .option('--app <dir>', 'the Django project, with [tool.greenlight] in its pyproject.toml')
+    .option('--live-app <dir>', "the live release's project: also check that the app's migrations do not break it (check-migrations)")
     .option('--env <name>', 'environment in cdk.json whose health check to hold the app to', 'staging')
     .option('--env-file <file>', "the app's configuration (NAME=VALUE lines), as SSM holds it for the environment")
     .option('--json', 'print the checks as JSON')

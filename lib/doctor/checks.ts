@@ -1,5 +1,7 @@
 // `greenlight doctor`'s verdicts: what each observation of the booted app means for the health
 // contract, with a fix for each failure, and the table that shows them. Pure.
+import type { MigrationCheck } from '../migrations/classify';
+import { findingLine, verdictLine } from '../migrations/render';
 
 /** `skip`: not run, because the app did not boot; like a failure, it keeps doctor from passing. */
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -24,6 +26,7 @@ export const CHECKS = {
   models: 'every model change has a migration',
   dbTimeout: 'database connect timeout < health-check timeout',
   path: "health path = the environment's health check",
+  migrationSafety: 'migrations keep the live release working',
 } as const;
 
 const pass = (check: string, detail: string): CheckRow => ({ check, status: 'pass', detail });
@@ -156,6 +159,18 @@ export function bootRow(boot: { readonly ok: true } | { readonly ok: false; read
       ? 'give the missing variables in --env-file (on AWS: SSM /greenlight/<app>/<env>/config/)'
       : `see the full log: ${boot.log ?? 'none was written'}`;
   return fail(CHECKS.boot, `failed in step ${boot.step}: ${boot.detail}`, fix);
+}
+
+/**
+ * The migration check against the live release's project (`--live-app`), or the one line that says
+ * why its migrations could not be read.
+ */
+export function migrationSafetyRow(check: MigrationCheck | { readonly error: string }, liveApp: string): CheckRow {
+  if ('error' in check) return fail(CHECKS.migrationSafety, check.error, 'make both projects\' settings and migrations load (greenlight check-migrations shows the same line)');
+  const first = check.findings.find((f) => f.severity === 'breaks' && !f.acknowledged);
+  if (check.verdict === 'pass') return pass(CHECKS.migrationSafety, `on top of ${liveApp}: ${verdictLine(check)}`);
+  if (!first) return fail(CHECKS.migrationSafety, verdictLine(check), 'add a merge migration (manage.py makemigrations --merge)');
+  return fail(CHECKS.migrationSafety, `on top of ${liveApp}: ${findingLine(first)}`, first.fix ?? 'ship it in two releases: expand, then contract');
 }
 
 /** Rows that need a running app, skipped because it did not boot. */

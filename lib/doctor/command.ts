@@ -13,6 +13,7 @@ import { doctor } from './run';
 
 export interface DoctorCommandOptions {
   readonly app?: string;
+  readonly liveApp?: string;
   readonly env?: string;
   readonly envFile?: string;
   readonly json?: boolean;
@@ -21,6 +22,7 @@ export interface DoctorCommandOptions {
 export async function doctorCommand(raw: DoctorCommandOptions): Promise<number> {
   if (raw.app === undefined) throw new UserError('--app is required: the Django project directory to check');
   const appDir = appDirectory('--app', raw.app) as string;
+  const liveAppDir = appDirectory('--live-app', raw.liveApp);
   const envName = raw.env ?? 'staging';
   const settings = readProjectConfig(REPO_ROOT);
   const env = environmentNamed(settings, envName);
@@ -28,7 +30,7 @@ export async function doctorCommand(raw: DoctorCommandOptions): Promise<number> 
   const log = (line: string) => process.stderr.write(`${line}\n`);
   ensurePrerequisites(false, log);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'greenlight-doctor-'));
-  const rows = await doctor({ app: settings.app, appDir, environment: envName, settings: env, ...(config ? { config } : {}), repoRoot: REPO_ROOT, workDir, log });
+  const rows = await doctor({ app: settings.app, appDir, ...(liveAppDir ? { liveAppDir } : {}), environment: envName, settings: env, ...(config ? { config } : {}), repoRoot: REPO_ROOT, workDir, log });
   const ok = passed(rows);
   process.stdout.write(raw.json ? `${JSON.stringify({ ok, checks: rows }, null, 2)}\n` : renderTable(rows));
   // The logs explain a failure; a clean run leaves nothing behind.

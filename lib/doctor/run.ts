@@ -7,6 +7,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadManifest, type AppManifest } from '../manifest/load';
+import { checkMigrations, releaseCode } from '../migrations/check';
+import { UserError } from '../errors';
 import type { EnvironmentSettings } from '../config/schema';
 import { configParameters, startFakeImds, startStubSsm } from '../rehearsal/fake-aws';
 import { firstCause } from '../rehearsal/first-boot';
@@ -18,6 +20,7 @@ import { SystemctlServer } from '../rehearsal/systemctl';
 import {
   bootRow,
   CHECKS,
+  migrationSafetyRow,
   dbTimeoutRow,
   healthRows,
   migrationsRow,
@@ -34,6 +37,8 @@ export interface DoctorOptions {
   /** The cdk.json app name, as on the instance. */
   readonly app: string;
   readonly appDir: string;
+  /** The live release's project: the migration check runs against it. @default no migration check */
+  readonly liveAppDir?: string;
   readonly environment: string;
   readonly settings: EnvironmentSettings;
   /** The app's configuration, over the defaults (SECRET_KEY, a SQLite DATABASE_URL, ALLOWED_HOSTS). */
@@ -219,7 +224,27 @@ class Doctor {
       rows.push(...notBooted(CHECKS.host, CHECKS.slash, CHECKS.https, CHECKS.health, CHECKS.migrations, CHECKS.models));
     }
     rows.push(dbTimeout);
+    if (o.liveAppDir) rows.push(await this.migrationSafety(o.liveAppDir, image, config));
     return rows;
+  }
+
+  /** The migration check: the live release baked beside this one, each read by its own python. */
+  private async migrationSafety(liveAppDir: string, image: ReturnType<typeof bakeImage>, config: Record<string, string>): Promise<CheckRow> {
+    const { o } = this;
+    this.log(`baking ${liveAppDir} as the live release, for the migration check`);
+    try {
+      const live = bakeImage({ dir: path.join(o.workDir, 'live-image'), app: o.app, release: 'live', appSource: liveAppDir, packerFiles: path.join(o.repoRoot, 'packer', 'files') });
+      const check = await checkMigrations({
+        live: releaseCode(live, `the live release (${liveAppDir})`),
+        next: releaseCode(image, `the new release (${o.appDir})`),
+        config,
+        acknowledgements: this.manifest.acceptBreakingMigrations,
+      });
+      return migrationSafetyRow(check, liveAppDir);
+    } catch (err) {
+      if (err instanceof UserError) return migrationSafetyRow({ error: err.message }, liveAppDir);
+      throw err;
+    }
   }
 
   /** First boot with the TLS redirect on: the health path must still not be redirected. */

@@ -1,7 +1,8 @@
 // doctor's verdicts without a boot: a check that could not be verified never counts as a pass, so
 // the exit code is 0 only when every row passed.
 import { describe, expect, it } from 'vitest';
-import { bootRow, CHECKS, dbTimeoutRow, notBooted, passed, pathRow, renderTable } from '../../lib/doctor/checks';
+import { bootRow, CHECKS, dbTimeoutRow, migrationSafetyRow, notBooted, passed, pathRow, renderTable } from '../../lib/doctor/checks';
+import { classifyPlan, type ReleaseGraph } from '../../lib/migrations/classify';
 
 const HEALTH_TIMEOUT_MS = 5_000;
 
@@ -45,5 +46,28 @@ describe('the verdict and the table', () => {
     expect(table).toMatch(/\n\n1 of 4 checks failed; 2 could not be run\n$/);
     expect(passed(notBooted(CHECKS.health))).toBe(false);
     expect(renderTable(notBooted(CHECKS.health))).toMatch(/\n\n1 could not be run\n$/);
+  });
+});
+
+describe('the migration check row (--live-app)', () => {
+  const graph = (operation: string, acknowledged: string | null = null): ReleaseGraph => ({
+    django: '3.2.25',
+    applied: [],
+    conflicts: {},
+    plan: [{ app: 'catalog', name: '0003_change', replaces: [], merge: false, acknowledged, operations: [{ operation, model: 'Product', field: 'name' }] }],
+  });
+
+  it('fails on the first unacknowledged breaking operation with its fix, and passes an acknowledged one', () => {
+    const row = migrationSafetyRow(classifyPlan(graph('RemoveField')), 'shop-v1');
+    expect(row).toMatchObject({ check: CHECKS.migrationSafety, status: 'fail', detail: 'on top of shop-v1: catalog.0003_change RemoveField: drops Product.name (column name): the live release still reads and writes it' });
+    expect(row.fix).toContain('first ship a release whose code no longer uses Product.name');
+    const acknowledged = migrationSafetyRow(classifyPlan(graph('RemoveField', 'nothing reads name')), 'shop-v1');
+    expect(acknowledged.status).toBe('pass');
+    expect(acknowledged.detail).toContain('1 breaking operation(s) acknowledged');
+  });
+
+  it('fails, naming the cause, when the migrations could not be read', () => {
+    const row = migrationSafetyRow({ error: "the live release (shop-v1): the settings shop.settings do not load: KeyError: 'X'" }, 'shop-v1');
+    expect(row).toMatchObject({ status: 'fail', detail: expect.stringContaining("KeyError: 'X'") });
   });
 });

@@ -119,10 +119,11 @@ describe('a fault scenario on the same project', () => {
 describe('doctor on the same project', () => {
   const failing = (rows: readonly CheckRow[]) => rows.filter((r) => r.status === 'fail').map((r) => r.check).sort();
   let address = 0;
-  const check = (o: ShopfrontOptions, healthPath = SHOPFRONT_HEALTH_PATH) =>
+  const check = (o: ShopfrontOptions, healthPath = SHOPFRONT_HEALTH_PATH, liveAppDir?: string) =>
     doctor({
       app: 'shopfront',
       appDir: shopfront(o),
+      ...(liveAppDir ? { liveAppDir } : {}),
       environment: 'rehearsal',
       settings: environment(healthPath),
       config: CONFIG,
@@ -133,12 +134,14 @@ describe('doctor on the same project', () => {
 
   it('passes a build that meets the contract, and finds each trap on builds made to have it', async () => {
     const [good, noSlash, https] = await Promise.all([
-      check({ version: 2 }),
+      // With the live release's project, the migration check joins: v2 only adds a nullable field.
+      check({ version: 2 }, SHOPFRONT_HEALTH_PATH, shopfront({ version: 1 })),
       check({ version: 2, healthPathWithoutSlash: true }, '/ops/ready'),
       check({ version: 2, sslRedirect: true, sqliteOnly: true }),
     ]);
     expect(failing(good), JSON.stringify(good, null, 1)).toEqual([]);
     expect(good.filter((r) => r.status === 'skip')).toEqual([]);
+    expect(good.find((r) => r.check === CHECKS.migrationSafety)?.detail).toMatch(/: passed: nothing breaks the live release$/);
 
     expect(failing(noSlash), JSON.stringify(noSlash, null, 1)).toEqual([CHECKS.health, CHECKS.slash].sort());
     expect(noSlash.find((r) => r.check === CHECKS.slash)?.fix).toContain('end health-path with its slash (/ops/ready/)');
