@@ -131,6 +131,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
     .option('--summary <file>', 'append a Markdown summary (verdict, diagnosis, phase timings) to this file, e.g. $GITHUB_STEP_SUMMARY')
     .option('--annotate', 'print a GitHub Actions error annotation when the deploy fails')
+    .option('--max-session <seconds>', "the credentials' lifetime (a CI job's session): refuse settings whose deploy can run longer")
     .action(async (opts: DeployCommandOptions) => {
       const { deployCommand } = await import('../lib/cli/deploy');
       exitCode = await deployCommand(opts);

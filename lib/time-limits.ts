@@ -65,3 +65,9 @@ export const bakeServiceTimeout = (duration: number, settle: number = BAKE_TIMIN
  */
 export const maxBakeDuration = (settle: number = BAKE_TIMING.settle, pollInterval: number = BAKE_TIMING.pollInterval): number =>
   CUSTOM_RESOURCE_TIMEOUT_LIMIT - REPORT_MARGIN - pollInterval - BAKE_TIMING.giveUp - settle;
+
+/** A greenlight handler's Lambda timeout unless its construct says otherwise (HandlerFunction's default). */
+export const HANDLER_FUNCTION_TIMEOUT = 60;
+
+/** The smoke checks' Lambda timeout: paths are requested side by side, each within 60 s, with one retry on no answer. */
+export const SMOKE_FUNCTION_TIMEOUT = 180;

@@ -60,6 +60,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/cli/status-moto.test.ts',
   'test/stacks/standby-moto.test.ts',
   'test/bake/moto.test.ts',
+  'test/pipelines/standby-parity.test.ts',
   // the CLI as a process
   'test/cli/cli-process.test.ts',
   'test/cli/add-env.test.ts',

@@ -18,10 +18,11 @@ import { cdkDeployArgs, checkAssemblyRelease, type DeployPlan } from './cdk-depl
 import { CLOCK_SKEW_MS, deployOutcome } from './deploy-outcome';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
 import { errorAnnotation, jobSummary } from './job-summary';
-import { amiOption, pollIntervalMs, releaseOption } from '../options';
+import { amiOption, pollIntervalMs, releaseOption, wholeOption } from '../options';
 import { scheduleTime } from '../config/standby';
 import type { ReleaseRecords } from './phases';
 import { readReleaseRecords } from './release-records';
+import { checkSessionBound } from './session-bound';
 import { chooseStandby } from './standby';
 import { findStandby } from './find-standby';
 import { watchRelease } from './watch';
@@ -36,6 +37,8 @@ export interface DeployCommandOptions {
   readonly summary?: string;
   /** Print a GitHub Actions error annotation when the deploy fails. */
   readonly annotate?: boolean;
+  /** Seconds the credentials last (a CI job's session): refuse settings whose deploy can run longer. */
+  readonly maxSession?: string;
 }
 
 export interface PreparedDeploy {
@@ -52,6 +55,8 @@ export function prepareDeploy(opts: DeployCommandOptions, projectDir = '.'): Pre
   const release = releaseOption(opts.release, 'the release to deploy, e.g. --release 2026.11.22-3f9c2ab');
   const ami = amiOption(opts.ami);
   const intervalMs = pollIntervalMs(opts.interval);
+  const maxSession = wholeOption('--max-session', opts.maxSession, 900, 43_200);
+  if (maxSession !== undefined) checkSessionBound(env.envName, env.settings, maxSession);
   if (opts.appDir !== undefined) {
     if (ami) throw new UserError('--ami cannot be combined with --app-dir: the AMI was fixed when the assembly was synthesized');
     checkAssembly(opts.appDir, env, release);

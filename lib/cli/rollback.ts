@@ -71,8 +71,11 @@ export async function runRollback({ env, intervalMs, print, release, appDir }: P
     explainAwsError(err, `reading the groups of ${env.stackName}`),
   );
   const now = new Date(rt.now());
-  // A recorded assembly fixed its template when it was synthesized, without this standby in it.
-  const way = chooseRollbackWay(env.settings, target.previous, appDir ? undefined : standby, liveDesired, now);
+  // A recorded assembly fixed its template when it was synthesized, without this standby in it: when
+  // the release is the one standing by, the switch to it wins over redeploying that assembly.
+  const switchable = standby?.release === target.previous;
+  const assembly = switchable ? undefined : appDir;
+  const way = chooseRollbackWay(env.settings, target.previous, assembly ? undefined : standby, liveDesired, now);
   const warm = way.kind !== 'redeploy' && standby !== undefined;
   const keep = env.settings.standby?.enabled ? { release: target.live, deployTime: scheduleTime(now) } : undefined;
 
@@ -82,9 +85,9 @@ export async function runRollback({ env, intervalMs, print, release, appDir }: P
       stackName: env.stackName,
       envName: env.envName,
       release: target.previous,
-      appDir,
+      appDir: assembly,
       // A recorded assembly already fixed the template: no standby context to add.
-      standby: appDir ? undefined : keep,
+      standby: assembly ? undefined : keep,
       rollbackId: warm ? rollbackIdAt(now) : undefined,
     },
     intervalMs,
@@ -98,9 +101,11 @@ export async function runRollback({ env, intervalMs, print, release, appDir }: P
       `(live${when(target.previousSince)}, AMI ${ami}); it goes through the health gate like any release`,
   );
   rt.print(
-    appDir
-      ? `deploying the assembly synthesized for ${target.previous}: ${appDir}`
-      : `synthesizing ${target.previous} from this checkout's code (no recorded assembly given with --app-dir)`,
+    assembly
+      ? `deploying the assembly synthesized for ${target.previous}: ${assembly}`
+      : appDir
+        ? `${target.previous} stands by: switching to it from this checkout's template rather than redeploying ${appDir}`
+        : `synthesizing ${target.previous} from this checkout's code (no recorded assembly given with --app-dir)`,
   );
   rt.print(way.line);
   // The rollback's template drops the standby's scale-to-zero too, but CloudFormation deletes it only

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { HANDLER_FUNCTION_TIMEOUT } from '../time-limits';
 import { bundleHandler } from './handler-bundle';
 
 export interface HandlerFunctionProps {
@@ -59,7 +60,7 @@ export class HandlerFunction extends Construct {
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      timeout: props.timeout ?? Duration.minutes(1),
+      timeout: props.timeout ?? Duration.seconds(HANDLER_FUNCTION_TIMEOUT),
       role: props.role,
       logGroup: props.logGroup,
       vpc: props.vpc,

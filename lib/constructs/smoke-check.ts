@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import type { SmokeResourceProperties } from '../smoke/properties';
+import { SMOKE_FUNCTION_TIMEOUT } from '../time-limits';
 import { customResourceRole, HandlerFunction } from './handler-function';
 import { nagText } from './health-gate';
 import type { ILoadBalancer } from './load-balancer';
@@ -162,7 +163,7 @@ class SmokeCheckProvider extends Construct {
       vpc: props.vpc,
       securityGroups: [securityGroup],
       // Paths are requested side by side, each within at most 60 s, with one retry on no answer.
-      timeout: Duration.minutes(3),
+      timeout: Duration.seconds(SMOKE_FUNCTION_TIMEOUT),
     });
     this.provider = new cr.Provider(this, 'Provider', { onEventHandler: onEvent.function });
     this.serviceTimeout = oneShotTimeout(onEvent.function);

@@ -163,6 +163,19 @@ describe('greenlight rollback', () => {
       expect(cdkCalls).toEqual([['deploy', `${APP}-production`, '--app', dir, '--require-approval', 'never', '--progress', 'events']]);
     });
 
+    it("switches to a named release that stands by, rather than redeploying its recorded assembly (the CI rollback's case)", async () => {
+      ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
+      ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+      groups(group('r1', 3, 3), group('r2', 3, 3));
+      autoScaling.on(DescribeScheduledActionsCommand).resolves({ ScheduledUpdateGroupActions: [] });
+      const { rt, lines, cdkCalls } = runtime();
+      expect(await runRollback(prepareRollback({ env: 'production', release: 'r1', appDir: dir }, REPO_ROOT), rt)).toBe(0);
+      expect(lines[1]).toBe(`r1 stands by: switching to it from this checkout's template rather than redeploying ${dir}`);
+      expect(cdkCalls).toHaveLength(1);
+      expect(cdkCalls[0]).not.toContain('--app');
+      expect(cdkCalls[0]).toEqual(expect.arrayContaining(['release=r1', 'standby=r2', 'rollback=20261122T000000Z']));
+    });
+
     it('synthesizes the named release when no assembly is given, and says so', async () => {
       ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2', 'r3') });
       ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });

@@ -166,7 +166,7 @@ describe('CircleCI: the release workflow', () => {
     expect(rollback.requires).toEqual(['hold-rollback']);
   });
 
-  it('computes the release id once, in bake, and passes it with cdk.out through the workspace to both deploys', () => {
+  it('computes the release id once, in bake, and passes it through the workspace to both deploys, which synthesize with their standby', () => {
     expect(JSON.stringify(config).match(/scripts\/release-id\.sh/g)).toHaveLength(1);
     const bake = JSON.stringify(config.jobs.bake.steps);
     expect(bake).toContain('bash scripts/release-id.sh > workspace/release-id');
@@ -177,7 +177,7 @@ describe('CircleCI: the release workflow', () => {
     expect(config.jobs.deploy.steps).toContainEqual({ attach_workspace: { at: 'workspace' } });
     const deployRun = config.jobs.deploy.steps.find((s: Yaml) => /npm run deploy/.test(s.run?.command ?? ''));
     expect(deployRun.run.command).toBe(
-      'npm run deploy -- --env << parameters.environment >> --release "$(cat workspace/release-id)" --app-dir workspace/cdk.out --summary summary/deploy-<< parameters.environment >>.md',
+      'npm run deploy -- --env << parameters.environment >> --release "$(cat workspace/release-id)" --max-session 3600 --summary summary/deploy-<< parameters.environment >>.md',
     );
     expect(config.jobs.deploy.steps).toContainEqual({ store_artifacts: { path: 'summary' } });
     // The bake account's AMI is recorded in each environment's account before its deploy.

@@ -115,15 +115,14 @@ describe('GitHub Actions: the release pipeline', () => {
       expect(needs(release.jobs[id])).toContain('bake');
       expect(release.jobs[id].with.release).toBe(fromBake);
     }
-    // The assembly synthesized for that release is the one deployed.
+    // The assembly synthesized for that release is kept for the preview and rollbacks; each deploy
+    // synthesizes its environment's stack with its standby (test/pipelines/standby-parity).
     const upload = release.jobs.synth.steps.find((s: Yaml) => String(s.uses).startsWith('actions/upload-artifact@'));
-    const download = deploy.jobs.deploy.steps.find((s: Yaml) => String(s.uses).startsWith('actions/download-artifact@'));
     expect(upload.with.name).toBe(`cdk-out-${fromBake}`);
-    expect(download.with.name).toBe('cdk-out-${{ inputs.release }}');
     expect(upload.with.path).toBe('cdk.out');
-    expect(download.with.path).toBe('cdk.out');
+    expect(deploy.jobs.deploy.steps.find((s: Yaml) => String(s.uses).startsWith('actions/download-artifact@'))).toBeUndefined();
     const deployStep = deploy.jobs.deploy.steps.find((s: Yaml) => /npm run deploy/.test(s.run ?? ''));
-    expect(deployStep.run).toBe('npm run deploy -- --env "$ENVIRONMENT" --release "$RELEASE" --app-dir cdk.out --summary "$GITHUB_STEP_SUMMARY" --annotate');
+    expect(deployStep.run).toBe('npm run deploy -- --env "$ENVIRONMENT" --release "$RELEASE" --max-session 3600 --summary "$GITHUB_STEP_SUMMARY" --annotate');
     expect(deployStep.env).toEqual({ ENVIRONMENT: '${{ inputs.environment }}', RELEASE: '${{ inputs.release }}' });
   });
 
