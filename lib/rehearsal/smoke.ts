@@ -2,6 +2,8 @@
 // preview header naming the new release), judged by the same pure verdict as the AWS handler.
 import * as http from 'node:http';
 import { bodyExcerpt, evaluateSmoke, type SmokeResult, type SmokeVerdict } from '../smoke/evaluate';
+import type { SmokeReport } from './report';
+import type { Stage } from './stage';
 
 export interface SmokeRunProps {
   /** The listener. */
@@ -60,4 +62,22 @@ export async function runSmoke(props: SmokeRunProps): Promise<SmokeRun> {
   const requests: SmokeRequest[] = [];
   for (const path of props.paths) requests.push(await request(props, path));
   return { verdict: evaluateSmoke(requests, props.expectedStatuses), requests };
+}
+
+/** The smoke phase, when the environment has smoke checks: each path through the preview route to green. */
+export async function smokeGreen(stage: Stage, frontend: { address: string; port: number }): Promise<SmokeReport | undefined> {
+  const { settings } = stage.o;
+  if (!settings.smoke) return undefined;
+  const run = await runSmoke({
+    host: frontend.address,
+    port: frontend.port,
+    hostHeader: stage.hostHeader,
+    preview: { header: settings.preview.header, release: stage.greenRelease },
+    paths: settings.smoke.paths,
+    expectedStatuses: settings.smoke.expectedStatuses,
+    // A per-request bound, not a phase duration: not scaled.
+    timeoutMs: settings.smoke.timeout * 1000,
+  });
+  stage.mark(`smoke ${run.verdict.verdict}`, run.verdict.message);
+  return { verdict: run.verdict.verdict, message: run.verdict.message, requests: run.requests };
 }

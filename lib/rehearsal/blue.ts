@@ -1,0 +1,112 @@
+// The first phase, common to every strategy: both release images baked, blue (the live release)
+// booted and serving behind HAProxy, and the load running through it; and at the end, the load
+// kept on a little longer and stopped.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startFakeImdsFleet } from './fake-aws';
+import { launchFleet, releaseSsm } from './fleet';
+import { localAppConfig } from './image';
+import { bakeImage, type BootResult, type Instance, type ReleaseImage } from './instance';
+import { LoadGenerator } from './load';
+import { startHaproxy } from './load-balancer';
+import { ephemeralPort, instancePort, probe } from './net';
+import type { ManagedProcess } from './processes';
+import { sleep, type Stage } from './stage';
+import { SystemctlServer } from './systemctl';
+
+/** The Host the load sends: the first plain name in ALLOWED_HOSTS, as real users would reach the app. */
+export function loadHostHeader(config: Readonly<Record<string, string>>): string {
+  const names = (config.ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().replace(/^\./, ''));
+  return names.find((h) => /^[A-Za-z0-9.-]+$/.test(h)) ?? 'localhost';
+}
+
+/** Blue serving under load, and what the next phases build on. */
+export interface BlueServing {
+  readonly greenImage: ReleaseImage;
+  /** The port every instance listens on. */
+  readonly port: number;
+  /** The app's configuration, as blue's SSM holds it. */
+  readonly config: Record<string, string>;
+  readonly blue: Instance[];
+  readonly blueBoots: BootResult[];
+  readonly frontend: { address: string; port: number };
+  readonly haproxy: ManagedProcess;
+  readonly load: LoadGenerator;
+}
+
+export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
+  const { o } = stage;
+  const bake = (release: string, appSource: string) =>
+    bakeImage({
+      dir: stage.dir(`image-${release}`),
+      app: o.app,
+      release,
+      appSource,
+      packerFiles: path.join(o.repoRoot, 'packer', 'files'),
+    });
+  // The app user reads the code and writes the SQLite database below the work directory.
+  fs.chmodSync(o.workDir, 0o755);
+  const blueImage = bake(stage.blueRelease, stage.appDir);
+  const greenImage = bake(stage.greenRelease, stage.appGreenDir);
+  if (stage.manifest.healthPath !== o.settings.healthCheck.path) {
+    stage.mark('health path', `the app serves ${stage.manifest.healthPath}; environment ${o.environment} checks ${o.settings.healthCheck.path}: set its healthCheck.path before deploying`);
+  }
+  // One address more when green scales out during the gate.
+  const addresses = Array.from({ length: 2 * stage.n + (o.scenario.greenScalesOutMidGate ? 1 : 0) }, (_, i) => `127.0.1.${i + 1}`);
+  const port = o.port ?? (await instancePort(addresses));
+  const config = { ...localAppConfig(stage.dir('db'), o.config), WEB_CONCURRENCY: String(o.workers ?? 2) };
+  stage.hostHeader = loadHostHeader(config);
+  stage.systemctl = await SystemctlServer.start();
+  stage.imds = await startFakeImdsFleet();
+  stage.cleanups.push(() => stage.systemctl.close(), stage.imds.close);
+  const blue = launchFleet(stage, 'blue', blueImage, port, await releaseSsm(stage, 'blue', blueImage, config));
+
+  stage.mark('blue booting', `${stage.n} instances of ${stage.blueRelease} on ${addresses.slice(0, stage.n).join(', ')} port ${port}`);
+  const blueBoots = await Promise.all(blue.map((i) => i.start()));
+  const broken = blue.map((b, i) => [b.name, blueBoots[i]] as const).filter(([, r]) => !r.ok);
+  if (broken.length > 0) {
+    throw new Error(`blue (the live release) did not boot: ${broken.map(([n, r]) => `${n}: ${r.ok ? '' : `step ${r.step}: ${r.detail}; log ${r.log}`}`).join('; ')}`);
+  }
+  await Promise.all(blue.map((b) => waitHealthy(stage, b)));
+  stage.mark('blue serving', 'every blue instance answers its health check');
+
+  const frontend = { address: '127.0.0.1', port: await ephemeralPort() };
+  const haproxy = await startHaproxy(stage, frontend, blue);
+  stage.mark('load balancer up', `HAProxy on ${frontend.address}:${frontend.port}, live backend ${stage.blueBackend}`);
+
+  const load = new LoadGenerator({
+    host: frontend.address,
+    port: frontend.port,
+    path: '/',
+    hostHeader: stage.hostHeader,
+    concurrency: o.concurrency ?? 8,
+    ratePerSecond: o.ratePerSecond ?? 100,
+    maxDurationMs: Math.max(10 * 60_000, 4 * stage.policy.timeoutMs),
+  });
+  load.start();
+  // Stopped here normally; this covers a rehearsal that fails half-way.
+  stage.cleanups.push(async () => void (await load.stop()));
+  stage.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to /`);
+  await sleep(Math.min(2_000, Math.max(500, stage.check.intervalMs)));
+  return { greenImage, port, config, blue, blueBoots, frontend, haproxy, load };
+}
+
+/** Blue's instances answer their health check directly, before the load balancer sends them traffic. */
+async function waitHealthy(stage: Stage, instance: Instance): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let last: number | string = '';
+  while (Date.now() < deadline) {
+    last = await probe(instance.address, instance.port, stage.check.path, instance.address, 5_000);
+    if (last === 200) return;
+    await sleep(100);
+  }
+  throw new Error(`${instance.name} did not answer GET ${stage.check.path} with 200 within 60 s (last: ${last}); see ${instance.paths.root}/var/log`);
+}
+
+/** Keeps the load on a little longer (the serving release must go on answering), then stops it. */
+export async function finishLoad(stage: Stage, load: LoadGenerator) {
+  await sleep(Math.min(3_000, Math.max(1_000, stage.check.intervalMs)));
+  const result = await load.stop();
+  stage.mark('load stopped', `${result.sent} requests, ${result.failed} failed`);
+  return result;
+}

@@ -1,0 +1,70 @@
+// The load balancer, played by HAProxy: started with blue's backend live and green's empty, drained
+// one backend at a time, and its listener moved between the two with one atomic `set map`.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cutoverCommand, renderHaproxyConfig, renderLiveMap } from './haproxy-config';
+import type { ServerStatus } from './haproxy-state';
+import type { Instance } from './instance';
+import type { ManagedProcess } from './processes';
+import { RuntimeApi } from './runtime-api';
+import { sleep, type Stage } from './stage';
+
+/** Starts HAProxy with blue live and returns once it reports every blue server up; sets `stage.api`. */
+export async function startHaproxy(stage: Stage, frontend: { address: string; port: number }, blue: readonly Instance[]): Promise<ManagedProcess> {
+  const { o } = stage;
+  const dir = stage.dir('haproxy');
+  const socketPath = path.join(dir, 'admin.sock');
+  const liveMapPath = path.join(dir, 'live.map');
+  fs.writeFileSync(liveMapPath, renderLiveMap(stage.blueBackend));
+  const configPath = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(
+    configPath,
+    renderHaproxyConfig({
+      frontend,
+      socketPath,
+      liveMapPath,
+      liveBackend: stage.blueBackend,
+      listenerProtocol: o.settings.listener.protocol,
+      preview: { header: o.settings.preview.header },
+      backends: [
+        {
+          name: stage.blueBackend,
+          release: stage.blueRelease,
+          check: stage.check,
+          servers: blue.map((b) => ({ name: b.name, address: b.address, port: b.port })),
+        },
+        { name: stage.greenBackend, release: stage.greenRelease, check: stage.greenCheck, servers: [] },
+      ],
+    }),
+  );
+  const proc = stage.supervisor.start('haproxy', 'haproxy', ['-f', configPath, '-db'], { logPath: path.join(dir, 'haproxy.log') });
+  stage.api = new RuntimeApi(socketPath);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.exitReason() !== undefined) {
+      throw new Error(`HAProxy exited (${proc.exitReason()}): ${fs.readFileSync(proc.logPath, 'utf8').trim().split('\n').slice(-3).join(' ')}`);
+    }
+    const servers = await stage.api.servers().catch(() => [] as ServerStatus[]);
+    const up = servers.filter((s) => s.backend === stage.blueBackend && s.opState === 2);
+    if (up.length === blue.length) return proc;
+    if (Date.now() > deadline) throw new Error(`HAProxy did not report blue up within 15 s; see ${proc.logPath}`);
+    await sleep(50);
+  }
+}
+
+/** Waits until a backend's servers hold no sessions, bounded by the deregistration delay. */
+export async function drain(stage: Stage, backend: string): Promise<number> {
+  const bound = Math.max(1_000, stage.o.settings.deregistrationDelay * 1000 * stage.o.timeScale);
+  const deadline = Date.now() + bound;
+  for (;;) {
+    const sessions = (await stage.api.servers()).filter((s) => s.backend === backend).reduce((sum, s) => sum + s.currentSessions, 0);
+    if (sessions === 0 || Date.now() > deadline) return sessions;
+    await sleep(20);
+  }
+}
+
+/** Points the listener's default at `backend` (one atomic `set map`); returns when HAProxy acknowledged it. */
+export async function switchTo(stage: Stage, backend: string): Promise<number> {
+  await stage.api.run([cutoverCommand(path.join(stage.o.workDir, 'haproxy', 'live.map'), backend)]);
+  return Date.now();
+}

@@ -1,0 +1,95 @@
+// The rehearsal's verdict on one release: the scenario's expectations checked against what each
+// phase decided, every instance's boot, the load's failures and who serves at the end, put into
+// the report (report.ts renders it).
+import type { BakeReport, RehearsalReport } from './report';
+import type { AfterGate } from './cutover';
+import type { GreenGated } from './green';
+import type { BootResult, Instance } from './instance';
+import type { Stage } from './stage';
+
+export interface ReleaseFacts {
+  readonly blue: readonly Instance[];
+  readonly blueBoots: readonly BootResult[];
+  readonly green: GreenGated;
+  /** Green's boots, the scale-out's included. */
+  readonly greenBoots: readonly BootResult[];
+  readonly after: AfterGate;
+  readonly bake?: BakeReport;
+  readonly load: RehearsalReport['load'];
+  readonly servingAfter: RehearsalReport['servingAfter'];
+}
+
+const describeBoot = (r: BootResult | undefined) =>
+  !r ? 'not booted' : r.ok ? 'started' : `failed in step ${r.step}: ${r.detail}${r.log ? ` (log: ${r.log})` : ''}`;
+
+export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalReport {
+  const { o, check } = stage;
+  const { gate, scaleOut } = facts.green;
+  const { outcome, smoke, bake, rollback } = facts.after;
+  const mismatch = o.scenario.check({
+    verdict: gate.decision.verdict === 'pass' ? 'pass' : 'fail',
+    reason: gate.decision.message,
+    maxConsecutiveHealthy: gate.maxConsecutiveHealthy,
+    consecutiveHealthyPolls: stage.policy.consecutiveHealthyPolls,
+    greenBoots: facts.greenBoots.map(describeBoot),
+    greenEverHealthy: gate.everHealthy.size > 0,
+    ...(smoke ? { smoke: smoke.verdict } : {}),
+    ...(bake ? { bake: { verdict: bake.decision.verdict === 'pass' ? 'pass' : 'fail', reason: bake.decision.message } } : {}),
+    outcome,
+    scaleOut: scaleOut?.facts(),
+    ...(rollback ? { rollback: { verdict: rollback.verdict, reason: rollback.reason } } : {}),
+  });
+  const instances = [
+    ...facts.blue.map((b, i) => ({ inst: b, release: stage.blueRelease, boot: facts.blueBoots[i] })),
+    ...facts.green.green.map((g, i) => ({ inst: g, release: stage.greenRelease, boot: facts.greenBoots[i] })),
+  ].map(({ inst, release, boot }) => ({ name: inst.name, address: inst.address, release, boot: describeBoot(boot) }));
+  const stillServing = facts.servingAfter.instances.every((s) => s.running && s.health === 200);
+  // A bake that caught a breaking release bounds its failures; none may fall outside that window.
+  const failedOutsideBake = facts.load.failed - (facts.bake?.failedBeforeSwitchBack ?? 0);
+  const ok = mismatch === undefined && failedOutsideBake === 0 && stillServing;
+  const phaseFailed = gate.decision.verdict !== 'pass' ? 'gate' : smoke?.verdict === 'fail' ? 'smoke' : bake?.decision.verdict === 'fail' ? 'bake' : undefined;
+  return {
+    scenario: o.scenario.name,
+    summary: o.scenario.summary,
+    environment: o.environment,
+    timeScale: o.timeScale,
+    releases: { blue: stage.blueRelease, green: stage.greenRelease },
+    instancesPerRelease: stage.n,
+    healthCheck: {
+      path: check.path,
+      greenPath: stage.greenCheck.path,
+      intervalMs: check.intervalMs,
+      timeoutMs: check.timeoutMs,
+      healthyThreshold: check.rise,
+      unhealthyThreshold: stage.greenCheck.fall,
+      matcher: check.matcher,
+    },
+    gatePolicy: {
+      consecutiveHealthyPolls: stage.policy.consecutiveHealthyPolls,
+      pollIntervalMs: stage.policy.pollIntervalMs,
+      timeoutMs: stage.policy.timeoutMs,
+    },
+    expected: o.scenario.expected,
+    expectedVerdict: o.scenario.expectedVerdict,
+    gate: {
+      verdict: gate.decision.verdict === 'pass' ? 'pass' : 'fail',
+      reason: gate.decision.message,
+      polls: gate.polls,
+      maxConsecutiveHealthy: gate.maxConsecutiveHealthy,
+    },
+    ...(gate.firstAllHealthyAt !== undefined ? { greenHealthyAfterMs: gate.firstAllHealthyAt - stage.started } : {}),
+    outcome,
+    ...(phaseFailed ? { phaseFailed } : {}),
+    ...(smoke ? { smoke } : {}),
+    ...(facts.bake ? { bake: facts.bake } : {}),
+    ...(rollback ? { rollback } : {}),
+    load: facts.load,
+    instances,
+    servingAfter: facts.servingAfter,
+    timeline: stage.timeline,
+    ...(mismatch ? { mismatch } : {}),
+    ok,
+    workDir: o.workDir,
+    durationMs: Date.now() - stage.started,
+  };
+}
