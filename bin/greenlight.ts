@@ -144,6 +144,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--release <id>', 'roll back to this release, which must have served in the environment before')
     .option('--app-dir <dir>', "the cloud assembly recorded for --release (its release job's cdk.out), instead of synthesizing it from this checkout")
     .option('--print', 'print the cdk deploy command instead of running it')
+    .option('--accept-schema-risk', "roll back even though the live release's migrations break the release it returns to")
     .option('--interval <seconds>', 'seconds between reads of the gate progress', '5')
     .action(async (opts: RollbackCommandOptions) => {
       const { rollbackCommand } = await import('../lib/cli/rollback');

@@ -6,6 +6,9 @@ export const amiParameterName = (app: string, release: string): string => `/gree
 /** The release the environment serves; changed by CloudFormation only after the gate passes. */
 export const liveReleaseParameterName = (app: string, env: string): string => `/greenlight/${app}/${env}/live-release`;
 
+/** The last deploy's migration check: whether the release before it can still serve (rollback safety). */
+export const schemaRecordParameterName = (app: string, env: string): string => `/greenlight/${app}/${env}/schema-record`;
+
 /** The gate's progress for one release, read by `greenlight watch`. */
 export const gateProgressParameterName = (app: string, env: string, release: string): string =>
   `/greenlight/${app}/${env}/gate/${release}`;

@@ -75,6 +75,7 @@ export const SLOW_TESTS: readonly string[] = [
   // Django's migration loader (python3-django), and the release images it runs in
   'test/migrations/plan.test.ts',
   'test/cli/check-migrations.test.ts',
+  'test/cli/deploy-migrations.test.ts',
   // Packer and the bake into a root filesystem
   'test/packer/template.test.ts',
   'test/packer/bake.test.ts',

@@ -208,5 +208,9 @@ export function defaultRuntime(env: CliEnvironment): DeployRuntime {
 
 export async function deployCommand(opts: DeployCommandOptions, projectDir = '.'): Promise<number> {
   const prepared = prepareDeploy(opts, projectDir);
-  return runDeploy(prepared, defaultRuntime(prepared.env));
+  const rt = defaultRuntime(prepared.env);
+  // Loaded on use: it bakes release images, which a rollback's deploy never needs.
+  const { migrationGate } = await import('./deploy-migrations');
+  const refused = await migrationGate(prepared, rt, projectDir);
+  return refused ?? runDeploy(prepared, rt);
 }

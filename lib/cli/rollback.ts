@@ -6,7 +6,8 @@ import { deleteScheduledAction, liveDesiredCapacity, resizeGroup } from '../aws/
 import { getParameterValue, readParameterHistory } from '../aws/ssm';
 import { UserError } from '../errors';
 import { pollIntervalMs, releaseOption } from '../options';
-import { amiParameterName, liveReleaseParameterName } from '../ssm-paths';
+import { amiParameterName, liveReleaseParameterName, schemaRecordParameterName } from '../ssm-paths';
+import { parseSchemaRecord, rollbackRefusal } from '../migrations/rollback-safety';
 import { cdkDeployCommandLine } from './cdk-deploy';
 import { checkAssembly, defaultRuntime, type DeployRuntime, type PreparedDeploy, runDeploy } from './deploy';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
@@ -23,6 +24,8 @@ export interface RollbackCommandOptions {
   readonly appDir?: string;
   readonly print?: boolean;
   readonly interval?: string;
+  /** Roll back even though the live release's migrations broke the one it returns to. */
+  readonly acceptSchemaRisk?: boolean;
 }
 
 const when = (d?: Date): string => (d ? ` since ${d.toISOString()}` : '');
@@ -33,6 +36,7 @@ export interface PreparedRollback {
   readonly print: boolean;
   readonly release?: string;
   readonly appDir?: string;
+  readonly acceptSchemaRisk?: boolean;
 }
 
 /** Checks every option before anything calls AWS. */
@@ -43,17 +47,23 @@ export function prepareRollback(opts: RollbackCommandOptions, projectDir = '.'):
     if (!release) throw new UserError('--app-dir needs --release: the release the assembly was synthesized for');
     checkAssembly(opts.appDir, env, release);
   }
-  return { env, intervalMs: pollIntervalMs(opts.interval), print: opts.print ?? false, release, appDir: opts.appDir };
+  return { env, intervalMs: pollIntervalMs(opts.interval), print: opts.print ?? false, release, appDir: opts.appDir, acceptSchemaRisk: opts.acceptSchemaRisk ?? false };
 }
 
 /** Finds the previous release, checks its AMI is still recorded, then prints or deploys. */
-export async function runRollback({ env, intervalMs, print, release, appDir }: PreparedRollback, rt: DeployRuntime): Promise<number> {
+export async function runRollback({ env, intervalMs, print, release, appDir, acceptSchemaRisk }: PreparedRollback, rt: DeployRuntime): Promise<number> {
   const liveParameter = liveReleaseParameterName(env.app, env.envName);
   const ssm = rt.clients.ssm;
 
   const versions = await readParameterHistory(ssm, liveParameter).catch((err) => explainAwsError(err, `reading ${liveParameter}`));
   const history = versions.map((v) => ({ version: v.version, release: v.value, changedAt: v.changedAt }));
   const target = release ? chooseNamed(liveParameter, history, release) : choosePrevious(liveParameter, history);
+  // The deploy's migration check recorded whether the live release's migrations broke the one before it.
+  const recordParameter = schemaRecordParameterName(env.app, env.envName);
+  const record = parseSchemaRecord(await getParameterValue(ssm, recordParameter).catch((err) => explainAwsError(err, `reading ${recordParameter}`)));
+  const refusal = rollbackRefusal(record, target.live, target.previous, acceptSchemaRisk ?? false);
+  if (refusal) throw new UserError(`cannot roll back ${env.envName}: ${refusal}`);
+  if (record?.release === target.live && !record.rollbackSafe) rt.print(`rolling back despite the schema risk (--accept-schema-risk): ${record.reason ?? ''}`);
   const amiParameter = amiParameterName(env.app, target.previous);
   const ami = await getParameterValue(ssm, amiParameter).catch((err) => explainAwsError(err, `reading ${amiParameter}`));
   if (!ami) {

@@ -268,6 +268,32 @@ describe('greenlight rollback', () => {
     expect(cdkCalls).toEqual([]);
   });
 
+  it("refuses when the live release's migrations broke the one it returns to, unless --accept-schema-risk", async () => {
+    const record = `/greenlight/${APP}/production/schema-record`;
+    const reason = 'shop.0007_remove_item_price RemoveField: drops Item.price (column price): the live release still reads and writes it (acknowledged: moved to Offer)';
+    ssm.on(GetParameterHistoryCommand).resolves({ Parameters: history('r1', 'r2') });
+    ssm.on(GetParameterCommand, { Name: amiParam('r1') }).resolves({ Parameter: { Value: 'ami-0123456789abcdef0' } });
+    ssm.on(GetParameterCommand, { Name: record }).resolves({ Parameter: { Value: JSON.stringify({ release: 'r2', previous: 'r1', rollbackSafe: false, reason }) } });
+    const refused = runtime();
+    await expect(runRollback(prepareRollback({ env: 'production' }, REPO_ROOT), refused.rt)).rejects.toThrow(
+      new UserError(
+        `cannot roll back production: r2 is not rollback-safe: its migrations break the release before it (${reason}), so r1 would serve on a schema it cannot use. ` +
+          'Roll forward with a fix, or pass --accept-schema-risk to roll back anyway',
+      ),
+    );
+    expect(refused.cdkCalls).toEqual([]);
+
+    const accepted = runtime();
+    expect(await runRollback(prepareRollback({ env: 'production', acceptSchemaRisk: true }, REPO_ROOT), accepted.rt)).toBe(0);
+    expect(accepted.lines[0]).toBe(`rolling back despite the schema risk (--accept-schema-risk): ${reason}`);
+    expect(accepted.cdkCalls).toHaveLength(1);
+
+    // A record about another release (the live one's deploy recorded nothing) does not refuse.
+    ssm.on(GetParameterCommand, { Name: record }).resolves({ Parameter: { Value: JSON.stringify({ release: 'r1', previous: 'r0', rollbackSafe: false, reason }) } });
+    const other = runtime();
+    expect(await runRollback(prepareRollback({ env: 'production', print: true }, REPO_ROOT), other.rt)).toBe(0);
+  });
+
   it('turns missing permissions into a one-line error', async () => {
     ssm.on(GetParameterHistoryCommand).rejects(Object.assign(new Error('not authorized to perform ssm:GetParameterHistory'), { name: 'AccessDeniedException' }));
     const { rt } = runtime();

@@ -11,6 +11,7 @@ import {
   configPrefix,
   gateProgressParameterName,
   liveReleaseParameterName,
+  schemaRecordParameterName,
   smokeResultParameterName,
 } from '../../lib/ssm-paths';
 import { sdkActionsReachedFrom } from '../helpers/sdk-calls';
@@ -194,8 +195,11 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
 
   it("writes only a release AMI's parameter and, for a rollback, its own stack's groups; reads no other environment", () => {
     const writes = policy.Statement.flatMap((s) => list(s.Action)).filter((a) => !isDescribeOnly(a));
-    expect(writes).toEqual(['sts:AssumeRole', 'ssm:PutParameter', ...ASG_WRITES]);
+    expect(writes).toEqual(['sts:AssumeRole', 'ssm:PutParameter', 'ssm:PutParameter', ...ASG_WRITES]);
     expect(can('ssm:PutParameter', ssmArn(region, account, amiParameterName(app, RELEASE)))).toBe(true);
+    // The deploy's migration check, which a rollback reads: its own environment's record only.
+    expect(can('ssm:PutParameter', ssmArn(region, account, schemaRecordParameterName(app, envName)))).toBe(true);
+    for (const other of others) expect(can('ssm:PutParameter', ssmArn(region, account, schemaRecordParameterName(app, other)))).toBe(false);
     expect(can('ssm:PutParameter', ssmArn(region, account, liveReleaseParameterName(app, envName)))).toBe(false);
     expect(can('ssm:PutParameter', ssmArn(region, account, gateProgressParameterName(app, envName, 'r1')))).toBe(false);
     expect(can('ssm:PutParameter', ssmArn(region, account, amiParameterName('another-app', 'r1')))).toBe(false);
@@ -234,6 +238,7 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
   const cdkRole = (role: string) => `arn:aws:iam::${account}:role/cdk-hnb659fds-${role}-${account}-${region}`;
   const rollbackTrace = (scaleUp: boolean): [string, string, Context][] => [
     ['ssm:GetParameterHistory', ssmArn(region, account, liveReleaseParameterName(app, envName)), {}],
+    ['ssm:GetParameter', ssmArn(region, account, schemaRecordParameterName(app, envName)), {}],
     ['ssm:GetParameter', ssmArn(region, account, amiParameterName(app, RELEASE)), {}],
     // The standby: the stack's newest group of another release, and its scheduled scale-to-zero.
     ['autoscaling:DescribeAutoScalingGroups', '*', {}],
