@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt_packages=(
   # local rehearsal and the health-contract tests: real load balancer, web server, app server, app, database
-  haproxy nginx gunicorn python3-django python3-psycopg2 python3-venv postgresql
+  haproxy nginx gunicorn python3-django python3-psycopg2 python3-venv python3-pip postgresql
   # first-boot helper: loads the app configuration from SSM Parameter Store
   python3-botocore
   # AMI checks: template validation, shell lint, a local bake into a Debian root filesystem

@@ -72,6 +72,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/rehearsal/lifetime.test.ts',
   'test/rehearsal/scale-out.test.ts',
   'test/rehearsal/byo-app.test.ts',
+  'test/rehearsal/bake-requirements.test.ts',
   // Django's migration loader (python3-django), and the release images it runs in
   'test/migrations/plan.test.ts',
   'test/cli/check-migrations.test.ts',

@@ -16,6 +16,7 @@ export interface CheckRow {
 }
 
 export const CHECKS = {
+  bake: 'the release image bakes (30-release.sh)',
   boot: 'first boot (bootstrap.sh)',
   requiredConfig: 'refuses to start without required config',
   host: 'Host = instance IP is allowed',
@@ -173,9 +174,25 @@ export function migrationSafetyRow(check: MigrationCheck | { readonly error: str
   return fail(CHECKS.migrationSafety, `on top of ${liveApp}: ${findingLine(first)}`, first.fix ?? 'ship it in two releases: expand, then contract');
 }
 
+export function bakeRow(bake: { readonly ok: true; readonly detail: string } | { readonly ok: false; readonly step: string; readonly cause: string }): CheckRow {
+  if (bake.ok) return pass(CHECKS.bake, bake.detail);
+  const fix =
+    bake.step === 'requirements'
+      ? "ship the missing package's wheel in the app's wheels/ directory, or fix requirements.txt"
+      : bake.step === 'static'
+        ? 'make the static step run without the environment\'s configuration: settings see GREENLIGHT_BAKE=1 at bake and must import without secrets'
+        : 'see the bake log';
+  return fail(CHECKS.bake, `failed in step ${bake.step}: ${bake.cause}`, fix);
+}
+
 /** Rows that need a running app, skipped because it did not boot. */
 export function notBooted(...checks: string[]): CheckRow[] {
   return checks.map((c) => skip(c, 'the app did not boot'));
+}
+
+/** Every row after a failed bake: nothing could be booted or imported. */
+export function notBaked(checks: readonly string[]): CheckRow[] {
+  return checks.map((c) => skip(c, 'the release image did not bake'));
 }
 
 /** Every check passed: one that failed or could not be run is not a pass. */

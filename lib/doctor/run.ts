@@ -12,12 +12,13 @@ import { UserError } from '../errors';
 import type { EnvironmentSettings } from '../config/schema';
 import { configParameters, startFakeImds, startStubSsm } from '../rehearsal/fake-aws';
 import { firstCause } from '../rehearsal/first-boot';
-import { appUserIds, bakeImage, localAppConfig } from '../rehearsal/image';
+import { appUserIds, BakeError, bakeImage, localAppConfig, type ReleaseImage } from '../rehearsal/image';
 import { Instance } from '../rehearsal/instance';
 import { ephemeralPort } from '../rehearsal/net';
 import { ProcessSupervisor } from '../rehearsal/processes';
 import { SystemctlServer } from '../rehearsal/systemctl';
 import {
+  bakeRow,
   bootRow,
   CHECKS,
   migrationSafetyRow,
@@ -25,6 +26,7 @@ import {
   healthRows,
   migrationsRow,
   modelsRow,
+  notBaked,
   notBooted,
   pathRow,
   requiredConfigRow,
@@ -188,7 +190,14 @@ class Doctor {
     fs.mkdirSync(o.workDir, { recursive: true });
     fs.chmodSync(o.workDir, 0o755);
     this.log(`baking ${o.appDir} as a release image`);
-    const image = bakeImage({ dir: path.join(o.workDir, 'image'), app: o.app, release: 'doctor', appSource: o.appDir, packerFiles: path.join(o.repoRoot, 'packer', 'files') });
+    let image: ReleaseImage;
+    try {
+      image = bakeImage({ dir: path.join(o.workDir, 'image'), app: o.app, release: 'doctor', appSource: o.appDir, packerFiles: path.join(o.repoRoot, 'packer', 'files') });
+    } catch (error) {
+      if (!(error instanceof BakeError)) throw error;
+      const rest = Object.values(CHECKS).filter((c) => c !== CHECKS.bake && c !== CHECKS.path && (c !== CHECKS.migrationSafety || o.liveAppDir));
+      return [pathRow(manifest.healthPath, o.environment, o.settings.healthCheck.path), bakeRow({ ok: false, step: error.step, cause: error.cause }), ...notBaked(rest)];
+    }
     const config = localAppConfig(path.join(o.workDir, 'db'), o.config);
 
     const root = path.join(o.workDir, 'instance');
@@ -214,7 +223,12 @@ class Doctor {
       this.withoutEachRequired(appDir, appEnv),
       this.dbTimeout(appDir, appEnv),
     ]);
-    const rows: CheckRow[] = [pathRow(manifest.healthPath, o.environment, o.settings.healthCheck.path), bootRow(boot.result), requiredConfig];
+    const rows: CheckRow[] = [
+      pathRow(manifest.healthPath, o.environment, o.settings.healthCheck.path),
+      bakeRow({ ok: true, detail: 'the requirements and the static step installed as on the AMI' }),
+      bootRow(boot.result),
+      requiredConfig,
+    ];
     if (boot.result.ok) {
       rows.push(...healthRows(await this.healthAnswer(boot.port), { healthPath: manifest.healthPath, address: this.address, timeoutMs: this.healthTimeoutMs }));
       const manage = (...args: string[]) => python(appDir, ['manage.py', ...args], appEnv(), 120_000);
@@ -248,7 +262,7 @@ class Doctor {
   }
 
   /** First boot with the TLS redirect on: the health path must still not be redirected. */
-  private async boot(image: ReturnType<typeof bakeImage>, root: string, config: Record<string, string>) {
+  private async boot(image: ReleaseImage, root: string, config: Record<string, string>) {
     const { o } = this;
     const ssm = await startStubSsm(configParameters(o.app, o.environment, config));
     const imds = await startFakeImds({ localIpv4: this.address, instanceId: 'i-0000000000d0c7012' });

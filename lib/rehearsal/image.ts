@@ -1,11 +1,14 @@
-// The rehearsal's stand-in for a baked AMI, laid out as packer/scripts/30-release.sh and
-// 40-services.sh lay out the image: the release directory with its virtualenv, the helpers, and the
-// unit and nginx site rendered from the app's manifest by the same helper the bake runs. An instance
-// launched from it gets its own copy of the image's etc/ and usr/, and shares the release directory.
+// The rehearsal's stand-in for a baked AMI. The release directory is made by the AMI's own
+// packer/scripts/30-release.sh (GREENLIGHT_ROOT standing for /): a virtualenv with pip on Debian's
+// python3, the app's requirements from its wheels/ and the package index, the static step. The
+// helpers, the unit and the nginx site are laid out as 40-services.sh lays them out, rendered from
+// the app's manifest by the same helper. An instance launched from the image gets its own copy of
+// the image's etc/ and usr/, and shares the release directory.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { UserError } from '../errors';
 import { loadManifest, type AppManifest } from '../manifest/load';
 
 /** The app user of rehearsal instances: unprivileged, as the AMI's app user. */
@@ -26,8 +29,20 @@ export interface BakeProps {
   readonly release: string;
   /** The Django project (manage.py and pyproject.toml at its root). */
   readonly appSource: string;
-  /** packer/files. */
+  /** packer/files; the provisioning scripts are in packer/scripts beside it. */
   readonly packerFiles: string;
+}
+
+/** The bake of the app failed in one of its steps (requirements, static): a mistake in the app, said in one line. */
+export class BakeError extends UserError {
+  constructor(
+    readonly step: string,
+    readonly cause: string,
+    /** The whole output of the release script. */
+    readonly log: string,
+  ) {
+    super(`bake failed in step ${step}: ${cause}`);
+  }
 }
 
 function run(command: string, args: readonly string[], what: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
@@ -36,28 +51,46 @@ function run(command: string, args: readonly string[], what: string, options: { 
   return out.stdout;
 }
 
-/** Bakes one release; a bad manifest is a UserError naming the field. */
+/** pip's own settings (its index, find-links, cache): the only part of this process's environment the bake sees. */
+function pipEnvironment(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('PIP_') && e[1] !== undefined));
+}
+
+/** Runs 30-release.sh for the image root; a failed step is a BakeError quoting the script's one line. */
+function releaseScript(props: BakeProps): void {
+  const script = path.join(props.packerFiles, '..', 'scripts', '30-release.sh');
+  const env = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    LANG: 'C.UTF-8',
+    HOME: process.env.HOME ?? '/root',
+    ...pipEnvironment(),
+    GREENLIGHT_APP: props.app,
+    GREENLIGHT_RELEASE: props.release,
+    GREENLIGHT_APP_SOURCE: props.appSource,
+    GREENLIGHT_FILES: props.packerFiles,
+    GREENLIGHT_ROOT: props.dir,
+  };
+  const out = spawnSync('bash', [script], { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+  const log = `${out.stdout ?? ''}${out.stderr ?? ''}`;
+  fs.writeFileSync(path.join(props.dir, 'bake.log'), log);
+  if (out.status === 0) return;
+  const failed = /^bake failed in step ([^:]+): (.*)$/m.exec(out.stderr ?? '');
+  if (failed) throw new BakeError(failed[1], failed[2], log);
+  throw new BakeError('release', (out.stderr || out.error?.message || `exit ${out.status}`).trim().split('\n').slice(-1)[0], log);
+}
+
+/** Bakes one release; a bad manifest is a UserError naming the field, a failed step a BakeError. */
 export function bakeImage(props: BakeProps): ReleaseImage {
   const manifest = loadManifest(props.appSource);
   appUserIds();
   const { root, app, release } = { root: props.dir, ...props };
   const base = path.join(root, 'opt', app);
-  const releaseDir = path.join(base, 'releases', release);
-  const appDir = path.join(releaseDir, 'app');
-  fs.mkdirSync(releaseDir, { recursive: true });
-  fs.cpSync(props.appSource, appDir, { recursive: true, filter: (src) => path.basename(src) !== '__pycache__' });
-  // Debian's python3 with system site packages, as on the AMI; its packages meet the requirements.
-  run('/usr/bin/python3', ['-m', 'venv', '--without-pip', '--system-site-packages', path.join(releaseDir, 'venv')], 'creating the release virtualenv');
-  if (manifest.static) {
-    const env = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', GREENLIGHT_BAKE: '1', DJANGO_SETTINGS_MODULE: manifest.settings };
-    run(path.join(releaseDir, 'venv', 'bin', 'python'), manifest.static, `the static step (${manifest.static.join(' ')})`, { cwd: appDir, env });
-  }
-  fs.symlinkSync(path.join('releases', release), path.join(base, 'current'));
+  fs.mkdirSync(root, { recursive: true });
+  releaseScript(props);
 
   const files = (name: string) => path.join(props.packerFiles, name);
   const etc = path.join(root, 'etc', 'greenlight');
   fs.mkdirSync(path.join(etc, 'nginx'), { recursive: true });
-  fs.writeFileSync(path.join(etc, 'release'), `APP=${app}\nRELEASE=${release}\n`);
   fs.copyFileSync(files('gunicorn.conf.py'), path.join(etc, 'gunicorn.conf.py'));
   for (const snippet of ['tls-on.conf', 'tls-off.conf']) fs.copyFileSync(files(snippet), path.join(etc, 'nginx', snippet));
   fs.symlinkSync('tls-on.conf', path.join(etc, 'nginx', 'tls.conf'));

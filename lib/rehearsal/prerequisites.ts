@@ -24,7 +24,9 @@ export function prerequisites(withPostgres: boolean): Prerequisite[] {
     { name: 'nginx', debianPackage: 'nginx', present: () => onPath('nginx') },
     { name: 'gunicorn', debianPackage: 'gunicorn', present: () => pythonImports('gunicorn') },
     { name: 'Django', debianPackage: 'python3-django', present: () => pythonImports('django') },
-    { name: 'python3 venv', debianPackage: 'python3-venv', present: () => pythonImports('venv') && pythonImports('ensurepip') },
+    { name: 'python3 venv', debianPackage: 'python3-venv', present: () => pythonImports('venv') },
+    // The bake's pip (packer/scripts/30-release.sh) installs the app's requirements into its virtualenv.
+    { name: 'pip', debianPackage: 'python3-pip', present: () => pythonImports('pip') },
     // First boot: bootstrap.sh fetches IMDS with curl and SSM with botocore, and migrates under a lock.
     { name: 'curl', debianPackage: 'curl', present: () => onPath('curl') },
     { name: 'botocore', debianPackage: 'python3-botocore', present: () => pythonImports('botocore') },
