@@ -17,6 +17,7 @@ export { SmokeCheck, type SmokeCheckProps } from './constructs/smoke-check';
 export { OutgoingScalingHold, type OutgoingScalingHoldProps } from './constructs/scaling-hold';
 export { ListenerCutover, type ListenerCutoverProps } from './constructs/cutover';
 export { BakeWindow, type BakeWindowProps } from './constructs/bake-window';
+export { TrafficSteps, type TrafficStepsProps } from './constructs/traffic-steps';
 export { LiveReleasePointer, type LiveReleasePointerProps } from './constructs/live-release';
 export { releaseScopedId } from './constructs/release-id';
 

@@ -21,6 +21,10 @@ export const smokeResultParameterName = (app: string, env: string, release: stri
 export const bakeProgressParameterName = (app: string, env: string, release: string): string =>
   `/greenlight/${app}/${env}/bake/${release}`;
 
+/** Progressive traffic's progress for one release: its step, weights and running figures. */
+export const trafficProgressParameterName = (app: string, env: string, release: string): string =>
+  `/greenlight/${app}/${env}/traffic/${release}`;
+
 /** Prefix of the application's configuration, loaded into the env file at first boot. */
 export const configPrefix = (app: string, env: string): string => `/greenlight/${app}/${env}/config/`;
 

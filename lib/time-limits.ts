@@ -71,3 +71,21 @@ export const HANDLER_FUNCTION_TIMEOUT = 60;
 
 /** The smoke checks' Lambda timeout: paths are requested side by side, each within 60 s, with one retry on no answer. */
 export const SMOKE_FUNCTION_TIMEOUT = 180;
+
+/** Progressive traffic's timing on AWS (lib/traffic uses the same). */
+export const TRAFFIC_TIMING = {
+  /** Seconds each step keeps reading after its duration, for the load balancer's late metrics. */
+  settle: 180,
+  /** Seconds between polls. */
+  pollInterval: 30,
+  /** Seconds past a step's longest end during which figures it cannot read are retried, then it fails. */
+  giveUp: 300,
+} as const;
+
+/** The longest the steps can run before they decide: every step extended to its limit, then the give-up time. */
+export const trafficLongestRun = (steps: number, stepDuration: number, maxExtension: number, settle: number = TRAFFIC_TIMING.settle): number =>
+  steps * (stepDuration + settle + maxExtension) + TRAFFIC_TIMING.giveUp;
+
+/** The traffic steps' ServiceTimeout. */
+export const trafficServiceTimeout = (steps: number, stepDuration: number, maxExtension: number): number =>
+  pollingServiceTimeout(trafficLongestRun(steps, stepDuration, maxExtension), TRAFFIC_TIMING.pollInterval);

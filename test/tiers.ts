@@ -42,6 +42,7 @@ export const SYNTH_TESTS: readonly string[] = [
   'test/constructs/time-limits.test.ts',
   'test/stacks/cfn-lint.test.ts',
   'test/stacks/traffic.test.ts',
+  'test/stacks/traffic-steps.test.ts',
   'test/stacks/standby.test.ts',
   'test/pipelines/iam.test.ts',
   'test/pipelines/execution-policy.test.ts',
@@ -61,6 +62,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/stacks/standby-moto.test.ts',
   'test/bake/moto.test.ts',
   'test/pipelines/standby-parity.test.ts',
+  'test/traffic/moto.test.ts',
   // the CLI as a process
   'test/cli/cli-process.test.ts',
   'test/cli/add-env.test.ts',

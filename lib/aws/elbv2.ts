@@ -5,6 +5,7 @@ import {
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
+  ModifyListenerCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetHealthObservation } from '../health-gate/types';
@@ -93,4 +94,61 @@ export async function servingListeners(clients: AwsClients, targetGroupArns: rea
     } while (marker);
   }
   return serving;
+}
+
+/** A listener's default forward: each target group and its weight (a plain forward is one group at weight 1). */
+export interface ListenerForward {
+  readonly listenerArn: string;
+  readonly targetGroups: ReadonlyArray<{ readonly arn: string; readonly weight: number }>;
+}
+
+/**
+ * The load balancer's listener on `port` and where its default action forwards, every page of
+ * DescribeListeners; undefined when no listener has that port yet (a first deploy creates it).
+ */
+export async function listenerOnPort(clients: AwsClients, loadBalancerArn: string, port: number): Promise<ListenerForward | undefined> {
+  let marker: string | undefined;
+  do {
+    const page = await clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker: marker }));
+    const listener = (page.Listeners ?? []).find((l) => l.Port === port);
+    if (listener) {
+      const targetGroups = (listener.DefaultActions ?? [])
+        .filter((a) => a.Type === 'forward')
+        .flatMap((a) =>
+          a.ForwardConfig?.TargetGroups?.length
+            ? a.ForwardConfig.TargetGroups.map((t) => ({ arn: t.TargetGroupArn ?? '', weight: t.Weight ?? 1 }))
+            : [{ arn: a.TargetGroupArn ?? '', weight: 1 }],
+        )
+        .filter((t) => t.arn !== '');
+      return { listenerArn: listener.ListenerArn ?? '', targetGroups };
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return undefined;
+}
+
+/**
+ * Sets a listener's default action to one forward: a weighted one across the groups given, with
+ * target-group stickiness when `stickinessSeconds` is set, or all to one group. One ModifyListener call.
+ */
+export async function setListenerForward(
+  clients: AwsClients,
+  listenerArn: string,
+  targetGroups: ReadonlyArray<{ readonly arn: string; readonly weight: number }>,
+  stickinessSeconds?: number,
+): Promise<void> {
+  await clients.elb.send(
+    new ModifyListenerCommand({
+      ListenerArn: listenerArn,
+      DefaultActions: [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: targetGroups.map((t) => ({ TargetGroupArn: t.arn, Weight: t.weight })),
+            TargetGroupStickinessConfig: stickinessSeconds ? { Enabled: true, DurationSeconds: stickinessSeconds } : { Enabled: false },
+          },
+        },
+      ],
+    }),
+  );
 }

@@ -2,9 +2,10 @@
 // fleet. A transient error becomes `transientError`; anything else is thrown.
 import type { BakeObservation } from '../bake/evaluate';
 import type { Observation, ScalingActivityObservation } from '../health-gate/types';
+import type { TrafficObservation } from '../traffic/steps';
 import { describeGroups, scalingActivities } from './auto-scaling';
 import type { AwsClients, BakeClients } from './clients';
-import { alarmStates, type BakeTarget, targetGroupCounts } from './cloudwatch';
+import { alarmStates, type BakeTarget, type ComparedTargets, comparedFigures, targetGroupCounts } from './cloudwatch';
 import { describeTargetHealth, hostCounts } from './elbv2';
 import { errorText, isTransient } from './errors';
 
@@ -61,5 +62,29 @@ export async function observeBake(clients: BakeClients, target: BakeTarget, sinc
   } catch (err) {
     if (!isTransient(err)) throw err;
     return { at, requests: 0, errors5xx: 0, healthyHosts: 0, unhealthyHosts: 0, alarms: [], transientError: errorText(err) };
+  }
+}
+
+/**
+ * One poll of a traffic step: both releases' figures over the step's minutes, the new release's
+ * hosts right now, and the alarms.
+ */
+export async function observeTraffic(
+  clients: BakeClients,
+  targets: ComparedTargets & { readonly releaseTargetGroupArn: string; readonly alarms: readonly string[] },
+  since: number,
+  at: number,
+): Promise<TrafficObservation> {
+  try {
+    const [figures, hosts, alarms] = await Promise.all([
+      comparedFigures(clients, targets, since, at),
+      hostCounts(clients, targets.releaseTargetGroupArn),
+      alarmStates(clients, targets.alarms),
+    ]);
+    return { at, ...figures, ...hosts, alarms };
+  } catch (err) {
+    if (!isTransient(err)) throw err;
+    const none = { requests: 0, errors5xx: 0 };
+    return { at, release: none, live: none, healthyHosts: 0, unhealthyHosts: 0, alarms: [], transientError: errorText(err) };
   }
 }

@@ -5,7 +5,7 @@
 import type { EnvironmentSettings } from '../config/schema';
 import { UserError } from '../errors';
 import { gateServiceTimeout } from '../health-gate/time-limits';
-import { bakeServiceTimeout, HANDLER_FUNCTION_TIMEOUT, oneShotServiceTimeout, SMOKE_FUNCTION_TIMEOUT } from '../time-limits';
+import { bakeServiceTimeout, HANDLER_FUNCTION_TIMEOUT, oneShotServiceTimeout, SMOKE_FUNCTION_TIMEOUT, trafficServiceTimeout } from '../time-limits';
 
 /**
  * CloudFormation's own work in a deploy, an estimate: publishing the assets, the target group, the
@@ -32,6 +32,10 @@ export function releaseRunBound(settings: EnvironmentSettings): RunBound {
   ];
   if (settings.smoke) parts.push(['smoke', oneShotServiceTimeout(SMOKE_FUNCTION_TIMEOUT)]);
   if (settings.scaling) parts.push(['scaling hold', oneShotServiceTimeout(HANDLER_FUNCTION_TIMEOUT)]);
+  if (settings.traffic) {
+    const t = settings.traffic;
+    parts.push(['traffic steps', trafficServiceTimeout(t.steps.length, t.stepDuration, t.maxExtension)]);
+  }
   if (settings.bake) parts.push(['bake', bakeServiceTimeout(settings.bake.duration)]);
   parts.push(['deregistration', settings.deregistrationDelay]);
   return { seconds: parts.reduce((sum, [, s]) => sum + s, 0), parts: parts.map(([name, s]) => `${name} ${s}s`) };
@@ -43,6 +47,6 @@ export function checkSessionBound(envName: string, settings: EnvironmentSettings
   if (bound.seconds <= maxSession) return;
   throw new UserError(
     `--max-session ${maxSession}: a deploy to ${envName} can run ${bound.seconds}s (${bound.parts.join(' + ')}), longer than ` +
-      `the session's credentials last; shorten gate.timeout or bake.duration, or deploy with a longer session`,
+      `the session's credentials last; shorten gate.timeout, traffic.stepDuration or bake.duration, or deploy with a longer session`,
   );
 }

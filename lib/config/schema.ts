@@ -4,7 +4,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
 import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType } from './image-facts';
 import { GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
-import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, maxBakeDuration } from '../time-limits';
+import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, maxBakeDuration, TRAFFIC_TIMING, trafficLongestRun, trafficServiceTimeout } from '../time-limits';
 
 /** The default health check: a real readiness path, and patience before declaring an instance dead. */
 export const HEALTH_CHECK_DEFAULTS = {
@@ -55,6 +55,19 @@ export const LIMITS = {
   // The standby's scale-to-zero is a scheduled action, which AWS refuses with a start time in the
   // past; the window also has to outlast the deploy itself (see the environment's check below).
   standbyWindow: [600, 604_800],
+  // Progressive traffic: the new release's percentages before 100, and how each step is judged.
+  // A step shorter than a minute sees no full period of the load balancer's metrics; an ALB's
+  // target-group stickiness lasts 1 s to 7 days.
+  trafficSteps: [1, 5],
+  trafficStepPercent: [1, 99],
+  trafficStepDuration: [60, 1800],
+  trafficStickiness: [1, 604_800],
+  trafficErrorMargin: [0, 100],
+  trafficConfidence: [80, 99.9],
+  trafficMinRequests: [1, 1_000_000],
+  trafficLatencyRatio: [1, 100],
+  trafficLatencyFloorMs: [0, 60_000],
+  trafficMaxExtension: [0, 1800],
 } as const;
 
 /** Room for the capacity probe, the fleet's launch and the smoke checks in a standby's window. */
@@ -66,6 +79,22 @@ export const PREVIEW_DEFAULTS = { header: 'X-Greenlight-Release' } as const;
 export const SMOKE_DEFAULTS = { expectedStatuses: '200', timeout: 10 } as const;
 
 export const STANDBY_DEFAULTS = { window: 3600, capacity: 'full' as 'full' | number } as const;
+
+/**
+ * Progressive traffic's comparison with the live release. A step with too few requests to judge
+ * fails by default: greenlight takes no release live that it could not judge, and a quiet
+ * environment says so knowingly with `onTooFewRequests: "pass"` (the bake still watches it).
+ */
+export const TRAFFIC_DEFAULTS = {
+  stepDuration: 300,
+  errorMargin: 1,
+  confidence: 99,
+  minRequests: 100,
+  latencyRatio: 1.5,
+  latencyFloorMs: 100,
+  maxExtension: 300,
+  onTooFewRequests: 'fail' as 'fail' | 'pass',
+} as const;
 
 export const BAKE_DEFAULTS = { maxErrorRate: 1, maxErrors: 0, alarms: [] as readonly string[] } as const;
 
@@ -207,6 +236,71 @@ const bake = z.strictObject({
     'alarms',
   ).default([]),
 });
+
+/** A number within [min, max], fractions allowed; `unit` follows the value in the message. */
+const decimal = ([min, max]: readonly [number, number], what: string) =>
+  z.unknown().transform((value, ctx) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      ctx.addIssue({ code: 'custom', message: `${describe(value)} is out of range; allowed ${what} ${min}–${max}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+
+const trafficSteps = z.unknown().transform((value, ctx) => {
+  const [lo, hi] = LIMITS.trafficStepPercent;
+  const [fewest, most] = LIMITS.trafficSteps;
+  const ok =
+    Array.isArray(value) &&
+    value.length >= fewest &&
+    value.length <= most &&
+    value.every((v, i) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi && (i === 0 || v > (value[i - 1] as number)));
+  if (!ok) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(value)} is not a list of steps; allowed ${fewest}–${most} ascending whole percentages ${lo}–${hi}, such as [10, 50]`,
+    });
+    return z.NEVER;
+  }
+  return value as number[];
+});
+
+// Progressive traffic: the new release gets each percentage of the requests in turn, judged
+// against the live release, before the cutover gives it 100.
+const traffic = z
+  .strictObject({
+    steps: trafficSteps,
+    stepDuration: seconds(LIMITS.trafficStepDuration).default(TRAFFIC_DEFAULTS.stepDuration),
+    /** Seconds a user stays on the release that first answered them, during the steps. */
+    stickiness: seconds(LIMITS.trafficStickiness).optional(),
+    errorMargin: decimal(LIMITS.trafficErrorMargin, 'percentage points').default(TRAFFIC_DEFAULTS.errorMargin),
+    confidence: decimal(LIMITS.trafficConfidence, 'a confidence in percent').default(TRAFFIC_DEFAULTS.confidence),
+    minRequests: count(LIMITS.trafficMinRequests).default(TRAFFIC_DEFAULTS.minRequests),
+    latencyRatio: decimal(LIMITS.trafficLatencyRatio, 'a ratio').default(TRAFFIC_DEFAULTS.latencyRatio),
+    latencyFloorMs: decimal(LIMITS.trafficLatencyFloorMs, 'milliseconds').default(TRAFFIC_DEFAULTS.latencyFloorMs),
+    maxExtension: seconds(LIMITS.trafficMaxExtension).default(TRAFFIC_DEFAULTS.maxExtension),
+    onTooFewRequests: z
+      .unknown()
+      .transform((value, ctx) => {
+        if (value === 'fail' || value === 'pass') return value;
+        ctx.addIssue({ code: 'custom', message: `${describe(value)} is not allowed; expected "fail" or "pass"` });
+        return z.NEVER;
+      })
+      .default(TRAFFIC_DEFAULTS.onTooFewRequests),
+  })
+  .superRefine((t, ctx) => {
+    const service = trafficServiceTimeout(t.steps.length, t.stepDuration, t.maxExtension);
+    if (service > CUSTOM_RESOURCE_TIMEOUT_LIMIT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stepDuration'],
+        message:
+          `${t.stepDuration}s is too long for ${t.steps.length} steps: with ${TRAFFIC_TIMING.settle}s for late metrics and maxExtension ` +
+          `${t.maxExtension}s per step, and the time to give up and report, they may need ${service}s; ` +
+          `CloudFormation waits at most ${CUSTOM_RESOURCE_TIMEOUT_LIMIT}s for a custom resource`,
+      });
+    }
+  });
 
 /** A five-field Unix cron expression, as Auto Scaling's Recurrence takes it. */
 const cron = text(
@@ -393,6 +487,8 @@ export const environmentSchema = z
     smoke: smoke.optional(),
     /** Watches the release after the cutover; none when absent. */
     bake: bake.optional(),
+    /** The new release's share of requests in steps before the cutover; all at once when absent. */
+    traffic: traffic.optional(),
     /** Scaling policies and scheduled actions of each release's group; none when absent. */
     scaling: scaling.optional(),
     /** Keeps the outgoing release warm after the cutover; none when absent. */
@@ -421,14 +517,15 @@ export const environmentSchema = z
     checkScalingRoom(env, ctx);
     // The scale-to-zero time is fixed when the deploy starts; the deploy must be over well before it.
     if (env.standby?.enabled) {
-      const deploy = env.gate.timeout + (env.bake?.duration ?? 0) + STANDBY_DEPLOY_MARGIN;
+      const steps = env.traffic ? trafficLongestRun(env.traffic.steps.length, env.traffic.stepDuration, env.traffic.maxExtension) : 0;
+      const deploy = env.gate.timeout + steps + (env.bake?.duration ?? 0) + STANDBY_DEPLOY_MARGIN;
       if (env.standby.window < deploy) {
         ctx.addIssue({
           code: 'custom',
           path: ['standby', 'window'],
           message:
             `${env.standby.window}s is too short; the standby must outlast the longest deploy, at least ${deploy}s ` +
-            `(gate.timeout ${env.gate.timeout}s + bake.duration ${env.bake?.duration ?? 0}s + ${STANDBY_DEPLOY_MARGIN}s)`,
+            `(gate.timeout ${env.gate.timeout}s + ${env.traffic ? `traffic steps ${steps}s + ` : ''}bake.duration ${env.bake?.duration ?? 0}s + ${STANDBY_DEPLOY_MARGIN}s)`,
         });
       }
       if (env.standby.capacity !== 'full' && env.standby.capacity > env.capacity.max) {
@@ -541,3 +638,4 @@ export const configSchema = z.strictObject({
 export type EnvironmentSettings = z.output<typeof environmentSchema>;
 export type GreenlightSettings = z.output<typeof configSchema>;
 export type ScalingSettings = NonNullable<EnvironmentSettings['scaling']>;
+export type TrafficSettings = NonNullable<EnvironmentSettings['traffic']>;

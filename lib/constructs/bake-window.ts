@@ -164,7 +164,6 @@ class BakeProvider extends Construct {
 
   private constructor(scope: Construct, id: string, props: BakeProviderProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const { role, logGroup } = customResourceRole(this, 'Bake', "greenlight bake: reads the release target group's figures, keeps its progress");
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -173,29 +172,11 @@ class BakeProvider extends Construct {
         resources: ['*'],
       }),
     );
-    if (props.alarms.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadNamedAlarms',
-          actions: ['cloudwatch:DescribeAlarms'],
-          resources: props.alarms.map((name) =>
-            stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-          ),
-        }),
-      );
-    }
-    const progressArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${props.progressPrefix.slice(1)}*` });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ sid: 'KeepBakeProgress', actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [progressArn] }),
-    );
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'GetMetricData and DescribeTargetHealth support no resource-level permissions; they are read-only.',
     });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagText(stack, progressArn)}]`,
-      reason: "One progress parameter per release under the environment's own bake path; release ids are not known when the role is created.",
-    });
+    grantAlarmsAndProgress(role, { alarms: props.alarms, progressPrefix: props.progressPrefix, sid: 'KeepBakeProgress', phase: 'bake' });
 
     const entry = path.join(__dirname, '..', 'bake', 'handler.ts');
     const onEvent = new HandlerFunction(this, 'OnEvent', { entry, handler: 'onEvent', description: 'greenlight bake: checks the bake properties', role, logGroup });
@@ -215,4 +196,32 @@ class BakeProvider extends Construct {
     });
     acknowledgeProviderFramework(this.provider, [onEvent.function, isComplete.function]);
   }
+}
+
+/**
+ * Grants a watching phase's role what the bake and the traffic steps share: DescribeAlarms on the
+ * named alarms, and reading and writing its progress parameters under `progressPrefix`.
+ */
+export function grantAlarmsAndProgress(
+  role: iam.Role,
+  props: { readonly alarms: readonly string[]; readonly progressPrefix: string; readonly sid: string; readonly phase: string },
+): void {
+  const stack = Stack.of(role);
+  if (props.alarms.length > 0) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadNamedAlarms',
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: props.alarms.map((name) =>
+          stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        ),
+      }),
+    );
+  }
+  const progressArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${props.progressPrefix.slice(1)}*` });
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: props.sid, actions: ['ssm:GetParameter', 'ssm:PutParameter'], resources: [progressArn] }));
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${nagText(stack, progressArn)}]`,
+    reason: `One progress parameter per release under the environment's own ${props.phase} path; release ids are not known when the role is created.`,
+  });
 }

@@ -16,7 +16,8 @@ export function nagText(stack: Stack, value: string): string {
   if (typeof resolved === 'string') return resolved;
   const join = (resolved as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
   if (!join) throw new Error(`cannot render ${JSON.stringify(resolved)} for a cdk-nag acknowledgement`);
-  return join[1].map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join(join[0]);
+  const token = (part: { Ref?: string; 'Fn::GetAtt'?: [string, string] }) => (part.Ref ?? part['Fn::GetAtt']?.join('.'));
+  return join[1].map((part) => (typeof part === 'string' ? part : `<${token(part as { Ref?: string })}>`)).join(join[0]);
 }
 
 export interface HealthGateProps {

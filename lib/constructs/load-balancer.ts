@@ -114,6 +114,8 @@ export class LoadBalancer extends Construct implements ILoadBalancer {
   readonly previewProtocol: 'http' | 'https';
   /** The preview listener's port. */
   readonly previewPort: number;
+  /** The serving listener's port: 443 with a certificate, else 80. */
+  readonly servingPort: number;
   /** The load balancer's security group; it admits the listeners' ports from anywhere. */
   readonly securityGroup: ec2.SecurityGroup;
   /** The instances' security group: it admits only the load balancer. */
@@ -169,6 +171,7 @@ export class LoadBalancer extends Construct implements ILoadBalancer {
       contentType: 'text/plain',
       messageBody: 'preview: no release answers to this header; send X-Greenlight-Release (or the configured header) with a release id',
     });
+    this.servingPort = props.certificateArn ? 443 : 80;
     if (props.certificateArn) {
       const certificates = [acm.Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn)];
       this.listener = this.alb.addListener('Https', {

@@ -17,6 +17,7 @@ import { OutgoingScalingHold } from '../constructs/scaling-hold';
 import { releaseScopedId } from '../constructs/release-id';
 import { ReleaseTargetGroup } from '../constructs/release-target-group';
 import { SmokeCheck } from '../constructs/smoke-check';
+import { TrafficSteps } from '../constructs/traffic-steps';
 import {
   amiParameterName,
   bakeProgressParameterName,
@@ -24,6 +25,7 @@ import {
   gateProgressParameterName,
   liveReleaseParameterName,
   smokeResultParameterName,
+  trafficProgressParameterName,
 } from '../ssm-paths';
 import { renderBootstrapFile } from '../userdata/render';
 
@@ -75,7 +77,7 @@ export interface StandbyProps {
 /**
  * One environment (`<app>-<env>`): composition only. In one stack update, in this order: capacity
  * probe, the release's target group and preview rule, its fleet, the health gate, the smoke checks,
- * the cutover (the listener), the bake window, the live pointer; then CloudFormation's cleanup
+ * the traffic steps, the cutover (the listener), the bake window, the live pointer; then CloudFormation's cleanup
  * deletes the previous release's resources.
  */
 export class EnvironmentStack extends Stack {
@@ -91,6 +93,8 @@ export class EnvironmentStack extends Stack {
   readonly gate: HealthGate;
   /** Present when the environment has `smoke`. */
   readonly smoke?: SmokeCheck;
+  /** Present when the environment has `traffic` and the deploy is not a switch back to a standby. */
+  readonly traffic?: TrafficSteps;
   /** The serving listener's move to the release's target group. */
   readonly cutover: ListenerCutover;
   /** Present when the environment has `bake`. */
@@ -234,8 +238,36 @@ export class EnvironmentStack extends Stack {
       });
     }
 
-    // The cutover: the listener forwards to the release only after the gate and the smoke checks.
-    this.cutover = this.loadBalancer.serve(this.target.targetGroup, [...beforeCutover, ...(this.scalingHold ? [this.scalingHold] : [])]);
+    const beforeTraffic = [...beforeCutover, ...(this.scalingHold ? [this.scalingHold] : [])];
+    // Progressive traffic, judged against the live release. A switch back to a standby stays all
+    // at once: the standby served every user until this deploy began.
+    if (settings.traffic && !props.rollbackId) {
+      const t = settings.traffic;
+      this.traffic = new TrafficSteps(this, releaseScopedId('Traffic', release), {
+        loadBalancer: this.loadBalancer.alb,
+        listenerPort: this.loadBalancer.servingPort,
+        targetGroup: this.target.targetGroup,
+        release,
+        steps: t.steps,
+        stepDuration: Duration.seconds(t.stepDuration),
+        stickiness: t.stickiness === undefined ? undefined : Duration.seconds(t.stickiness),
+        errorMargin: t.errorMargin,
+        confidence: t.confidence,
+        minRequests: t.minRequests,
+        latencyRatio: t.latencyRatio,
+        latencyFloorMs: t.latencyFloorMs,
+        maxExtension: Duration.seconds(t.maxExtension),
+        onTooFewRequests: t.onTooFewRequests,
+        maxErrorRate: settings.bake?.maxErrorRate,
+        maxErrors: settings.bake?.maxErrors,
+        alarms: settings.bake?.alarms,
+        progressParameterName: trafficProgressParameterName(app, envName, release),
+        after: beforeTraffic,
+      });
+    }
+
+    // The cutover: the listener forwards to the release only after the gate, the smoke checks and the steps.
+    this.cutover = this.loadBalancer.serve(this.target.targetGroup, this.traffic ? [...beforeTraffic, this.traffic] : beforeTraffic);
     startScalingAfter(this.fleet, [this.cutover]);
 
     if (settings.bake) {

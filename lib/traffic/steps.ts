@@ -4,6 +4,7 @@
 // the run at once. At a step's end the comparison must pass on enough requests; too few extends
 // the step up to a limit, then fails or passes as configured. The caller sets the weights.
 import { type AlarmObservation, type BakePolicy, breach } from '../bake/evaluate';
+import { TRAFFIC_TIMING } from '../time-limits';
 import { type ComparisonPolicy, compareReleases, type ReleaseFigures } from './compare';
 
 export interface TrafficPolicy {
@@ -66,7 +67,7 @@ export interface TrafficDecision {
 }
 
 /** How long transient errors may hold a step past its longest end before it fails for want of figures. */
-export const TRAFFIC_GIVE_UP_MS = 5 * 60_000;
+export const TRAFFIC_GIVE_UP_MS = TRAFFIC_TIMING.giveUp * 1000;
 
 /** The weights of a step: the new release's percentage and the live one's. */
 export const stepWeights = (percent: number): { release: number; live: number } => ({ release: percent, live: 100 - percent });

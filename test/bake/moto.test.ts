@@ -2,7 +2,7 @@
 // into moto's CloudWatch, DescribeTargetHealth on a real target group, DescribeAlarms, and the
 // progress kept in moto's SSM between polls. The handler's clock is injected, so a 60-second bake
 // costs two polls and no waiting.
-import { CloudWatchClient, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { CdkCustomResourceIsCompleteEvent } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { createBakeClients } from '../../lib/aws/clients';
 import { bakeHandlers } from '../../lib/bake/handler';
 import { parseBakeRecord } from '../../lib/bake/record';
 import { readParameter } from '../../lib/aws/ssm';
+import { putTargetGroupFigures } from '../helpers/alb-metrics';
 import { createNetwork, ec2, MOTO, type Moto, useMoto, xmlValue } from '../helpers/moto';
 
 const LOAD_BALANCER = 'app/shop-staging/50dc6c495c0c9188';
@@ -74,22 +75,8 @@ describe.skipIf(!MOTO.available)('the bake against moto', () => {
     } as unknown as CdkCustomResourceIsCompleteEvent);
 
   /** The load balancer's per-minute sums for the release's target group, `minutes` after the cutover. */
-  async function putFigures(minute: number, requests: number, errors5xx: number, dimensions = { lb: LOAD_BALANCER, tg: targetGroup }) {
-    const Dimensions = [
-      { Name: 'LoadBalancer', Value: dimensions.lb },
-      { Name: 'TargetGroup', Value: dimensions.tg },
-    ];
-    const Timestamp = new Date(CUTOVER - 5_000 + minute * 60_000 + 10_000);
-    await new CloudWatchClient({}).send(
-      new PutMetricDataCommand({
-        Namespace: 'AWS/ApplicationELB',
-        MetricData: [
-          { MetricName: 'RequestCount', Dimensions, Timestamp, Value: requests, Unit: 'Count' },
-          { MetricName: 'HTTPCode_Target_5XX_Count', Dimensions, Timestamp, Value: errors5xx, Unit: 'Count' },
-        ],
-      }),
-    );
-  }
+  const putFigures = (minute: number, requests: number, errors5xx: number, dimensions = { lb: LOAD_BALANCER, tg: targetGroup }) =>
+    putTargetGroupFigures(dimensions.lb, dimensions.tg, new Date(CUTOVER - 5_000 + minute * 60_000 + 10_000), requests, errors5xx);
 
   const stored = async () => parseBakeRecord(await readParameter(createBakeClients(), PARAM));
 

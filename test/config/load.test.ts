@@ -65,6 +65,31 @@ describe('loadSettings', () => {
     expect(env.bake).toEqual({ duration: 300, maxErrorRate: 1, maxErrors: 0, alarms: [] });
   });
 
+  it('leaves traffic all at once by default, and fills the comparison defaults of steps', () => {
+    expect(loadProduction({}).environments.production.traffic).toBeUndefined();
+    expect(loadProduction({ traffic: { steps: [10, 50] } }).environments.production.traffic).toEqual({
+      steps: [10, 50],
+      stepDuration: 300,
+      errorMargin: 1,
+      confidence: 99,
+      minRequests: 100,
+      latencyRatio: 1.5,
+      latencyFloorMs: 100,
+      maxExtension: 300,
+      onTooFewRequests: 'fail',
+    });
+    expect(loadProduction({ traffic: { steps: [5], stepDuration: 120, stickiness: 3600, onTooFewRequests: 'pass' } }).environments.production.traffic).toMatchObject({
+      steps: [5],
+      stepDuration: 120,
+      stickiness: 3600,
+      onTooFewRequests: 'pass',
+    });
+  });
+
+  it('the example production configuration uses steps', () => {
+    expect(loadSettings(cdkContext()).environments.production.traffic?.steps.length).toBeGreaterThan(0);
+  });
+
   it('leaves scaling off by default and takes it as given', () => {
     expect(loadProduction({}).environments.production.scaling).toBeUndefined();
     const scaling = {
@@ -190,6 +215,18 @@ describe('loadSettings', () => {
     ['a standby window of a minute', { standby: { window: 60 } }, 'environments.production.standby.window: 60s is out of range; allowed 600–604800s'],
     ['a standby window as text', { standby: { window: '1h' } }, 'environments.production.standby.window: "1h" must be a whole number of seconds (600–604800)'],
     ['a standby window shorter than a deploy', { standby: { window: 900 }, bake: { duration: 300 } }, 'environments.production.standby.window: 900s is too short; the standby must outlast the longest deploy, at least 1500s (gate.timeout 900s + bake.duration 300s + 300s)'],
+    ['traffic without steps', { traffic: {} }, 'environments.production.traffic.steps: undefined is not a list of steps; allowed 1–5 ascending whole percentages 1–99, such as [10, 50]'],
+    ['traffic steps out of order', { traffic: { steps: [50, 10] } }, 'environments.production.traffic.steps: [50,10] is not a list of steps; allowed 1–5 ascending whole percentages 1–99, such as [10, 50]'],
+    ['a traffic step of 100', { traffic: { steps: [10, 100] } }, 'environments.production.traffic.steps: [10,100] is not a list of steps; allowed 1–5 ascending whole percentages 1–99, such as [10, 50]'],
+    ['a fractional traffic step', { traffic: { steps: [2.5] } }, 'environments.production.traffic.steps: [2.5] is not a list of steps; allowed 1–5 ascending whole percentages 1–99, such as [10, 50]'],
+    ['a step shorter than a metric period', { traffic: { steps: [10], stepDuration: 30 } }, 'environments.production.traffic.stepDuration: 30s is out of range; allowed 60–1800s'],
+    ['a fractional step duration', { traffic: { steps: [10], stepDuration: 90.5 } }, 'environments.production.traffic.stepDuration: 90.5 must be a whole number of seconds (60–1800)'],
+    ['stickiness of 0', { traffic: { steps: [10], stickiness: 0 } }, 'environments.production.traffic.stickiness: 0s is out of range; allowed 1–604800s'],
+    ['a confidence of 100', { traffic: { steps: [10], confidence: 100 } }, 'environments.production.traffic.confidence: 100 is out of range; allowed a confidence in percent 80–99.9'],
+    ['a latency ratio below 1', { traffic: { steps: [10], latencyRatio: 0.5 } }, 'environments.production.traffic.latencyRatio: 0.5 is out of range; allowed a ratio 1–100'],
+    ['an unknown choice for too few requests', { traffic: { steps: [10], onTooFewRequests: 'wait' } }, 'environments.production.traffic.onTooFewRequests: "wait" is not allowed; expected "fail" or "pass"'],
+    ['steps longer than CloudFormation waits', { traffic: { steps: [10, 25, 50], stepDuration: 900 } }, 'environments.production.traffic.stepDuration: 900s is too long for 3 steps: with 180s for late metrics and maxExtension 300s per step, and the time to give up and report, they may need 4590s; CloudFormation waits at most 3600s for a custom resource'],
+    ['a standby window shorter than a deploy with steps', { standby: { window: 1900 }, traffic: { steps: [10], stepDuration: 300 } }, 'environments.production.standby.window: 1900s is too short; the standby must outlast the longest deploy, at least 2280s (gate.timeout 900s + traffic steps 1080s + bake.duration 0s + 300s)'],
     ['a standby capacity of 0', { standby: { capacity: 0 } }, 'environments.production.standby.capacity: 0 is not a standby capacity; expected "full" or a whole number 1–1000'],
     ['a standby capacity above max', { standby: { capacity: 5 } }, 'environments.production.standby.capacity: 5 is more than capacity.max 4; expected "full" or 1–4'],
     ['a standby switch as text', { standby: { enabled: 'yes' } }, 'environments.production.standby.enabled: "yes" must be true or false'],

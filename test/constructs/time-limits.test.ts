@@ -117,6 +117,7 @@ describe('time limits', () => {
       'Custom::HealthGate',
       'Custom::ScalingHold',
       'Custom::SmokeCheck',
+      'Custom::TrafficSteps',
       'Custom::VpcRestrictDefaultSG',
     ]);
   });

@@ -140,7 +140,7 @@ describe.skipIf(!MOTO.available)("each pipeline's deploy keeps the live release 
       writeFileSync(path.join(project, 'cdk.json'), JSON.stringify({ context: { ...context, appSource, environments: { staging } } }));
       expect(() => prepareDeploy(opts, project)).toThrow(
         '--max-session 3600: a deploy to staging can run 4875s (stack work 600s + capacity probe 180s + gate 1935s + smoke 300s + bake 1830s + ' +
-          'deregistration 30s), longer than the session\'s credentials last; shorten gate.timeout or bake.duration, or deploy with a longer session',
+          'deregistration 30s), longer than the session\'s credentials last; shorten gate.timeout, traffic.stepDuration or bake.duration, or deploy with a longer session',
       );
     } finally {
       rmSync(project, { recursive: true, force: true });
