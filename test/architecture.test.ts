@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  adapterViolations,
   cdkJsonViolations,
   documentedLayers,
   type ImportEdge,
@@ -46,6 +47,11 @@ describe('the repository', () => {
     expect(layerViolations(EDGES)).toEqual([]);
   });
 
+  it('keeps lib/aws/ on the foundations: it imports no pure core, not even a type', () => {
+    expect(EDGES.some((e) => e.from === 'lib/aws/observe.ts' && e.to === 'lib/observations.ts')).toBe(true);
+    expect(adapterViolations(EDGES)).toEqual([]);
+  });
+
   it('declares the layers docs/architecture.md shows', () => {
     const doc = readFileSync(path.join(REPO_ROOT, 'docs', 'architecture.md'), 'utf8');
     expect(documentedLayers(doc)).toEqual(LAYERS.map((l) => ({ name: l.name, modules: [...l.modules] })));
@@ -66,6 +72,34 @@ describe('the checker', () => {
       "import {\n  f,\n  g,\n} from '../f';",
     ].join('\n');
     expect(specifiersOf(source).sort()).toEqual(['../a', '../c', '../f', './b', './d', '@aws-sdk/client-ssm', 'e']);
+  });
+
+  it('counts every form of type-only import as an import', () => {
+    const source = [
+      "import type { A } from '../a';",
+      "import { type B, c } from '../b';",
+      "export type { D } from '../d';",
+      "type E = typeof import('../e');",
+      "let f: import('../f').F;",
+    ].join('\n');
+    expect(specifiersOf(source).sort()).toEqual(['../a', '../b', '../d', '../e', '../f']);
+    const edges = specifiersOf("import type { GateDecision } from '../health-gate/types';").map((s) => edge('lib/aws/observe.ts', resolveSpecifier('lib/aws/observe.ts', s, () => true)));
+    expect(adapterViolations(edges)).toEqual(['lib/aws/observe.ts (adapters) imports lib/health-gate/types.ts: lib/aws/ builds on the foundations only']);
+    const upward = specifiersOf("import type { Report } from '../cli/status';").map((s) => edge('lib/bake/evaluate.ts', resolveSpecifier('lib/bake/evaluate.ts', s, () => true)));
+    expect(layerViolations(upward)).toEqual(['lib/bake/evaluate.ts (pure cores) imports lib/cli/status.ts (tools), a higher layer']);
+  });
+
+  it('lets lib/aws/ import itself and the foundations, and nothing else of the repository', () => {
+    expect(
+      adapterViolations([
+        edge('lib/aws/observe.ts', 'lib/aws/elbv2.ts'),
+        edge('lib/aws/observe.ts', 'lib/observations.ts'),
+        edge('lib/aws/auto-scaling.ts', 'lib/ssm-paths.ts'),
+        edge('lib/aws/ssm.ts', '@aws-sdk/client-ssm'),
+        edge('lib/aws/cloudwatch.ts', 'lib/bake/evaluate.ts'),
+        edge('lib/cli/status.ts', 'lib/bake/evaluate.ts'),
+      ]),
+    ).toEqual(['lib/aws/cloudwatch.ts (adapters) imports lib/bake/evaluate.ts: lib/aws/ builds on the foundations only']);
   });
 
   it('resolves a relative import to its module, and leaves a package alone', () => {

@@ -1,7 +1,6 @@
 // CloudWatch: the release target group's request and 5xx counts, and the named alarms' states.
 import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import type { AlarmObservation } from '../bake/evaluate';
-import type { ReleaseFigures } from '../traffic/compare';
+import type { AlarmObservation, ReleaseFigures } from '../observations';
 import type { BakeClients } from './clients';
 
 /** The metrics' dimensions and the target group to ask about its targets. */

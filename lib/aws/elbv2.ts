@@ -8,7 +8,7 @@ import {
   ModifyListenerCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { TargetHealthObservation } from '../health-gate/types';
+import type { TargetHealthObservation } from '../observations';
 import type { AwsClients } from './clients';
 
 const targetHealthOf = async (clients: AwsClients, targetGroup: string): Promise<TargetHealthDescription[]> =>

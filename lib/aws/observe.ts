@@ -1,8 +1,6 @@
 // One poll's observation for the gate and for the bake, at a constant cost however large the
 // fleet. A transient error becomes `transientError`; anything else is thrown.
-import type { BakeObservation } from '../bake/evaluate';
-import type { Observation, ScalingActivityObservation } from '../health-gate/types';
-import type { TrafficObservation } from '../traffic/steps';
+import type { BakeObservation, Observation, ScalingActivityObservation, TrafficObservation } from '../observations';
 import { describeGroups, scalingActivities } from './auto-scaling';
 import type { AwsClients, BakeClients } from './clients';
 import { alarmStates, type BakeTarget, type ComparedTargets, comparedFigures, targetGroupCounts } from './cloudwatch';

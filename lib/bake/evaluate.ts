@@ -3,31 +3,10 @@
 // deploy, which points the listener back at the previous release. No clock, no I/O: the AWS
 // handler feeds it CloudWatch figures and the local rehearsal HAProxy's counters.
 
+import type { BakeObservation } from '../observations';
 import { BAKE_TIMING } from '../time-limits';
 
-/** A named alarm's state as CloudWatch reports it: OK, ALARM or INSUFFICIENT_DATA. */
-export interface AlarmObservation {
-  readonly name: string;
-  readonly state: string;
-  /** CloudWatch's state reason, quoted on a breach. */
-  readonly reason?: string;
-}
-
-/** Everything one poll of the bake saw. Counts are cumulative since the bake started (the cutover). */
-export interface BakeObservation {
-  /** Epoch milliseconds of the poll. */
-  readonly at: number;
-  /** Requests the release's target group answered since the cutover. */
-  readonly requests: number;
-  /** Of those, the 5xx answers from the release's instances. */
-  readonly errors5xx: number;
-  readonly healthyHosts: number;
-  readonly unhealthyHosts: number;
-  /** The state of each alarm the policy names; one missing from here does not exist. */
-  readonly alarms: readonly AlarmObservation[];
-  /** Set when the poll hit a throttle or another transient error: the bake waits. */
-  readonly transientError?: string;
-}
+export type { AlarmObservation, BakeObservation } from '../observations';
 
 export interface BakePolicy {
   /** Milliseconds the release must serve without a breach. */

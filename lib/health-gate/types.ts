@@ -1,5 +1,9 @@
 // Shared vocabulary of the health gate. The Lambda runtime and the local rehearsal both
-// speak it, so nothing here may import aws-cdk-lib or an AWS SDK client.
+// speak it, so nothing here may import aws-cdk-lib or an AWS SDK client. What a poll saw is in
+// lib/observations.ts, which lib/aws/ fills in.
+import type { Observation } from '../observations';
+
+export type { InstanceObservation, Observation, ScalingActivityObservation, TargetHealthObservation } from '../observations';
 
 /** What the gate is asked to enforce. Plain numbers: the Lambda bundle stays free of aws-cdk-lib. */
 export interface GatePolicy {
@@ -13,51 +17,6 @@ export interface GatePolicy {
   readonly timeoutMs: number;
   /** More replacements than this is a crash loop. */
   readonly maxReplacedInstances: number;
-}
-
-/** One instance of the new group, as the Auto Scaling group reports it. */
-export interface InstanceObservation {
-  readonly instanceId: string;
-  /** Pending, InService, Terminating, ... */
-  readonly lifecycleState: string;
-  /** Healthy or Unhealthy. */
-  readonly healthStatus: string;
-}
-
-/** One instance's health in one target group (DescribeTargetHealth). */
-export interface TargetHealthObservation {
-  readonly targetGroup: string;
-  readonly instanceId: string;
-  /** initial, healthy, unhealthy, unused, draining, unavailable */
-  readonly state: string;
-  readonly reasonCode?: string;
-  readonly description?: string;
-}
-
-/** One scaling activity of the new group since the gate started. */
-export interface ScalingActivityObservation {
-  readonly activityId: string;
-  /** Successful, Failed, Cancelled, InProgress, ... */
-  readonly statusCode: string;
-  readonly statusMessage?: string;
-  readonly description?: string;
-}
-
-/** Everything one poll saw. */
-export interface Observation {
-  /** Epoch milliseconds of the poll. */
-  readonly at: number;
-  readonly instances: readonly InstanceObservation[];
-  /** Names or ARNs of every target group the new group is attached to. */
-  readonly targetGroups: readonly string[];
-  readonly targetHealth: readonly TargetHealthObservation[];
-  readonly activities: readonly ScalingActivityObservation[];
-  /** The group's desired capacity now, which a scaling policy may have changed; absent when unknown. */
-  readonly desiredCapacity?: number;
-  /** Set when the poll hit a throttle or another transient error: the gate waits. */
-  readonly transientError?: string;
-  /** Set when the group itself was not found: twice in a row fails the gate. */
-  readonly groupNotFound?: string;
 }
 
 /** What the gate remembers between polls (persisted in SSM by the Lambda, in memory by the rehearsal). */

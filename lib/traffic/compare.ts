@@ -2,15 +2,9 @@
 // share by a one-sided test on two proportions, its p99 response time by a ratio and a floor.
 // No clock, no I/O: the AWS step resource feeds them CloudWatch figures, the rehearsal HAProxy's.
 import { errorRate, formatPercent } from '../bake/evaluate';
+import type { ReleaseFigures } from '../observations';
 
-/** One release's figures over a step's window. */
-export interface ReleaseFigures {
-  readonly requests: number;
-  /** Of those, the 5xx answers from the release's instances. */
-  readonly errors5xx: number;
-  /** The p99 response time in milliseconds; undefined when none was published for the window. */
-  readonly p99Ms?: number;
-}
+export type { ReleaseFigures } from '../observations';
 
 export interface ComparisonPolicy {
   /** Percentage points by which the new release's 5xx share may exceed the live one's. */

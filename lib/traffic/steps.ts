@@ -3,9 +3,12 @@
 // bake's absolute limits and alarms and the comparison with the live release, and a failure ends
 // the run at once. At a step's end the comparison must pass on enough requests; too few extends
 // the step up to a limit, then fails or passes as configured. The caller sets the weights.
-import { type AlarmObservation, type BakePolicy, breach } from '../bake/evaluate';
+import { type BakePolicy, breach } from '../bake/evaluate';
+import type { TrafficObservation } from '../observations';
 import { TRAFFIC_TIMING } from '../time-limits';
 import { type ComparisonPolicy, compareReleases, type ReleaseFigures } from './compare';
+
+export type { TrafficObservation } from '../observations';
 
 export interface TrafficPolicy {
   /** The new release's percentages before 100, ascending, each 1–99. */
@@ -25,20 +28,6 @@ export interface TrafficPolicy {
   readonly comparison: ComparisonPolicy;
   /** The bake's absolute limits and alarms, applied in every step. */
   readonly limits: Pick<BakePolicy, 'maxErrorRate' | 'maxErrors' | 'alarms'>;
-}
-
-/** Everything one poll saw, over the current step's window (the same minutes for both releases). */
-export interface TrafficObservation {
-  /** Epoch milliseconds of the poll. */
-  readonly at: number;
-  readonly release: ReleaseFigures;
-  readonly live: ReleaseFigures;
-  /** The new release's targets right now. */
-  readonly healthyHosts: number;
-  readonly unhealthyHosts: number;
-  readonly alarms: readonly AlarmObservation[];
-  /** Set when the poll hit a throttle or another transient error: the step waits. */
-  readonly transientError?: string;
 }
 
 export interface TrafficProgress {

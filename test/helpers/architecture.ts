@@ -19,6 +19,7 @@ export const LAYERS: readonly Layer[] = [
       'lib/options.ts',
       'lib/resource-properties.ts',
       'lib/time-limits.ts',
+      'lib/observations.ts',
       'lib/config/',
       'lib/manifest/',
       'lib/preview/',
@@ -106,6 +107,16 @@ export function layerViolations(edges: readonly ImportEdge[], layers: readonly L
     }
   }
   return [...problems];
+}
+
+/**
+ * Imports from lib/aws/ of anything but lib/aws/ itself and the foundations: the adapters turn AWS's
+ * answers into greenlight's observations and the pure cores judge them, neither knowing the other.
+ */
+export function adapterViolations(edges: readonly ImportEdge[], layers: readonly Layer[] = LAYERS): string[] {
+  return edges
+    .filter((e) => e.from.startsWith(SDK_OWNER) && /^(lib|bin|scripts)\//.test(e.to) && !e.to.startsWith(SDK_OWNER) && layerOf(e.to, layers) !== 0)
+    .map((e) => `${e.from} (adapters) imports ${e.to}: lib/aws/ builds on the foundations only`);
 }
 
 // A string that is the file's name or a path to it: what reading or writing cdk.json takes.
