@@ -64,13 +64,30 @@ export interface ServingListener {
   readonly listenerArn: string;
   readonly port?: number;
   readonly targetGroupArns: readonly string[];
+  /** Each group's share in percent when the forward is weighted between several (the traffic steps). */
+  readonly shares?: Readonly<Record<string, number>>;
 }
 
-const forwardsTo = (actions: readonly Action[] | undefined): string[] =>
+/** Each target group a forward sends to, with its weight (a plain forward is one group at weight 1). */
+const weightedForwards = (actions: readonly Action[] | undefined): Array<{ arn: string; weight: number }> =>
   (actions ?? [])
     .filter((a) => a.Type === 'forward')
-    .flatMap((a) => (a.ForwardConfig?.TargetGroups?.length ? a.ForwardConfig.TargetGroups.map((t) => t.TargetGroupArn ?? '') : [a.TargetGroupArn ?? '']))
-    .filter((arn) => arn !== '');
+    .flatMap((a) =>
+      a.ForwardConfig?.TargetGroups?.length
+        ? a.ForwardConfig.TargetGroups.map((t) => ({ arn: t.TargetGroupArn ?? '', weight: t.Weight ?? 1 }))
+        : [{ arn: a.TargetGroupArn ?? '', weight: 1 }],
+    )
+    .filter((t) => t.arn !== '');
+
+const forwardsTo = (actions: readonly Action[] | undefined): string[] => weightedForwards(actions).map((t) => t.arn);
+
+/** Shares in percent of a forward weighted between several groups; undefined for a single group. */
+function sharesOf(actions: readonly Action[] | undefined): Record<string, number> | undefined {
+  const groups = weightedForwards(actions);
+  const total = groups.reduce((sum, t) => sum + t.weight, 0);
+  if (groups.length < 2 || total === 0) return undefined;
+  return Object.fromEntries(groups.map((t) => [t.arn, Math.round((t.weight / total) * 100)]));
+}
 
 /**
  * The listeners that serve by default (a forward action) on the load balancers these target
@@ -88,7 +105,8 @@ export async function servingListeners(clients: AwsClients, targetGroupArns: rea
       const page = await clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker: marker }));
       for (const l of page.Listeners ?? []) {
         const forwarded = forwardsTo(l.DefaultActions);
-        if (forwarded.length > 0) serving.push({ listenerArn: l.ListenerArn ?? '', port: l.Port, targetGroupArns: forwarded });
+        const shares = sharesOf(l.DefaultActions);
+        if (forwarded.length > 0) serving.push({ listenerArn: l.ListenerArn ?? '', port: l.Port, targetGroupArns: forwarded, ...(shares ? { shares } : {}) });
       }
       marker = page.NextMarker;
     } while (marker);
@@ -111,17 +129,7 @@ export async function listenerOnPort(clients: AwsClients, loadBalancerArn: strin
   do {
     const page = await clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker: marker }));
     const listener = (page.Listeners ?? []).find((l) => l.Port === port);
-    if (listener) {
-      const targetGroups = (listener.DefaultActions ?? [])
-        .filter((a) => a.Type === 'forward')
-        .flatMap((a) =>
-          a.ForwardConfig?.TargetGroups?.length
-            ? a.ForwardConfig.TargetGroups.map((t) => ({ arn: t.TargetGroupArn ?? '', weight: t.Weight ?? 1 }))
-            : [{ arn: a.TargetGroupArn ?? '', weight: 1 }],
-        )
-        .filter((t) => t.arn !== '');
-      return { listenerArn: listener.ListenerArn ?? '', targetGroups };
-    }
+    if (listener) return { listenerArn: listener.ListenerArn ?? '', targetGroups: weightedForwards(listener.DefaultActions) };
     marker = page.NextMarker;
   } while (marker);
   return undefined;

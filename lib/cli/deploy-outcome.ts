@@ -1,8 +1,9 @@
-// What a finished deploy means, from cdk's exit code and the gate's, smoke checks' and bake's
+// What a finished deploy means, from cdk's exit code and the gate's, smoke checks', traffic steps' and bake's
 // last records. A failed deploy ends with one line naming the phase that failed. Pure.
 import type { BakeRecord } from '../bake/record';
 import type { ProgressRecord } from '../health-gate/progress-record';
 import type { SmokeRecord } from '../smoke/record';
+import type { TrafficRecord } from '../traffic/record';
 import { failedPhase } from './phases';
 
 /** A gate run that started this long before the deploy did is an earlier deploy's, allowing for clock skew. */
@@ -17,6 +18,8 @@ export interface DeployResult {
   readonly record?: ProgressRecord;
   /** The smoke checks' result and the bake's progress as read after cdk exited, if any. */
   readonly smoke?: SmokeRecord;
+  /** The traffic steps' progress, if the environment has them. */
+  readonly traffic?: TrafficRecord;
   readonly bake?: BakeRecord;
   /** When the deploy started, in epoch milliseconds. */
   readonly startedAt: number;
@@ -34,11 +37,12 @@ export function deployOutcome(r: DeployResult): DeployOutcome {
   const fresh = (at: number | undefined) => at !== undefined && at >= r.startedAt - CLOCK_SKEW_MS;
   const record = fresh(r.record?.progress.startedAt) ? r.record : undefined;
   const smoke = fresh(r.smoke?.at) ? r.smoke : undefined;
+  const traffic = fresh(r.traffic?.progress.startedAt) ? r.traffic : undefined;
   const bake = fresh(r.bake?.progress.startedAt) ? r.bake : undefined;
   const verdict = record?.progress.verdict;
   const message = record?.progress.lastMessage ?? '';
   const where = `${r.release} in ${r.envName} (${r.stackName})`;
-  const failure = failedPhase({ gate: record, smoke, bake });
+  const failure = failedPhase({ gate: record, smoke, traffic, bake });
   const verdictLine = failure && `deploy failed in ${failure.phase}: ${failure.message}`;
 
   if (r.cdkExitCode === 0) {
@@ -67,6 +71,14 @@ export function deployOutcome(r: DeployResult): DeployOutcome {
         exitCode: 1,
         lines: [
           `${head}: the release failed its smoke checks on the preview listener, so the serving listener never moved to it. The stack rolled back; the previous release still serves.`,
+          verdictLine as string,
+        ],
+      };
+    case 'traffic':
+      return {
+        exitCode: 1,
+        lines: [
+          `${head}: the release was refused during the traffic steps, judged against the live release. Every request went back to the live release, and the stack rolled back.`,
           verdictLine as string,
         ],
       };

@@ -172,6 +172,7 @@ export async function runDeploy(prepared: PreparedDeploy, rt: DeployRuntime): Pr
     cdkExitCode,
     record: records.gate,
     smoke: records.smoke,
+    traffic: records.traffic,
     bake: records.bake,
     startedAt,
     amiParameterName: plan.ami ? undefined : amiParameterName(env.app, plan.release),

@@ -1,7 +1,7 @@
 // `greenlight status --env <env>`: the live release, the standby with its capacity and when it
 // scales to zero, the environment's fleets with their capacity, their scaling policies and last
 // scaling activity, every instance's target health, which target group the serving listener
-// forwards to, and where each release stands in gate, smoke, cutover and bake, as tables.
+// forwards to, and where each release stands in gate, smoke, traffic steps, cutover and bake, as tables.
 import { describeGroupScaling, stackGroups } from '../aws/auto-scaling';
 import { type AwsClients, createEnvironmentClients } from '../aws/clients';
 import { describeTargetHealth, servingListeners } from '../aws/elbv2';
@@ -44,6 +44,8 @@ export interface TargetStatus {
 export interface ServingStatus {
   readonly port?: number;
   readonly targetGroup: string;
+  /** Its share of the requests in percent, while the traffic steps weight the listener. */
+  readonly share?: number;
   /** The release whose fleet is registered in that target group, if any. */
   readonly release?: string;
 }
@@ -106,7 +108,12 @@ export async function collectStatus(clients: AwsClients, env: CliEnvironment): P
   const releaseOfTargetGroup = new Map(groups.flatMap((g) => (g.TargetGroupARNs ?? []).map((tg) => [tg, g.Tags?.find((t) => t.Key === RELEASE_TAG)?.Value] as const)));
   const listeners = await servingListeners(clients, targetGroups);
   const serving = listeners.flatMap((l) =>
-    l.targetGroupArns.map((tg) => ({ port: l.port, targetGroup: targetGroupLabel(tg), release: releaseOfTargetGroup.get(tg) })),
+    l.targetGroupArns.map((tg) => ({
+      port: l.port,
+      targetGroup: targetGroupLabel(tg),
+      release: releaseOfTargetGroup.get(tg),
+      ...(l.shares?.[tg] !== undefined ? { share: l.shares[tg] } : {}),
+    })),
   );
   const servingReleases = new Set(serving.map((s) => s.release));
   const releases = [...new Set(fleets.map((f) => f.release).filter((r) => r !== '-'))];
@@ -116,7 +123,7 @@ export async function collectStatus(clients: AwsClients, env: CliEnvironment): P
 }
 
 const servingLine = (s: ServingStatus) =>
-  `serving listener${s.port ? ` (port ${s.port})` : ''} forwards to target group ${s.targetGroup}` + (s.release ? ` (release ${s.release})` : ' (no fleet of this stack)');
+  `serving listener${s.port ? ` (port ${s.port})` : ''} forwards ${s.share !== undefined ? `${s.share}% ` : ''}to target group ${s.targetGroup}` + (s.release ? ` (release ${s.release})` : ' (no fleet of this stack)');
 
 /** `standby: r1 in <group>, 2/2 in service (desired 2); scales to zero at <time>, in 42 min` */
 function standbyLine(fleets: readonly FleetStatus[], now: Date): string | undefined {
@@ -140,8 +147,8 @@ export function renderStatus(status: EnvironmentStatus, now = new Date()): strin
   parts.push(
     '',
     renderTable(
-      ['RELEASE', 'GATE', 'SMOKE', 'CUTOVER', 'BAKE'],
-      status.phases.map((p) => [p.release, p.gate, p.smoke, p.cutover, p.bake]),
+      ['RELEASE', 'GATE', 'SMOKE', 'TRAFFIC', 'CUTOVER', 'BAKE'],
+      status.phases.map((p) => [p.release, p.gate, p.smoke, p.traffic, p.cutover, p.bake]),
     ),
     '',
     renderTable(

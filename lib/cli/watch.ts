@@ -1,5 +1,6 @@
 // `greenlight watch --env <env> --release <id>`: follows the release through its phases (the
-// gate's progress, the smoke checks' result, the bake's live figures) until one fails or the last
+// gate's progress, the smoke checks' result, the traffic steps' weights and figures, the bake's
+// live figures) until one fails or the last
 // passes, printing a line whenever one changes. For release-job logs.
 import { parseBakeRecord } from '../bake/record';
 import { type AwsClients, createEnvironmentClients } from '../aws/clients';
@@ -8,8 +9,10 @@ import { readParameter } from '../aws/ssm';
 import { formatDuration } from '../health-gate/evaluate';
 import { parseRecord, type ProgressRecord } from '../health-gate/progress-record';
 import { parseSmokeRecord } from '../smoke/record';
-import { bakeProgressParameterName, gateProgressParameterName, smokeResultParameterName } from '../ssm-paths';
-import { type Phase, withoutPhase } from './phases';
+import { bakeProgressParameterName, gateProgressParameterName, smokeResultParameterName, trafficProgressParameterName } from '../ssm-paths';
+import { parseTrafficRecord } from '../traffic/record';
+import { trafficLongestRun } from '../time-limits';
+import { type Phase, trafficState, withoutPhase } from './phases';
 import { explainAwsError, loadEnvironment } from './environment';
 import { pollIntervalMs, releaseOption, wholeOption } from '../options';
 
@@ -96,10 +99,17 @@ interface PhaseView {
   readonly at: number;
 }
 
-const VIEWS: Record<'smoke' | 'bake', (value: string | undefined) => PhaseView | undefined> = {
+type FollowedPhase = 'smoke' | 'traffic' | 'bake';
+
+const VIEWS: Record<FollowedPhase, (value: string | undefined) => PhaseView | undefined> = {
   smoke: (value) => {
     const r = parseSmokeRecord(value);
     return r && { verdict: r.verdict, line: withoutPhase('smoke', r.message), at: r.at };
+  },
+  traffic: (value) => {
+    const r = parseTrafficRecord(value);
+    const line = r && (r.progress.verdict === 'wait' ? trafficState(r) : withoutPhase('traffic', r.progress.lastMessage));
+    return r && line !== undefined ? { verdict: r.progress.verdict, line, at: r.progress.lastPollAt } : undefined;
   },
   bake: (value) => {
     const r = parseBakeRecord(value);
@@ -107,10 +117,12 @@ const VIEWS: Record<'smoke' | 'bake', (value: string | undefined) => PhaseView |
   },
 };
 
-/** Follows the smoke or bake record as `watchGate` follows the gate's. */
+const PHASE_NAMES: Record<FollowedPhase, string> = { smoke: 'smoke checks', traffic: 'traffic steps', bake: 'bake' };
+
+/** Follows the smoke, traffic or bake record as `watchGate` follows the gate's. */
 async function watchPhase(
   clients: AwsClients,
-  phase: 'smoke' | 'bake',
+  phase: FollowedPhase,
   o: WatchOptions,
   start: number,
 ): Promise<WatchOutcome> {
@@ -128,7 +140,7 @@ async function watchPhase(
       last = line;
       if (view.verdict !== 'wait') return view.verdict;
     } else if (!noted && !readError) {
-      o.print(`waiting for the ${phase === 'smoke' ? 'smoke checks' : 'bake'} to start (${o.parameterName})`);
+      o.print(`waiting for the ${PHASE_NAMES[phase]} to start (${o.parameterName})`);
       noted = true;
     }
     if (o.now() - start >= o.deadlineMs) {
@@ -144,18 +156,20 @@ export interface ReleaseWatchOptions extends Omit<WatchOptions, 'parameterName' 
   readonly gateParameter: string;
   /** Left out when the environment has no smoke checks. */
   readonly smokeParameter?: string;
+  /** Left out when the environment has no traffic steps. */
+  readonly trafficParameter?: string;
   /** Left out when the environment has no bake. */
   readonly bakeParameter?: string;
   readonly print: (phase: Phase, line: string) => void;
 }
 
-/** The gate, then the smoke checks, then the bake; ends at the first that does not pass. */
+/** The gate, then the smoke checks, the traffic steps and the bake; ends at the first that does not pass. */
 export async function watchRelease(clients: AwsClients, o: ReleaseWatchOptions): Promise<{ readonly phase: Phase; readonly outcome: WatchOutcome }> {
   const start = o.now();
   const gate = await watchGate(clients, { ...o, parameterName: o.gateParameter, print: (line) => o.print('gate', line) });
   if (gate !== 'pass') return { phase: 'gate', outcome: gate };
   let reached: { phase: Phase; outcome: WatchOutcome } = { phase: 'gate', outcome: gate };
-  for (const [phase, parameterName] of [['smoke', o.smokeParameter], ['bake', o.bakeParameter]] as const) {
+  for (const [phase, parameterName] of [['smoke', o.smokeParameter], ['traffic', o.trafficParameter], ['bake', o.bakeParameter]] as const) {
     if (!parameterName) continue;
     const outcome = await watchPhase(clients, phase, { ...o, parameterName, print: (line) => o.print(phase, line) }, start);
     reached = { phase, outcome };
@@ -181,14 +195,16 @@ export async function watchCommand(
   const env = loadEnvironment(opts.env, projectDir);
   const release = releaseOption(opts.release, 'the release whose phases to follow');
   const intervalMs = pollIntervalMs(opts.interval);
-  const { gate, smoke, bake } = env.settings;
-  // Room for the stack to create the probe and the group before the gate starts, and for the
-  // bake's settle time and late metrics after it.
+  const { gate, smoke, traffic, bake } = env.settings;
+  // Room for the stack to create the probe and the group before the gate starts, for the steps,
+  // and for the bake's settle time and late metrics after it.
   const bakeSeconds = bake ? bake.duration + 3 * 60 + 5 * 60 : 0;
-  const timeoutSeconds = wholeOption('--timeout', opts.timeout, 10, 86_400) ?? gate.timeout + 1800 + bakeSeconds;
+  const trafficSeconds = traffic ? trafficLongestRun(traffic.steps.length, traffic.stepDuration, traffic.maxExtension) : 0;
+  const timeoutSeconds = wholeOption('--timeout', opts.timeout, 10, 86_400) ?? gate.timeout + 1800 + trafficSeconds + bakeSeconds;
   const { outcome } = await watchRelease(clients ?? createEnvironmentClients(env.settings.region), {
     gateParameter: gateProgressParameterName(env.app, env.envName, release),
     smokeParameter: smoke ? smokeResultParameterName(env.app, env.envName, release) : undefined,
+    trafficParameter: traffic ? trafficProgressParameterName(env.app, env.envName, release) : undefined,
     bakeParameter: bake ? bakeProgressParameterName(env.app, env.envName, release) : undefined,
     intervalMs,
     deadlineMs: timeoutSeconds * 1000,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deployOutcome, type DeployResult } from '../../lib/cli/deploy-outcome';
-import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
+import { bakeRecord, progressRecord, smokeRecord, trafficRecord } from '../helpers/progress';
 
 const T0 = Date.UTC(2026, 10, 22, 12);
 const base: DeployResult = {
@@ -81,6 +81,20 @@ describe('deployOutcome', () => {
     expect(outcome.exitCode).toBe(1);
     expect(outcome.lines[0]).toContain('failed its smoke checks on the preview listener, so the serving listener never moved to it');
     expect(outcome.lines.at(-1)).toBe('deploy failed in smoke: GET /orders/ answered 500 (expected 200): "boom"');
+  });
+
+  it('names the traffic step that refused the release, with both releases\' figures', () => {
+    const message = 'traffic step 1 (10%): p99 331 ms vs live 24 ms (limit 1.5× and +100 ms) over 60s: 0 of 120 requests, live 0 of 1080';
+    const outcome = deployOutcome({
+      ...base,
+      cdkExitCode: 1,
+      record: gate('pass', '2/2 healthy'),
+      smoke: smokeRecord('r2', 'pass', 'smoke: 2 paths answered as expected', T0 + 300_000),
+      traffic: trafficRecord('r2', [10], { verdict: 'fail', lastMessage: message, startedAt: T0 + 310_000 }),
+    });
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.lines[0]).toContain('refused during the traffic steps, judged against the live release. Every request went back to the live release');
+    expect(outcome.lines.at(-1)).toBe('deploy failed in traffic: step 1 (10%): p99 331 ms vs live 24 ms (limit 1.5× and +100 ms) over 60s: 0 of 120 requests, live 0 of 1080');
   });
 
   it('names the bake when it failed after the cutover, with its figures', () => {

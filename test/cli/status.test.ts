@@ -17,7 +17,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../lib/cli/status';
 import { UserError } from '../../lib/errors';
 import { createClients } from '../../lib/aws/clients';
-import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
+import { bakeRecord, progressRecord, smokeRecord, trafficRecord } from '../helpers/progress';
 
 const asg = mockClient(AutoScalingClient);
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -121,9 +121,9 @@ describe('greenlight status', () => {
         'greenlight-demo-staging: live release r1',
         'serving listener forwards to no target group (no release is live yet)',
         '',
-        'RELEASE  GATE         SMOKE        CUTOVER      BAKE',
-        'r1       not started  not started  not started  not started',
-        'r2       not started  not started  not started  not started',
+        'RELEASE  GATE         SMOKE        TRAFFIC      CUTOVER      BAKE',
+        'r1       not started  not started  not started  not started  not started',
+        'r2       not started  not started  not started  not started  not started',
         '',
         'GROUP                  RELEASE  LIVE  MIN  DESIRED  MAX  IN SERVICE',
         'shop-staging-Fleet-r1  r1       yes   1    2        4    2/2',
@@ -223,11 +223,64 @@ describe('greenlight status', () => {
       'greenlight-demo-staging: live release r1',
       'serving listener (port 80) forwards to target group shop-r2 (release r2)',
       '',
-      'RELEASE  GATE  SMOKE  CUTOVER   BAKE',
-      'r1       pass  pass   replaced  pass: passed after 780s',
-      'r2       pass  pass   serving   240s/780s: 5210 requests, 3 5xx (0.06%, limit 1%), 2 healthy and 0 unhealthy hosts',
+      'RELEASE  GATE  SMOKE  TRAFFIC      CUTOVER   BAKE',
+      'r1       pass  pass   not started  replaced  pass: passed after 780s',
+      'r2       pass  pass   not started  serving   240s/780s: 5210 requests, 3 5xx (0.06%, limit 1%), 2 healthy and 0 unhealthy hosts',
     ]);
     expect(elb.commandCalls(DescribeListenersCommand).map((c) => c.args[0].input.Marker)).toEqual([undefined, 'm2']);
+  });
+
+  it('shows the weights of a step and its running figures while the steps weight the serving listener', async () => {
+    const LB = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/shop-staging/50dc6c495c0c9188';
+    const TG1 = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/shop-r1/1111111111111111';
+    const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/shop-r2/2222222222222222';
+    const records: Record<string, unknown> = {
+      '/greenlight/greenlight-demo/staging/live-release': 'r1',
+      '/greenlight/greenlight-demo/staging/gate/r2': progressRecord('r2', { verdict: 'pass', lastMessage: '2/2 healthy' }),
+      '/greenlight/greenlight-demo/staging/smoke/r2': smokeRecord('r2', 'pass', 'smoke: 2 paths answered as expected'),
+      '/greenlight/greenlight-demo/staging/traffic/r2': trafficRecord('r2', [10, 50], {
+        step: 1,
+        weight: 50,
+        lastMessage: 'traffic step 2 (50%) 45s/480s: 5xx 0.1% vs live 0.1% (p = 1, margin 1 point); p99 31 ms vs live 29 ms (limit 1.5× and +100 ms); 1 of 700 requests, live 1 of 700',
+      }),
+    };
+    ssm.on(GetParameterCommand).callsFake(({ Name }: { Name: string }) => {
+      const value = records[Name];
+      if (value === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+      return { Parameter: { Value: typeof value === 'string' ? value : JSON.stringify(value) } };
+    });
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [group('shop-staging-Fleet-r1', 'r1', 2, [], TG1), group('shop-staging-Fleet-r2', 'r2', 2, [], TG2)],
+    });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    elb.on(DescribeTargetGroupsCommand).resolves({
+      TargetGroups: [
+        { TargetGroupArn: TG1, LoadBalancerArns: [LB] },
+        { TargetGroupArn: TG2, LoadBalancerArns: [LB] },
+      ],
+    });
+    elb.on(DescribeListenersCommand, { LoadBalancerArn: LB }).resolves({
+      Listeners: [
+        {
+          ListenerArn: 'l-80',
+          Port: 80,
+          DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG1, Weight: 50 }, { TargetGroupArn: TG2, Weight: 50 }] } }],
+        },
+      ],
+    });
+    const out = await statusCommand({ env: 'staging' }, '.', createClients('eu-west-1'));
+    const state =
+      'weights live 50 / new 50 (2 of 2): step 2 (50%) 45s/480s: 5xx 0.1% vs live 0.1% (p = 1, margin 1 point); ' +
+      'p99 31 ms vs live 29 ms (limit 1.5× and +100 ms); 1 of 700 requests, live 1 of 700';
+    expect(out.split('\n').slice(0, 7)).toEqual([
+      'greenlight-demo-staging: live release r1',
+      'serving listener (port 80) forwards 50% to target group shop-r1 (release r1)',
+      'serving listener (port 80) forwards 50% to target group shop-r2 (release r2)',
+      '',
+      `RELEASE  GATE         SMOKE        ${'TRAFFIC'.padEnd(state.length)}  CUTOVER  BAKE`,
+      `r1       not started  not started  ${'not started'.padEnd(state.length)}  serving  not started`,
+      `r2       pass         pass         ${state}  serving  not started`,
+    ]);
   });
 
   it('shows a failed scaling activity with its status message', async () => {

@@ -6,7 +6,7 @@ import { UserError } from '../../lib/errors';
 import { createClients } from '../../lib/aws/clients';
 import { evaluate } from '../../lib/health-gate/evaluate';
 import type { GateProgress } from '../../lib/health-gate/types';
-import { bakeRecord, progressRecord, smokeRecord } from '../helpers/progress';
+import { bakeRecord, progressRecord, smokeRecord, trafficRecord } from '../helpers/progress';
 
 const ssm = mockClient(SSMClient);
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -150,6 +150,7 @@ describe('watchRelease', () => {
   const GATE = '/greenlight/shop/staging/gate/r1';
   const SMOKE = '/greenlight/shop/staging/smoke/r1';
   const BAKE = '/greenlight/shop/staging/bake/r1';
+  const TRAFFIC = '/greenlight/shop/staging/traffic/r1';
 
   /** Each parameter answers its values in turn, one per read, the last one from then on. */
   function phases(values: Record<string, Array<string | undefined>>) {
@@ -166,6 +167,7 @@ describe('watchRelease', () => {
       watchRelease(createClients('eu-west-1'), {
         gateParameter: GATE,
         smokeParameter: SMOKE,
+        trafficParameter: values[TRAFFIC] ? TRAFFIC : undefined,
         bakeParameter: BAKE,
         intervalMs: 5000,
         deadlineMs: 600_000,
@@ -213,6 +215,30 @@ describe('watchRelease', () => {
     });
     await expect(run()).resolves.toEqual({ phase: 'smoke', outcome: 'fail' });
     expect(lines).toEqual(['gate: PASS: ok', `smoke: waiting for the smoke checks to start (${SMOKE})`, 'smoke: FAIL: GET / answered 500 (expected 200)']);
+    expect(ssm.commandCalls(GetParameterCommand).map((c) => c.args[0].input.Name)).not.toContain(BAKE);
+  });
+
+  it('follows the traffic steps with their weights and running figures, and ends on a refused step', async () => {
+    const traffic = (progress: Parameters<typeof trafficRecord>[2]) =>
+      JSON.stringify(trafficRecord('r1', [10, 50], { startedAt: T0 + 10_000, lastPollAt: T0 + 20_000, ...progress }));
+    const { run, lines } = phases({
+      [GATE]: [record({ verdict: 'pass', lastMessage: 'ok' })],
+      [SMOKE]: [JSON.stringify(smokeRecord('r1', 'pass', 'smoke: 1 path answered as expected', T0 + 5_000))],
+      [TRAFFIC]: [
+        traffic({ lastMessage: 'traffic step 1 (10%) 30s/480s: 5xx 0% vs live 0% (p = 0.55, margin 1 point); p99 30 ms vs live 28 ms (limit 1.5× and +100 ms); 0 of 150 requests, live 0 of 1350' }),
+        traffic({
+          verdict: 'fail',
+          lastMessage: 'traffic step 1 (10%): 5xx 20% vs live 0.1% (p < 0.001, margin 1 point) over 40s: 40 of 200 requests, live 2 of 1800',
+        }),
+      ],
+    });
+    await expect(run()).resolves.toEqual({ phase: 'traffic', outcome: 'fail' });
+    expect(lines).toEqual([
+      'gate: PASS: ok',
+      'smoke: PASS: 1 path answered as expected',
+      'traffic: weights live 90 / new 10 (1 of 2): step 1 (10%) 30s/480s: 5xx 0% vs live 0% (p = 0.55, margin 1 point); p99 30 ms vs live 28 ms (limit 1.5× and +100 ms); 0 of 150 requests, live 0 of 1350',
+      'traffic: FAIL: step 1 (10%): 5xx 20% vs live 0.1% (p < 0.001, margin 1 point) over 40s: 40 of 200 requests, live 2 of 1800',
+    ]);
     expect(ssm.commandCalls(GetParameterCommand).map((c) => c.args[0].input.Name)).not.toContain(BAKE);
   });
 });
