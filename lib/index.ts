@@ -33,7 +33,7 @@ export { type ImportedVpcAttributes, Network, type NetworkProps } from './constr
 export { InstanceRole, type InstanceRoleProps, SESSION_MANAGER_ACTIONS } from './constructs/instance-role';
 
 // greenlight's own environment: everything above, composed from cdk.json's settings.
-export { EnvironmentStack, type EnvironmentStackProps, type StandbyProps } from './stacks/environment-stack';
+export { EnvironmentStack, type EnvironmentStackProps, permissionsBoundaryName, type StandbyProps } from './stacks/environment-stack';
 export type { EnvironmentSettings, GreenlightSettings, ScalingSettings } from './config/schema';
 
 // The SSM names greenlight's tools read: use them so `greenlight status` and `watch` find a release.

@@ -44,8 +44,8 @@ export const SYNTH_TESTS: readonly string[] = [
   'test/stacks/traffic.test.ts',
   'test/stacks/traffic-steps.test.ts',
   'test/stacks/standby.test.ts',
-  'test/pipelines/iam.test.ts',
   'test/pipelines/execution-policy.test.ts',
+  'test/pipelines/escalation.test.ts',
   'test/examples/cdk-app.test.ts',
 ];
 

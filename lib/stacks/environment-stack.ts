@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct, IDependable } from 'constructs';
 import { scheduleTime } from '../config/standby';
 import type { EnvironmentSettings, ScalingSettings } from '../config/schema';
@@ -59,7 +60,17 @@ export interface EnvironmentStackProps extends StackProps {
    * @default - the gate's id derives from the release alone
    */
   readonly rollbackId?: string;
+  /**
+   * The managed policy every role of the stack carries as its permissions boundary, by name. The
+   * bootstrap step creates it once per account (iam/permissions-boundary.json); CloudFormation's
+   * execution policy lets the stack create roles only with it.
+   * @default `<app>-permissions-boundary`
+   */
+  readonly permissionsBoundaryName?: string;
 }
+
+/** The name of the permissions boundary the bootstrap step creates for an app. */
+export const permissionsBoundaryName = (app: string): string => `${app}-permissions-boundary`;
 
 /** The outgoing release a deploy keeps warm. */
 export interface StandbyProps {
@@ -110,6 +121,10 @@ export class EnvironmentStack extends Stack {
     super(scope, id, props);
     const { app, envName, settings, release } = props;
     const hc = settings.healthCheck;
+    // Every role of the stack, aws-cdk-lib's own included, at most what the boundary allows.
+    iam.PermissionsBoundary.of(this).apply(
+      iam.ManagedPolicy.fromManagedPolicyName(this, 'PermissionsBoundary', props.permissionsBoundaryName ?? permissionsBoundaryName(app)),
+    );
 
     const { vpc } = new Network(this, 'Network', {
       maxAzs: settings.vpc.maxAzs,

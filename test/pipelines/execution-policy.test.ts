@@ -48,7 +48,7 @@ const EXCEPTIONS: readonly Exception[] = [
   { type: 'AWS::IAM::Policy', permissions: ['iam:PutUserPolicy', 'iam:GetUserPolicy', 'iam:DeleteUserPolicy'], unused: absent('Users'), why: 'IAM users' },
   { type: 'AWS::IAM::Policy', permissions: ['iam:PutGroupPolicy', 'iam:GetGroupPolicy', 'iam:DeleteGroupPolicy'], unused: absent('Groups'), why: 'IAM groups' },
   { type: 'AWS::IAM::Role', permissions: ['iam:AttachRolePolicy', 'iam:DetachRolePolicy'], unused: absent('ManagedPolicyArns'), why: 'managed policies: a role without one makes no such call' },
-  { type: 'AWS::IAM::Role', permissions: ['iam:PutRolePermissionsBoundary', 'iam:DeleteRolePermissionsBoundary'], unused: always, why: "a change of a role's permissions boundary: greenlight's roles keep theirs" },
+  { type: 'AWS::IAM::Role', permissions: ['iam:DeleteRolePermissionsBoundary'], unused: (p) => p.PermissionsBoundary !== undefined, why: "removing a role's permissions boundary, which the policy denies: every role of the stack keeps it" },
   { type: 'AWS::AutoScaling::ScalingPolicy', permissions: ['cloudwatch:GetMetricData'], unused: (p) => p.PolicyType !== 'PredictiveScaling', why: 'predictive scaling, which forecasts from the metric history' },
   { type: 'AWS::AutoScaling::AutoScalingGroup', permissions: ['cloudwatch:PutMetricAlarm'], unused: always, why: "alarms: Auto Scaling creates a target-tracking policy's alarms with its own service-linked role; greenlight's templates create none" },
   { type: 'AWS::AutoScaling::AutoScalingGroup', permissions: ['ec2:Get*'], unused: absent('MixedInstancesPolicy'), why: 'attribute-based instance types (the pattern would also grant GetPasswordData)' },
