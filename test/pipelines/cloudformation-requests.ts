@@ -154,6 +154,11 @@ export class Arns {
       // A log group's Arn attribute covers its streams.
       if (attribute === 'Arn') return `${this.own(id)[0].arn}${this.resource(id).Type === 'AWS::Logs::LogGroup' ? ':*' : ''}`;
       if (attribute === 'DefaultSecurityGroup') return `sg-${idOf(`${id}.DefaultSecurityGroup`)}`;
+      // A load balancer's and a target group's full names are the tails of their ARNs.
+      if (attribute === 'LoadBalancerFullName') return this.own(id)[0].arn.split(':loadbalancer/')[1];
+      if (attribute === 'TargetGroupFullName') return this.own(id)[0].arn.split(':').pop()!;
+      // Any other attribute: a stand-in of its own.
+      return `${attribute}-${idOf(`${id}.${attribute}`, 8)}`;
     }
     if (v['Fn::Join']) return v['Fn::Join'][1].map((part) => this.resolve(part)).join(v['Fn::Join'][0]);
     if (typeof v['Fn::Sub'] === 'string') return v['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (m, name: string) => pseudo[name] ?? m);
