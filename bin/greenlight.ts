@@ -69,6 +69,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--app <dir>', "the Django project to release, with [tool.greenlight] in its pyproject.toml (default: examples/django-app)")
     .option('--app-green <dir>', 'the Django project of the new (green) release, for a change from --app to it (default: --app)')
     .option('--env-file <file>', "the app's configuration (NAME=VALUE lines), as SSM holds it for the environment")
+    .option('--ignore-migration-check', "launch green even when its migrations break blue, to see what the check prevents")
     .option('--json', 'print the report as JSON')
     .action(async (opts: RehearseCommandOptions) => {
       const { rehearseCommand } = await import('../lib/rehearsal/command');

@@ -3,6 +3,7 @@
 // kept on a little longer and stopped.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { deriveBreakingGreen } from './breaking-migration';
 import { startFakeImdsFleet } from './fake-aws';
 import { launchFleet, releaseSsm } from './fleet';
 import { localAppConfig } from './image';
@@ -22,6 +23,7 @@ export function loadHostHeader(config: Readonly<Record<string, string>>): string
 
 /** Blue serving under load, and what the next phases build on. */
 export interface BlueServing {
+  readonly blueImage: ReleaseImage;
   readonly greenImage: ReleaseImage;
   /** The port every instance listens on. */
   readonly port: number;
@@ -47,7 +49,9 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
   // The app user reads the code and writes the SQLite database below the work directory.
   fs.chmodSync(o.workDir, 0o755);
   const blueImage = bake(stage.blueRelease, stage.appDir);
-  const greenImage = bake(stage.greenRelease, stage.appGreenDir);
+  // The breaking-migration scenario's green, unless one was given: the reference app with a column dropped.
+  const greenSource = o.scenario.greenDropsAColumn && o.appGreenDir === undefined ? deriveBreakingGreen(stage.appDir, stage.dir('green-app')) : stage.appGreenDir;
+  const greenImage = bake(stage.greenRelease, greenSource);
   if (stage.manifest.healthPath !== o.settings.healthCheck.path) {
     stage.mark('health path', `the app serves ${stage.manifest.healthPath}; environment ${o.environment} checks ${o.settings.healthCheck.path}: set its healthCheck.path before deploying`);
   }
@@ -88,7 +92,7 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
   stage.cleanups.push(async () => void (await load.stop()));
   stage.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to /`);
   await sleep(Math.min(2_000, Math.max(500, stage.check.intervalMs)));
-  return { greenImage, port, config, blue, blueBoots, frontend, haproxy, load };
+  return { blueImage, greenImage, port, config, blue, blueBoots, frontend, haproxy, load };
 }
 
 /** Blue's instances answer their health check directly, before the load balancer sends them traffic. */

@@ -27,6 +27,7 @@ export interface RehearseCommandOptions {
   readonly app?: string;
   readonly appGreen?: string;
   readonly envFile?: string;
+  readonly ignoreMigrationCheck?: boolean;
 }
 
 /** Scaled health checks faster than this leave no room for a real request through nginx and Django. */
@@ -74,7 +75,7 @@ export function appDirectory(flag: string, raw: string | undefined): string | un
 /** Every option but `--env`, `--work-dir` and `--json`, checked; the numbers not given stay undefined. */
 export type RehearseOptions = Pick<
   RehearsalOptions,
-  'scenario' | 'timeScale' | 'instances' | 'workers' | 'ratePerSecond' | 'concurrency' | 'port' | 'appDir' | 'appGreenDir' | 'config'
+  'scenario' | 'timeScale' | 'instances' | 'workers' | 'ratePerSecond' | 'concurrency' | 'port' | 'appDir' | 'appGreenDir' | 'config' | 'ignoreMigrationCheck'
 >;
 
 /** Checks the options against the environment they rehearse. */
@@ -85,6 +86,12 @@ export function checkRehearseOptions(raw: RehearseCommandOptions, envName: strin
     throw new UserError(
       `--scenario ${scenario.name}: environment ${envName} has no bake window, and only a bake catches a release that fails after the cutover; ` +
         'give it one in cdk.json, e.g. "bake": { "duration": 60 }',
+    );
+  }
+  if (scenario.greenDropsAColumn && raw.app !== undefined && raw.appGreen === undefined) {
+    throw new UserError(
+      `--scenario ${scenario.name}: give --app-green, a new release of ${raw.app} whose migration drops a column the live release reads; ` +
+        'greenlight derives one only for the reference app (no --app)',
     );
   }
   return {
@@ -98,5 +105,6 @@ export function checkRehearseOptions(raw: RehearseCommandOptions, envName: strin
     appDir: appDirectory('--app', raw.app),
     appGreenDir: appDirectory('--app-green', raw.appGreen),
     config: readEnvFile(raw.envFile),
+    ignoreMigrationCheck: raw.ignoreMigrationCheck === true ? true : undefined,
   };
 }

@@ -1,7 +1,7 @@
 // The rehearsal's verdict on one release: the scenario's expectations checked against what each
 // phase decided, every instance's boot, the load's failures and who serves at the end, put into
 // the report (report.ts renders it).
-import type { BakeReport, RehearsalReport } from './report';
+import type { BakeReport, MigrationsReport, RehearsalReport } from './report';
 import type { AfterGate } from './cutover';
 import type { GreenGated } from './green';
 import type { BootResult, Instance } from './instance';
@@ -10,11 +10,13 @@ import type { Stage } from './stage';
 export interface ReleaseFacts {
   readonly blue: readonly Instance[];
   readonly blueBoots: readonly BootResult[];
-  readonly green: GreenGated;
+  /** Absent when the migration check refused green before it launched. */
+  readonly green?: GreenGated;
   /** Green's boots, the scale-out's included. */
   readonly greenBoots: readonly BootResult[];
   readonly after: AfterGate;
   readonly bake?: BakeReport;
+  readonly migrations?: MigrationsReport;
   readonly load: RehearsalReport['load'];
   readonly servingAfter: RehearsalReport['servingAfter'];
 }
@@ -24,30 +26,45 @@ const describeBoot = (r: BootResult | undefined) =>
 
 export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalReport {
   const { o, check } = stage;
-  const { gate, scaleOut } = facts.green;
+  const { gate, scaleOut } = facts.green ?? {};
   const { outcome, smoke, bake, rollback } = facts.after;
+  const m = facts.migrations;
+  const gateVerdict = !gate ? 'not run' : gate.decision.verdict === 'pass' ? 'pass' : 'fail';
+  const gateReason = gate?.decision.message ?? 'green never launched: the migration check refused it';
   const mismatch = o.scenario.check({
-    verdict: gate.decision.verdict === 'pass' ? 'pass' : 'fail',
-    reason: gate.decision.message,
-    maxConsecutiveHealthy: gate.maxConsecutiveHealthy,
+    verdict: gateVerdict,
+    reason: gateReason,
+    maxConsecutiveHealthy: gate?.maxConsecutiveHealthy ?? 0,
     consecutiveHealthyPolls: stage.policy.consecutiveHealthyPolls,
     greenBoots: facts.greenBoots.map(describeBoot),
-    greenEverHealthy: gate.everHealthy.size > 0,
+    greenEverHealthy: (gate?.everHealthy.size ?? 0) > 0,
     ...(smoke ? { smoke: smoke.verdict } : {}),
     ...(bake ? { bake: { verdict: bake.decision.verdict === 'pass' ? 'pass' : 'fail', reason: bake.decision.message } } : {}),
     outcome,
     scaleOut: scaleOut?.facts(),
     ...(rollback ? { rollback: { verdict: rollback.verdict, reason: rollback.reason } } : {}),
+    ...(m
+      ? {
+          migrations: {
+            verdict: m.verdict,
+            refused: m.refused,
+            overridden: m.overridden,
+            ...(m.blueFailuresAfterMigration !== undefined ? { blueFailuresAfterMigration: m.blueFailuresAfterMigration } : {}),
+            ...(m.failuresBeforeMigration !== undefined ? { failuresBeforeMigration: m.failuresBeforeMigration } : {}),
+          },
+        }
+      : {}),
   });
   const instances = [
     ...facts.blue.map((b, i) => ({ inst: b, release: stage.blueRelease, boot: facts.blueBoots[i] })),
-    ...facts.green.green.map((g, i) => ({ inst: g, release: stage.greenRelease, boot: facts.greenBoots[i] })),
+    ...(facts.green?.green ?? []).map((g, i) => ({ inst: g, release: stage.greenRelease, boot: facts.greenBoots[i] })),
   ].map(({ inst, release, boot }) => ({ name: inst.name, address: inst.address, release, boot: describeBoot(boot) }));
   const stillServing = facts.servingAfter.instances.every((s) => s.running && s.health === 200);
-  // A bake that caught a breaking release bounds its failures; none may fall outside that window.
-  const failedOutsideBake = facts.load.failed - (facts.bake?.failedBeforeSwitchBack ?? 0);
-  const ok = mismatch === undefined && failedOutsideBake === 0 && stillServing;
-  const phaseFailed = gate.decision.verdict !== 'pass' ? 'gate' : smoke?.verdict === 'fail' ? 'smoke' : bake?.decision.verdict === 'fail' ? 'bake' : undefined;
+  // A bake that caught a breaking release bounds its failures, and so does a breaking migration played
+  // on purpose (from green's migration to the cutover); none may fall outside those windows.
+  const failedOutsideWindows = facts.load.failed - (facts.bake?.failedBeforeSwitchBack ?? 0) - (m?.overridden ? (m.blueFailuresAfterMigration ?? 0) : 0);
+  const ok = mismatch === undefined && failedOutsideWindows === 0 && stillServing;
+  const phaseFailed = !gate ? 'migrations' : gate.decision.verdict !== 'pass' ? 'gate' : smoke?.verdict === 'fail' ? 'smoke' : bake?.decision.verdict === 'fail' ? 'bake' : undefined;
   return {
     scenario: o.scenario.name,
     summary: o.scenario.summary,
@@ -71,13 +88,9 @@ export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalRepor
     },
     expected: o.scenario.expected,
     expectedVerdict: o.scenario.expectedVerdict,
-    gate: {
-      verdict: gate.decision.verdict === 'pass' ? 'pass' : 'fail',
-      reason: gate.decision.message,
-      polls: gate.polls,
-      maxConsecutiveHealthy: gate.maxConsecutiveHealthy,
-    },
-    ...(gate.firstAllHealthyAt !== undefined ? { greenHealthyAfterMs: gate.firstAllHealthyAt - stage.started } : {}),
+    ...(m ? { migrations: m } : {}),
+    gate: { verdict: gateVerdict, reason: gateReason, polls: gate?.polls ?? 0, maxConsecutiveHealthy: gate?.maxConsecutiveHealthy ?? 0 },
+    ...(gate?.firstAllHealthyAt !== undefined ? { greenHealthyAfterMs: gate.firstAllHealthyAt - stage.started } : {}),
     outcome,
     ...(phaseFailed ? { phaseFailed } : {}),
     ...(smoke ? { smoke } : {}),

@@ -7,9 +7,10 @@
 import * as fs from 'node:fs';
 import { bringUpBlue, finishLoad } from './blue';
 import { bakeReport } from './bake';
-import { afterGate } from './cutover';
+import { afterGate, type AfterGate } from './cutover';
 import { launchGreenAndGate } from './green';
 import type { LoadResult } from './load';
+import { checkGreenMigrations, migrationsReport } from './migrations';
 import { probe } from './net';
 import { ProcessSupervisor } from './processes';
 import { releaseReport } from './release-report';
@@ -80,29 +81,33 @@ async function play(stage: Stage): Promise<RehearsalReport> {
   const { o } = stage;
   stage.mark('start', `scenario ${o.scenario.name}: ${o.scenario.summary}`);
   const live = await bringUpBlue(stage);
-  const green = await launchGreenAndGate(stage, live);
-  const after = await afterGate(stage, live, green);
+  const checked = await checkGreenMigrations(stage, live);
+  // A refused green never launches: nothing migrates, and blue serves on.
+  const green = checked.refused ? undefined : await launchGreenAndGate(stage, live);
+  const after: AfterGate = green ? await afterGate(stage, live, green) : { outcome: 'refused before green launched' };
 
   if (after.rollback?.verdict === 'fail') await retire(stage, live.blue);
-  const serving = after.outcome === 'live' ? green.green : live.blue;
+  const serving = after.outcome === 'live' && green ? green.green : live.blue;
   const servingRelease = after.outcome === 'live' ? stage.greenRelease : stage.blueRelease;
   const servingAfter = await Promise.all(
     serving.map(async (s) => ({ name: s.name, running: s.running(), health: await probe(s.address, s.port, stage.check.path, s.address) })),
   );
   const load = await finishLoad(stage, live.load);
   const bake = after.bake && after.cutoverAt !== undefined ? bakeReport(stage, after.bake, live.load, after.cutoverAt, after.switchBackAt) : undefined;
+  const migrations = await migrationsReport(stage, checked, live, after);
 
-  await o.onFinished?.({ frontend: live.frontend, blue: live.blue, green: green.green, servingRelease, api: stage.api, hostHeader: stage.hostHeader });
+  await o.onFinished?.({ frontend: live.frontend, blue: live.blue, green: green?.green ?? [], servingRelease, api: stage.api, hostHeader: stage.hostHeader });
   await stage.supervisor.stop(live.haproxy);
 
-  const greenBoots = [...(await green.greenBoots), ...(green.scaleOut?.boot ? [await green.scaleOut.boot] : [])];
+  const greenBoots = green ? [...(await green.greenBoots), ...(green.scaleOut?.boot ? [await green.scaleOut.boot] : [])] : [];
   return releaseReport(stage, {
     blue: live.blue,
     blueBoots: live.blueBoots,
-    green,
+    ...(green ? { green } : {}),
     greenBoots,
     after,
     ...(bake ? { bake } : {}),
+    migrations,
     load,
     servingAfter: { release: servingRelease, instances: servingAfter },
   });

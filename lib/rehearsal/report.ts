@@ -61,6 +61,28 @@ export interface RollbackReport {
   readonly failedDuringRollback: number;
 }
 
+/** The migration check before green launched; with the check overridden, what blue's load saw once green migrated. */
+export interface MigrationsReport {
+  readonly verdict: 'pass' | 'fail';
+  /** The check's one-line verdict. */
+  readonly summary: string;
+  /** Operations that break blue or need a look. */
+  readonly findings: readonly string[];
+  /** Green was not launched. */
+  readonly refused: boolean;
+  /** The check failed and green was played anyway (--ignore-migration-check). */
+  readonly overridden: boolean;
+  /** From the start until green's first migration was recorded applied. */
+  readonly greenMigratedAfterMs?: number;
+  /** Failed requests sent from green's migration until the cutover, while blue served them. */
+  readonly blueFailuresAfterMigration?: number;
+  readonly blueFirstFailureAfterMs?: number;
+  /** Failed requests sent before green's migration ran. */
+  readonly failuresBeforeMigration?: number;
+  /** What broke blue, and when. */
+  readonly cause?: string;
+}
+
 export interface RehearsalReport {
   readonly scenario: string;
   readonly summary: string;
@@ -81,15 +103,18 @@ export interface RehearsalReport {
   readonly gatePolicy: { readonly consecutiveHealthyPolls: number; readonly pollIntervalMs: number; readonly timeoutMs: number };
   readonly expected: string;
   readonly expectedVerdict: 'pass' | 'fail';
+  /** The migration check, run before green launched. */
+  readonly migrations?: MigrationsReport;
   readonly gate: {
-    readonly verdict: 'pass' | 'fail';
+    /** `not run` when green never launched. */
+    readonly verdict: 'pass' | 'fail' | 'not run';
     readonly reason: string;
     readonly polls: number;
     readonly maxConsecutiveHealthy: number;
   };
   /** Where the release ended up, and the phase that failed when it was rolled back. */
   readonly outcome: ReleaseOutcome;
-  readonly phaseFailed?: 'gate' | 'smoke' | 'bake';
+  readonly phaseFailed?: 'migrations' | 'gate' | 'smoke' | 'bake';
   /** Present when the environment has smoke checks and the gate passed. */
   readonly smoke?: SmokeReport;
   /** Present when the environment has a bake window and the cutover happened. */
@@ -149,6 +174,19 @@ function bakeLines(bake: BakeReport | undefined): string[] {
   return [...lines, ''];
 }
 
+function migrationLines(m: MigrationsReport | undefined): string[] {
+  if (!m) return [];
+  const lines = ['migrations (green on top of blue)', `  check              ${m.summary}`, ...m.findings.map((f) => `  ${f}`)];
+  if (m.refused) lines.push('  green              refused before it launched: nothing migrated, blue served on');
+  if (m.overridden) {
+    lines.push('  green              played anyway (--ignore-migration-check)');
+    if (m.greenMigratedAfterMs !== undefined) lines.push(`  green migrated     ${seconds(m.greenMigratedAfterMs)} after start`);
+    if (m.blueFailuresAfterMigration !== undefined) lines.push(`  blue's failures    ${m.blueFailuresAfterMigration} from green's migration until the cutover, ${m.failuresBeforeMigration ?? 0} before it`);
+    if (m.cause) lines.push(`  cause              ${m.cause}`);
+  }
+  return [...lines, ''];
+}
+
 function rollbackLines(rollback: RollbackReport | undefined): string[] {
   if (!rollback) return [];
   const at = (ms: number | undefined) => (ms === undefined ? 'never' : `${seconds(ms)} after the rollback command`);
@@ -186,8 +224,11 @@ export function renderReport(r: RehearsalReport): string {
     `  latency            p50 ${r.load.latencyMs.p50} ms, p99 ${r.load.latencyMs.p99} ms, max ${r.load.latencyMs.max} ms`,
     `  served by          ${counts(r.load.servedBy)}`,
     '',
+    ...migrationLines(r.migrations),
     'gate',
-    `  verdict            ${r.gate.verdict} after ${r.gate.polls} polls (most consecutive healthy: ${r.gate.maxConsecutiveHealthy})`,
+    r.gate.verdict === 'not run'
+      ? '  verdict            not run'
+      : `  verdict            ${r.gate.verdict} after ${r.gate.polls} polls (most consecutive healthy: ${r.gate.maxConsecutiveHealthy})`,
     `  reason             ${r.gate.reason}`,
     `  green healthy      ${r.greenHealthyAfterMs === undefined ? 'never' : `${seconds(r.greenHealthyAfterMs)} after start`}`,
     '',

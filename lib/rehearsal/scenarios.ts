@@ -1,19 +1,32 @@
 // The rehearsal's scenarios: what goes wrong with the green release, and the outcome the gate must
 // reach. Each failure is a common one in practice: a 301 on the health path, a Host the app does not
 // allow, configuration missing at boot, a database down during boot, a flapping
-// instance (the K-consecutive rule), and a release whose pages fail once it serves (the bake window).
-// The faults act on the environment (SSM, IMDS, the database), never on the app's code, so they
-// apply to any app. Pure data plus a pure outcome check.
+// instance (the K-consecutive rule), a release whose pages fail once it serves (the bake window), and
+// a migration that breaks the release still serving (the migration check). The faults act on the
+// environment (SSM, IMDS, the database), never on the app's code, so they apply to any app; the
+// breaking migration alone is green's code. Pure data plus a pure outcome check.
 import { UserError } from '../errors';
 import type { CheckSettings } from './haproxy-config';
 import type { ScaleOutFacts } from './scale-out';
 
-export const SCENARIO_NAMES = ['healthy', 'redirect-301', 'bad-host', 'missing-config', 'db-down', 'flapping', 'errors-after-cutover', 'scale-out-mid-gate', 'rollback-warm'] as const;
+export const SCENARIO_NAMES = [
+  'healthy',
+  'redirect-301',
+  'bad-host',
+  'missing-config',
+  'db-down',
+  'flapping',
+  'errors-after-cutover',
+  'scale-out-mid-gate',
+  'rollback-warm',
+  'breaking-migration',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** What a finished rehearsal looked like, as far as the expected outcome is concerned. */
 export interface OutcomeFacts {
-  readonly verdict: 'pass' | 'fail';
+  /** `not run` when green never launched (its migrations were refused). */
+  readonly verdict: 'pass' | 'fail' | 'not run';
   /** The gate's final message (reason and hints). */
   readonly reason: string;
   /** Most consecutive healthy polls the gate counted. */
@@ -33,10 +46,22 @@ export interface OutcomeFacts {
   readonly rollback?: { readonly verdict: 'pass' | 'fail'; readonly reason: string };
   /** Green's scale-out during the gate, when the scenario plays one and it happened. */
   readonly scaleOut?: ScaleOutFacts;
+  /** The migration check before green launched, and what blue's load saw once green migrated. */
+  readonly migrations?: {
+    readonly verdict: 'pass' | 'fail';
+    /** The check failed and green was not launched. */
+    readonly refused: boolean;
+    /** The check failed and the rehearsal was told to play green anyway (--ignore-migration-check). */
+    readonly overridden: boolean;
+    /** Blue's failed requests sent from green's migration until the cutover. */
+    readonly blueFailuresAfterMigration?: number;
+    /** Failed requests sent before green's migration ran. */
+    readonly failuresBeforeMigration?: number;
+  };
 }
 
 /** Green serves; or it was taken out before any user reached it; or the bake took it out again. */
-export type ReleaseOutcome = 'live' | 'rolled back before cutover' | 'rolled back after cutover' | 'switched back to the standby';
+export type ReleaseOutcome = 'live' | 'rolled back before cutover' | 'rolled back after cutover' | 'switched back to the standby' | 'refused before green launched';
 
 export interface Scenario {
   readonly name: ScenarioName;
@@ -69,6 +94,11 @@ export interface Scenario {
    * rollback` returns to it within the window: a gate on blue's backend, then the switch.
    */
   readonly rollbackToStandby?: boolean;
+  /**
+   * Green's migration drops a column blue's home page reads: without --app-green, green is the
+   * reference app with Greeting.text dropped (breaking-migration.ts).
+   */
+  readonly greenDropsAColumn?: boolean;
 }
 
 const gateFailedWith =
@@ -193,6 +223,24 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
       return facts.outcome === 'switched back to the standby' ? undefined : `green was ${facts.outcome}; expected a switch back to the standby`;
     },
     rollbackToStandby: true,
+  },
+  'breaking-migration': {
+    name: 'breaking-migration',
+    summary: "green's migration drops a column blue's home page reads (Greeting.text of the reference app)",
+    expected:
+      "the migration check refuses green before it launches or migrates, and blue serves every request; with --ignore-migration-check, blue's requests fail from the moment green migrates",
+    expectedVerdict: 'pass',
+    check: (facts) => {
+      const m = facts.migrations;
+      if (!m) return 'the migration check did not run';
+      if (m.verdict !== 'fail') return 'the migration check passed; expected it to find the dropped column';
+      if (m.refused) return facts.outcome === 'refused before green launched' ? undefined : `green was ${facts.outcome}; expected it refused before it launched`;
+      // Overridden: green migrates, and blue, still serving, breaks from that moment.
+      if (!m.blueFailuresAfterMigration) return "no request to blue failed after green's migration ran; expected the dropped column to break blue";
+      if (m.failuresBeforeMigration) return `${m.failuresBeforeMigration} requests failed before green's migration ran`;
+      return undefined;
+    },
+    greenDropsAColumn: true,
   },
 };
 

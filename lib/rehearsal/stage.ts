@@ -53,6 +53,11 @@ export interface RehearsalOptions {
    * @default false
    */
   readonly gateAfterBoot?: boolean;
+  /**
+   * Launch green even when the migration check finds that its migrations break blue, to show what
+   * the check prevents. @default false
+   */
+  readonly ignoreMigrationCheck?: boolean;
   /** Called while everything still runs, after the release and before cleanup (tests look around here). */
   readonly onFinished?: (live: LiveRehearsal) => Promise<void>;
   /** A scenario that rolls back to the standby: called with blue's instances just before the rollback command. */

@@ -218,6 +218,52 @@ describe('rehearse: a release that fails after the cutover', () => {
   }, 90_000);
 });
 
+describe('rehearse: a release whose migration drops a column blue reads (breaking-migration)', () => {
+  it('is refused before green launches or migrates, and blue serves every request', async () => {
+    const report = await releaseEndingOnBlue(compactEnvironment(), 'breaking-migration', 1);
+    expect(report.mismatch).toBeUndefined();
+    expect(report).toMatchObject({ ok: true, outcome: 'refused before green launched', phaseFailed: 'migrations', gate: { verdict: 'not run' } });
+    expect(report.migrations).toMatchObject({ verdict: 'fail', refused: true, overridden: false });
+    expect(report.migrations?.findings).toEqual([
+      'BREAKS greenlight_example.0003_remove_greeting_text RemoveField: drops Greeting.text (column text): the live release still reads and writes it',
+    ]);
+    expect(report.load.failed).toBe(0);
+    expect(report.load.sent).toBeGreaterThan(50);
+    expect(Object.keys(report.load.servedBy)).toEqual(['release-rehearsal-a']);
+    expect(report.instances.map((i) => i.name)).toEqual(['blue-1']);
+    const phases = report.timeline.map((t) => t.phase);
+    expectPhasesInOrder(report, ['load started', 'migration check failed', 'green refused', 'load stopped']);
+    expect(phases).not.toContain('green launched');
+  }, 90_000);
+
+  it("with the check overridden, blue's requests fail from the moment green's migration ran, and the report names the cause", async () => {
+    const report = await rehearse({
+      app: 'greenlight-demo',
+      environment: 'rehearsal',
+      settings: compactEnvironment(PASSING_GATE),
+      scenario: scenarioNamed('breaking-migration'),
+      ignoreMigrationCheck: true,
+      timeScale: 0.1,
+      instances: 1,
+      ...LIGHT_LOAD,
+      workDir: newWorkDir(),
+      repoRoot: REPO_ROOT,
+    });
+    expect(report.mismatch).toBeUndefined();
+    expect(report).toMatchObject({ ok: true, outcome: 'live', gate: { verdict: 'pass' } });
+    const m = report.migrations;
+    expect(m).toMatchObject({ verdict: 'fail', refused: false, overridden: true, failuresBeforeMigration: 0 });
+    // Every failed request was blue's, sent after green's migration ran and before the cutover.
+    expect(m?.blueFailuresAfterMigration).toBeGreaterThan(0);
+    expect(m?.blueFailuresAfterMigration).toBe(report.load.failed);
+    expect(m?.blueFirstFailureAfterMs).toBeGreaterThanOrEqual(m?.greenMigratedAfterMs ?? Infinity);
+    expect(Object.keys(report.load.non2xx).every((status) => status.startsWith('5'))).toBe(true);
+    expect(m?.cause).toMatch(/^green's migration greenlight_example\.0003_remove_greeting_text \(RemoveField Greeting\.text\) ran at [\d.]+ s; blue's first failed request followed [\d.]+ s later, and \d+ failed until the cutover$/);
+    const cutover = report.timeline.find((t) => t.phase === 'cutover')?.atMs ?? 0;
+    expect(m?.greenMigratedAfterMs).toBeLessThan(cutover);
+  }, 90_000);
+});
+
 describe('rehearse: a smoke check that fails', () => {
   it('rolls back before the cutover: green never takes a user request, and the report names the phase', async () => {
     // A page green does not have: Django answers 404.

@@ -15,7 +15,7 @@ import { debianFamily, installCommand, prerequisites } from '../../lib/rehearsal
 import { bakePolicyFrom, gatePolicyFrom } from '../../lib/rehearsal/release';
 import { scenarioNamed, SCENARIO_NAMES, type OutcomeFacts } from '../../lib/rehearsal/scenarios';
 import { cliInProcess } from '../helpers/cli';
-import { cdkContext } from '../helpers/settings';
+import { cdkContext, REPO_ROOT } from '../helpers/settings';
 
 const settings = loadSettings(cdkContext());
 const staging = settings.environments.staging;
@@ -59,7 +59,7 @@ describe('options', () => {
   it('lists every option in its help', async () => {
     const run = await cliInProcess(['rehearse', '--help']);
     expect(run.code).toBe(0);
-    for (const option of ['--env', '--scenario', '--time-scale', '--instances', '--workers', '--rate', '--concurrency', '--port', '--work-dir', '--app', '--app-green', '--env-file', '--json']) {
+    for (const option of ['--env', '--scenario', '--time-scale', '--instances', '--workers', '--rate', '--concurrency', '--port', '--work-dir', '--app', '--app-green', '--env-file', '--ignore-migration-check', '--json']) {
       expect(run.stdout).toContain(`${option} `);
     }
   });
@@ -93,11 +93,21 @@ describe('options', () => {
     );
   });
 
+  it('refuses breaking-migration on an app of its own without the new release that breaks it', async () => {
+    const app = path.join(REPO_ROOT, 'examples', 'django-app');
+    const run = await cliInProcess(['rehearse', '--scenario', 'breaking-migration', '--app', app, '--time-scale', '0.05']);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      `greenlight: --scenario breaking-migration: give --app-green, a new release of ${app} whose migration drops a column the live release reads; ` +
+        'greenlight derives one only for the reference app (no --app)',
+    );
+  });
+
   it('exits with code 2 and one line for a user mistake', async () => {
     const run = await cliInProcess(['rehearse', '--scenario', 'outage']);
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
-      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover, scale-out-mid-gate, rollback-warm',
+      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover, scale-out-mid-gate, rollback-warm, breaking-migration',
     );
   });
 });
@@ -118,7 +128,7 @@ describe('scenarios', () => {
     for (const name of SCENARIO_NAMES) {
       const scenario = scenarioNamed(name);
       expect(scenario.expected.length).toBeGreaterThan(20);
-      expect(scenario.expectedVerdict).toBe(['healthy', 'errors-after-cutover', 'scale-out-mid-gate', 'rollback-warm'].includes(name) ? 'pass' : 'fail');
+      expect(scenario.expectedVerdict).toBe(['healthy', 'errors-after-cutover', 'scale-out-mid-gate', 'rollback-warm', 'breaking-migration'].includes(name) ? 'pass' : 'fail');
     }
   });
 

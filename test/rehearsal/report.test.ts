@@ -79,6 +79,38 @@ describe('renderReport', () => {
   });
 });
 
+describe('renderReport: the migration check', () => {
+  const check = {
+    verdict: 'fail' as const,
+    summary: 'refused: 1 operation(s) break the live release, first shop.0003_remove_item_name RemoveField: …',
+    findings: ['BREAKS shop.0003_remove_item_name RemoveField: drops Item.name (column name): the live release still reads and writes it'],
+  };
+
+  it('says green was refused and the gate never ran', () => {
+    const text = renderReport({
+      ...rolledBack,
+      outcome: 'refused before green launched',
+      phaseFailed: 'migrations',
+      smoke: undefined,
+      bake: undefined,
+      gate: { verdict: 'not run', reason: 'green never launched: the migration check refused it', polls: 0, maxConsecutiveHealthy: 0 },
+      migrations: { ...check, refused: true, overridden: false },
+    });
+    expect(text).toContain(`migrations (green on top of blue)\n  check              ${check.summary}\n  ${check.findings[0]}\n  green              refused before it launched: nothing migrated, blue served on\n`);
+    expect(text).toContain('gate\n  verdict            not run\n');
+    expect(text).toContain('release       refused before green launched (phase migrations failed)\n');
+  });
+
+  it("gives blue's failures from green's migration on, and their cause, when the check was overridden", () => {
+    const text = renderReport({
+      ...rolledBack,
+      migrations: { ...check, refused: false, overridden: true, greenMigratedAfterMs: 10_100, blueFailuresAfterMigration: 122, failuresBeforeMigration: 0, cause: "green's migration … ran at 10.1 s" },
+    });
+    expect(text).toContain('  green              played anyway (--ignore-migration-check)\n  green migrated     10.1 s after start\n');
+    expect(text).toContain("  blue's failures    122 from green's migration until the cutover, 0 before it\n  cause              green's migration … ran at 10.1 s\n");
+  });
+});
+
 describe('renderBench', () => {
   const clean = load({ sent: 4435, ok: 4435, non2xx: {}, failed: 0, errorSeconds: 0 });
 
