@@ -21,6 +21,8 @@ try {
     // `cdk deploy -c standby=` takes this machine's clock at synth.
     deployTime: context('deployTime') ?? (context('standby') ? new Date().toISOString() : undefined),
     rollback: context('rollback'),
+    contextKeys: Object.keys(app.node.getAllContext()),
+    now: new Date(),
   });
 } catch (err) {
   if (!(err instanceof UserError)) throw err;

@@ -3,7 +3,8 @@ import { Annotations, type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadSettings, selectEnvironments } from './config/load';
 import { parseAmiOverride, parseRelease } from './config/release';
-import { parseDeployTime, parseRollbackId, parseStandbyRelease } from './config/standby';
+import { longestDeploySeconds } from './config/schema';
+import { deployTimeProblem, parseDeployTime, parseRollbackId, parseStandbyRelease } from './config/standby';
 import { UserError } from './errors';
 import { EnvironmentStack } from './stacks/environment-stack';
 
@@ -26,11 +27,15 @@ export interface AppContext {
   readonly deployTime?: unknown;
   /** `-c rollback=`: a new id for the gate of a switch back to the standby. */
   readonly rollback?: unknown;
+  /** Every top-level key of the context. @default - not checked for greenlight settings it does not know */
+  readonly contextKeys?: readonly string[];
+  /** The time of the synth, to refuse a deploy time whose standby would scale to zero too soon. @default - not checked */
+  readonly now?: Date;
 }
 
 /** Validates everything first, so a mistake builds nothing. Returns the stacks it built. */
 export function buildApp(app: App, context: AppContext): EnvironmentStack[] {
-  const settings = loadSettings(context, { projectRoot: context.projectRoot });
+  const settings = loadSettings(context, { projectRoot: context.projectRoot, contextKeys: context.contextKeys });
   const release = parseRelease(context.release);
   const amiId = parseAmiOverride(context.ami);
   const selected = selectEnvironments(settings, context.env);
@@ -42,12 +47,20 @@ export function buildApp(app: App, context: AppContext): EnvironmentStack[] {
       throw new UserError(`-c standby=${standbyRelease}: name the environment it stands by in, with -c env=<name>`);
     }
     const [envName, env] = selected[0];
-    if (!env.standby?.enabled) {
+    if (!env.standby) {
       throw new UserError(`-c standby=${standbyRelease}: environment ${envName} keeps no standby; set environments.${envName}.standby in cdk.json`);
+    }
+    if (!env.standby.enabled) {
+      throw new UserError(
+        `-c standby=${standbyRelease}: environment ${envName} has its standby switched off (environments.${envName}.standby.enabled is false); ` +
+          `set it to true in cdk.json, or deploy without -c standby`,
+      );
     }
     if (deployTime === undefined) {
       throw new UserError(`-c standby=${standbyRelease}: -c deployTime=<UTC time> is required; the standby's window counts from it`);
     }
+    const tooLate = context.now ? deployTimeProblem(deployTime, env.standby.window, longestDeploySeconds(env), context.now) : undefined;
+    if (tooLate) throw new UserError(tooLate);
   }
 
   const stacks = selected.map(([envName, env]) => {

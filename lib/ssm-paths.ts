@@ -28,5 +28,7 @@ export const trafficProgressParameterName = (app: string, env: string, release: 
 /** Prefix of the application's configuration, loaded into the env file at first boot. */
 export const configPrefix = (app: string, env: string): string => `/greenlight/${app}/${env}/config/`;
 
+/** The prefix of greenlight's own tags (app, environment, release): a user tag may not use it. */
+export const GREENLIGHT_TAG_PREFIX = 'greenlight:';
 /** The tag that marks an Auto Scaling group with the release it runs. */
-export const RELEASE_TAG = 'greenlight:release';
+export const RELEASE_TAG = `${GREENLIGHT_TAG_PREFIX}release`;

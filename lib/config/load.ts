@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { z } from 'zod';
 import { UserError } from '../errors';
 import { loadManifest } from '../manifest/load';
+import { describe } from './fields';
 import { configSchema, type EnvironmentSettings, type GreenlightSettings } from './schema';
 
 export class ConfigError extends UserError {
@@ -12,6 +13,16 @@ export class ConfigError extends UserError {
     this.name = 'ConfigError';
   }
 }
+
+/** zod's expected types, in words. */
+const EXPECTED: Readonly<Record<string, string>> = {
+  object: 'a group of settings, { … }',
+  record: 'a group of settings, { … }',
+  array: 'a list, [ … ]',
+  string: 'text',
+  number: 'a number',
+  boolean: 'true or false',
+};
 
 const pathOf = (path: readonly PropertyKey[]): string =>
   path.map((key) => (typeof key === 'number' ? `[${key}]` : String(key))).join('.').replace(/\.\[/g, '[');
@@ -24,10 +35,48 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_key') {
     return `${where}: ${issue.issues.map((inner) => inner.message).join('; ')}`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return `${where}: is required`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: is required`;
+  // zod's own text ("Invalid input: expected object, received null") names no value.
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) {
+    return `${where}: ${describe(issue.input)} is not allowed; expected ${EXPECTED[issue.expected] ?? issue.expected}`;
   }
   return `${where}: ${issue.message}`;
+}
+
+/** The keys of cdk.json's context that hold greenlight's settings. */
+export const SETTINGS_KEYS: readonly string[] = ['app', 'appSource', 'environments'];
+
+/** The context bin/app.ts takes from the command line (-c key=value), each checked in lib/config/. */
+export const COMMAND_LINE_KEYS: readonly string[] = ['env', 'release', 'ami', 'standby', 'deployTime', 'rollback'];
+
+// The CDK's own context keys carry ':', '@' or '-' (feature flags, lookups' cache,
+// "acknowledged-issue-numbers"); greenlight's are plain words, so a plain word it does not read
+// is a mistake, such as a misspelt appSource that would switch its checks off.
+const PLAIN_WORD = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** Edits (insert, delete, replace) from a to b: how close a misspelt key is to a known one. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+/** Top-level context keys in greenlight's style that it does not read, one line each. */
+export function unknownContextKeys(keys: readonly string[]): string[] {
+  const known = [...SETTINGS_KEYS, ...COMMAND_LINE_KEYS];
+  return keys
+    .filter((key) => PLAIN_WORD.test(key) && !known.includes(key))
+    .map((key) => {
+      const near = known.find((k) => distance(key.toLowerCase(), k.toLowerCase()) <= 2);
+      return (
+        `${key}: unknown setting${near ? ` (did you mean ${near}?)` : ''}; greenlight reads ${SETTINGS_KEYS.join(', ')} from the context ` +
+        `and ${COMMAND_LINE_KEYS.map((k) => `-c ${k}=`).join(', ')} from the command line`
+      );
+    });
 }
 
 export interface LoadOptions {
@@ -36,6 +85,11 @@ export interface LoadOptions {
    * @default - `appSource` is not read, and the health paths are not checked against the app's manifest
    */
   readonly projectRoot?: string;
+  /**
+   * Every top-level key of the context: a plain word among them that greenlight does not read is refused.
+   * @default - the top-level keys are not checked
+   */
+  readonly contextKeys?: readonly string[];
 }
 
 /**
@@ -52,8 +106,9 @@ export function loadSettings(
     { app: context.app, appSource: context.appSource, environments: context.environments },
     { reportInput: true },
   );
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map(describeIssue));
+  const unknown = options.contextKeys ? unknownContextKeys(options.contextKeys) : [];
+  if (!result.success || unknown.length > 0) {
+    throw new ConfigError([...unknown, ...(result.success ? [] : result.error.issues.map(describeIssue))]);
   }
   if (result.data.appSource !== undefined && options.projectRoot !== undefined) {
     const problems = healthPathProblems(result.data, path.resolve(options.projectRoot, result.data.appSource));

@@ -31,7 +31,8 @@ export function readCdkJson(dir = '.'): CdkJson {
 
 /** cdk.json's settings, checked as the synth checks them; `appSource` resolves against `dir`. */
 export function readProjectConfig(dir = '.'): GreenlightSettings {
-  return loadSettings(readCdkJson(dir).context, { projectRoot: dir });
+  const { context } = readCdkJson(dir);
+  return loadSettings(context, { projectRoot: dir, contextKeys: Object.keys(context) });
 }
 
 /** The settings of `--env <name>`; an unknown name lists the environments cdk.json defines. */

@@ -2,6 +2,25 @@
 // Durations are whole seconds in JSON; limits are AWS's documented ones for an ALB target group.
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
+import { GREENLIGHT_TAG_PREFIX } from '../ssm-paths';
+import {
+  absolutePath,
+  count,
+  cron,
+  decimal,
+  describe,
+  field,
+  flag,
+  instanceType,
+  isWholeSeconds,
+  list,
+  MATCHER_CODES,
+  matcher,
+  percent,
+  seconds,
+  text,
+  timeZone,
+} from './fields';
 import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType } from './image-facts';
 import { GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
 import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, maxBakeDuration, TRAFFIC_TIMING, trafficLongestRun, trafficServiceTimeout } from '../time-limits';
@@ -27,10 +46,11 @@ export const LIMITS = {
   interval: [5, 300],
   timeout: [2, 120],
   threshold: [2, 10],
-  matcherCode: [200, 499],
+  matcherCode: MATCHER_CODES,
   deregistrationDelay: [0, 3600],
   healthCheckGracePeriod: [0, 7200],
-  maxAzs: [1, 6],
+  // An Application Load Balancer needs subnets in two availability zones or more.
+  maxAzs: [2, 6],
   consecutiveHealthyPolls: [1, 20],
   pollInterval: [5, 300],
   // CloudFormation waits at most an hour for a custom resource; the gate must fail first, with its
@@ -98,79 +118,6 @@ export const TRAFFIC_DEFAULTS = {
 
 export const BAKE_DEFAULTS = { maxErrorRate: 1, maxErrors: 0, alarms: [] as readonly string[] } as const;
 
-const describe = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
-
-/** Whole seconds within [min, max]; the message echoes the value. */
-const seconds = ([min, max]: readonly [number, number]) =>
-  z.unknown().transform((value, ctx) => {
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      ctx.addIssue({ code: 'custom', message: `${describe(value)} must be a whole number of seconds (${min}–${max})` });
-      return z.NEVER;
-    }
-    if (value < min || value > max) {
-      ctx.addIssue({ code: 'custom', message: `${value}s is out of range; allowed ${min}–${max}s` });
-      return z.NEVER;
-    }
-    return value;
-  });
-
-/** A whole count within [min, max]. */
-const count = ([min, max]: readonly [number, number]) =>
-  z.unknown().transform((value, ctx) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      ctx.addIssue({ code: 'custom', message: `${describe(value)} is out of range; allowed a whole number ${min}–${max}` });
-      return z.NEVER;
-    }
-    return value;
-  });
-
-/** A percentage within [min, max], fractions allowed. */
-const percent = ([min, max]: readonly [number, number]) =>
-  z.unknown().transform((value, ctx) => {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-      ctx.addIssue({ code: 'custom', message: `${describe(value)} is out of range; allowed a percentage ${min}–${max}` });
-      return z.NEVER;
-    }
-    return value;
-  });
-
-const text = (what: string, pattern: RegExp, allowed: string) =>
-  z.unknown().transform((value, ctx) => {
-    if (typeof value !== 'string' || !pattern.test(value)) {
-      ctx.addIssue({ code: 'custom', message: `${describe(value)} is not ${what}; expected ${allowed}` });
-      return z.NEVER;
-    }
-    return value;
-  });
-
-/** "200", "200,202" or "200-299"; every code 200–499. */
-const matcher = z.unknown().transform((value, ctx) => {
-  const [lo, hi] = LIMITS.matcherCode;
-  const fail = () => {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${describe(value)} is not a valid matcher; expected HTTP codes ${lo}–${hi} as "200", "200,202" or "200-299"`,
-    });
-    return z.NEVER;
-  };
-  if (typeof value !== 'string' || !/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(value)) return fail();
-  for (const part of value.split(',')) {
-    const [from, to = from] = part.split('-').map(Number);
-    if (from < lo || to > hi || from > to) return fail();
-  }
-  return value;
-});
-
-const absolutePath = (what: string) => text(what, /^\/[\x21-\x7e]{0,1023}$/, 'an absolute path such as "/health/"');
-
-/** A list of at most `max` entries; the message echoes how many it received. */
-const list = <T extends z.ZodType>(item: T, [min, max]: readonly [number, number], what: string) =>
-  z.array(item, { error: (iss) => `${describe(iss.input)} is not a list of ${what}` }).superRefine((items, ctx) => {
-    if (items.length < min || items.length > max) {
-      ctx.addIssue({ code: 'custom', message: `lists ${items.length} ${what}; allowed ${min}–${max}` });
-    }
-  });
-
 const healthCheck = z
   .strictObject({
     path: absolutePath('a health-check path').default(
@@ -180,7 +127,7 @@ const healthCheck = z
     timeout: seconds(LIMITS.timeout).default(HEALTH_CHECK_DEFAULTS.timeout),
     healthyThreshold: count(LIMITS.threshold).default(HEALTH_CHECK_DEFAULTS.healthyThreshold),
     unhealthyThreshold: count(LIMITS.threshold).default(HEALTH_CHECK_DEFAULTS.unhealthyThreshold),
-    matcher: matcher.default(HEALTH_CHECK_DEFAULTS.matcher),
+    matcher: matcher().default(HEALTH_CHECK_DEFAULTS.matcher),
   })
   .superRefine((hc, ctx) => {
     if (hc.timeout >= hc.interval) {
@@ -196,33 +143,43 @@ const gate = z
   .strictObject({
     consecutiveHealthyPolls: count(LIMITS.consecutiveHealthyPolls).default(GATE_DEFAULTS.consecutiveHealthyPolls),
     pollInterval: seconds(LIMITS.pollInterval).default(GATE_DEFAULTS.pollInterval),
-    timeout: seconds(LIMITS.gateTimeout).default(GATE_DEFAULTS.timeout),
+    // Its upper bound depends on pollInterval: the object's check below applies the range.
+    timeout: field<number>(`${LIMITS.gateTimeout[0]}–${LIMITS.gateTimeout[1]}s`, (value) =>
+      isWholeSeconds(value) ? undefined : `${describe(value)} must be a whole number of seconds (${LIMITS.gateTimeout[0]}–${LIMITS.gateTimeout[1]})`,
+    ).default(GATE_DEFAULTS.timeout),
     maxReplacedInstances: count(LIMITS.maxReplacedInstances).default(GATE_DEFAULTS.maxReplacedInstances),
   })
   .superRefine((g, ctx) => {
+    const min = LIMITS.gateTimeout[0];
     const max = maxGateTimeout(g.pollInterval);
-    if (g.timeout > max) {
+    if (g.timeout < min) {
+      ctx.addIssue({ code: 'custom', path: ['timeout'], message: `${g.timeout}s is out of range; allowed ${min}–${max}s with pollInterval ${g.pollInterval}s` });
+    } else if (g.timeout > max) {
       ctx.addIssue({
         code: 'custom',
         path: ['timeout'],
         message:
-          `${g.timeout}s is too long with pollInterval ${g.pollInterval}s; allowed ${LIMITS.gateTimeout[0]}–${max}s ` +
+          `${g.timeout}s is too long with pollInterval ${g.pollInterval}s; allowed ${min}–${max}s ` +
           `(CloudFormation waits at most ${CUSTOM_RESOURCE_TIMEOUT_LIMIT}s for a custom resource, and the gate needs ` +
           `one poll interval and ${GATE_REPORT_MARGIN}s after its timeout to report)`,
       });
     }
   });
 
-// An ALB http-header condition names a header of at most 40 token characters.
+// An ALB http-header condition names a header of at most 40 token characters, and cannot match
+// Host (ELB's HttpHeaderConditionConfig: a host-header condition does that).
+const previewHeader = text('an HTTP header name', /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/, '1–40 letters, digits or -_.!#$%&\'*+^`|~').refine(
+  (header) => header.toLowerCase() !== 'host',
+  { error: (iss) => `${describe(iss.input)} is a header an ALB rule cannot match (it matches Host with a host-header condition); expected another name, such as "${PREVIEW_DEFAULTS.header}"` },
+);
+
 const preview = z.strictObject({
-  header: text('an HTTP header name', /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/, '1–40 letters, digits or -_.!#$%&\'*+^`|~').default(
-    PREVIEW_DEFAULTS.header,
-  ),
+  header: previewHeader.default(PREVIEW_DEFAULTS.header),
 });
 
 const smoke = z.strictObject({
   paths: list(absolutePath('a smoke-check path'), LIMITS.smokePaths, 'paths'),
-  expectedStatuses: matcher.default(SMOKE_DEFAULTS.expectedStatuses),
+  expectedStatuses: matcher().default(SMOKE_DEFAULTS.expectedStatuses),
   timeout: seconds(LIMITS.smokeTimeout).default(SMOKE_DEFAULTS.timeout),
 });
 
@@ -237,33 +194,19 @@ const bake = z.strictObject({
   ).default([]),
 });
 
-/** A number within [min, max], fractions allowed; `unit` follows the value in the message. */
-const decimal = ([min, max]: readonly [number, number], what: string) =>
-  z.unknown().transform((value, ctx) => {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-      ctx.addIssue({ code: 'custom', message: `${describe(value)} is out of range; allowed ${what} ${min}–${max}` });
-      return z.NEVER;
-    }
-    return value;
-  });
-
-const trafficSteps = z.unknown().transform((value, ctx) => {
+const trafficSteps = (() => {
   const [lo, hi] = LIMITS.trafficStepPercent;
   const [fewest, most] = LIMITS.trafficSteps;
-  const ok =
-    Array.isArray(value) &&
-    value.length >= fewest &&
-    value.length <= most &&
-    value.every((v, i) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi && (i === 0 || v > (value[i - 1] as number)));
-  if (!ok) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${JSON.stringify(value)} is not a list of steps; allowed ${fewest}–${most} ascending whole percentages ${lo}–${hi}, such as [10, 50]`,
-    });
-    return z.NEVER;
-  }
-  return value as number[];
-});
+  const allowed = `${fewest}–${most} ascending whole percentages ${lo}–${hi}, such as [10, 50]`;
+  return field<number[]>(allowed, (value) => {
+    const ok =
+      Array.isArray(value) &&
+      value.length >= fewest &&
+      value.length <= most &&
+      value.every((v, i) => typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi && (i === 0 || v > (value[i - 1] as number)));
+    return ok ? undefined : `${describe(value)} is not a list of steps; allowed ${allowed}`;
+  });
+})();
 
 // Progressive traffic: the new release gets each percentage of the requests in turn, judged
 // against the live release, before the cutover gives it 100.
@@ -302,35 +245,11 @@ const traffic = z
     }
   });
 
-/** A five-field Unix cron expression, as Auto Scaling's Recurrence takes it. */
-const cron = text(
-  'a cron expression',
-  /^\s*[0-9A-Za-z*/,?#-]+(\s+[0-9A-Za-z*/,?#-]+){4}\s*$/,
-  'five fields "minute hour day-of-month month day-of-week", such as "0 7 * * MON-FRI"',
-);
-
-/** An IANA time zone name, as this Node.js knows them. */
-const timeZone = z.unknown().transform((value, ctx) => {
-  const known = typeof value === 'string' && value !== '' && (() => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: value });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  if (!known) {
-    ctx.addIssue({ code: 'custom', message: `${describe(value)} is not a time zone; expected an IANA name such as "Europe/London" or "UTC"` });
-    return z.NEVER;
-  }
-  return value as string;
-});
-
 const scheduledAction = z
   .strictObject({
     name: text('a scheduled action name', /^[A-Za-z][A-Za-z0-9-]{0,63}$/, '1–64 letters, digits or hyphens, starting with a letter'),
-    cron,
-    timeZone: timeZone.optional(),
+    cron: cron(),
+    timeZone: timeZone().optional(),
     min: count(LIMITS.capacity).optional(),
     desired: count(LIMITS.capacity).optional(),
     max: count(LIMITS.capacity).optional(),
@@ -371,7 +290,7 @@ const scaling = z
 
 /** Keep the outgoing release running after a cutover, so a rollback is a switch (see docs/scaling-and-standby.md). */
 const standby = z.strictObject({
-  enabled: z.boolean({ error: (iss) => `${describe(iss.input)} must be true or false` }).default(true),
+  enabled: flag().default(true),
   /** Seconds after the deploy that the standby fleet scales to zero. */
   window: seconds(LIMITS.standbyWindow).default(STANDBY_DEFAULTS.window),
   /** "full" keeps the standby at its serving size; a number scales it to that many instances. */
@@ -403,19 +322,15 @@ const capacity = z
     }
   });
 
-const subnetIds = z
-  .array(text('a subnet id', /^subnet-[0-9a-f]{8,17}$/, '"subnet-" and 8 or 17 hex digits'))
-  .min(1, { message: 'must list at least one subnet' });
+const subnetIds = list(text('a subnet id', /^subnet-[0-9a-f]{8,17}$/, '"subnet-" and 8 or 17 hex digits'), [LIMITS.maxAzs[0], LIMITS.maxAzs[1] * 4], 'subnet ids');
 
 // Either create a VPC (maxAzs) or import one by id; importing needs no lookup, so synth stays offline.
 const vpc = z
   .strictObject({
-    maxAzs: count(LIMITS.maxAzs).optional(),
+    maxAzs: count(LIMITS.maxAzs, 'an Application Load Balancer needs subnets in two availability zones or more').optional(),
     vpcId: text('a VPC id', /^vpc-[0-9a-f]{8,17}$/, '"vpc-" and 8 or 17 hex digits').optional(),
-    availabilityZones: z
-      .array(text('an availability zone', /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'a zone such as "eu-west-1a"'))
-      .min(1, { message: 'must list at least one availability zone' })
-      .optional(),
+    // The load balancer needs two zones or more, as with maxAzs.
+    availabilityZones: list(text('an availability zone', /^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'a zone such as "eu-west-1a"'), LIMITS.maxAzs, 'availability zones').optional(),
     publicSubnetIds: subnetIds.optional(),
     privateSubnetIds: subnetIds.optional(),
   })
@@ -449,22 +364,32 @@ const listener = z.discriminatedUnion(
       ),
     }),
   ],
-  { error: (iss) => `${describe((iss.input as { protocol?: unknown })?.protocol)} is not a listener protocol; expected "HTTP" or "HTTPS"` },
+  {
+    error: (iss) => {
+      const input = iss.input;
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+        return `${describe(input)} is not a listener; expected { "protocol": "HTTP" } or { "protocol": "HTTPS", "certificateArn": "arn:aws:acm:…" }`;
+      }
+      const { protocol } = input as { protocol?: unknown };
+      return protocol === undefined ? 'is required; allowed "HTTP" or "HTTPS"' : `${describe(protocol)} is not a listener protocol; expected "HTTP" or "HTTPS"`;
+    },
+  },
 );
 
 /** Every region aws-cdk-lib knows, commercial and otherwise. */
 export const KNOWN_REGIONS: readonly string[] = RegionInfo.regions.map((r) => r.name);
 
-const region = z.unknown().transform((value, ctx) => {
-  if (typeof value !== 'string' || !KNOWN_REGIONS.includes(value)) {
-    ctx.addIssue({ code: 'custom', message: `${describe(value)} is not an AWS region; expected one of ${KNOWN_REGIONS.join(', ')}` });
-    return z.NEVER;
-  }
-  return value;
-});
+const region = field<string>(`one of ${KNOWN_REGIONS.join(', ')}`, (value) =>
+  typeof value !== 'string' || !KNOWN_REGIONS.includes(value) ? `${describe(value)} is not an AWS region; expected one of ${KNOWN_REGIONS.join(', ')}` : undefined,
+);
 
+// greenlight tags every stack and release group with greenlight:app, greenlight:environment and
+// greenlight:release, which its commands look up: a user tag of that name would replace them.
 const tags = z.record(
-  text('a tag key', /^(?![aA][wW][sS]:)[\p{L}\p{N}\s_.:/=+\-@]{1,128}$/u, '1–128 letters, digits, spaces or _.:/=+-@, not starting with "aws:" (reserved by AWS)'),
+  text('a tag key', /^(?![aA][wW][sS]:)[\p{L}\p{N}\s_.:/=+\-@]{1,128}$/u, '1–128 letters, digits, spaces or _.:/=+-@, not starting with "aws:" (reserved by AWS)').refine(
+    (key) => !key.startsWith(GREENLIGHT_TAG_PREFIX),
+    { error: (iss) => `${describe(iss.input)} would replace one of greenlight's own tags, which its commands look releases up by; expected a key not starting with "${GREENLIGHT_TAG_PREFIX}"` },
+  ),
   text('a tag value', /^[\p{L}\p{N}\s_.:/=+\-@]{0,256}$/u, 'up to 256 letters, digits, spaces or _.:/=+-@'),
 );
 
@@ -473,9 +398,7 @@ export const environmentSchema = z
     account: text('an AWS account id', /^\d{12}$/, '12 digits'),
     region,
     vpc: vpc.default({ maxAzs: 2 }),
-    instanceType: text('an instance type', /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'a type such as "t3.small"').default(
-      't3.small',
-    ),
+    instanceType: instanceType().default('t3.small'),
     capacity: capacity.default({ min: 1, desired: 2, max: 4 }),
     healthCheck: healthCheck.default({ ...HEALTH_CHECK_DEFAULTS }),
     deregistrationDelay: seconds(LIMITS.deregistrationDelay).default(300),
@@ -495,9 +418,7 @@ export const environmentSchema = z
     standby: standby.optional(),
     tags: tags.default({}),
     /** Defaults to true for an environment named "production". */
-    deletionProtection: z
-      .boolean({ error: (iss) => `${describe(iss.input)} must be true or false` })
-      .optional(),
+    deletionProtection: flag().optional(),
   })
   .superRefine((env, ctx) => {
     for (const issue of imageAndPlacementIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
@@ -517,8 +438,8 @@ export const environmentSchema = z
     checkScalingRoom(env, ctx);
     // The scale-to-zero time is fixed when the deploy starts; the deploy must be over well before it.
     if (env.standby?.enabled) {
-      const steps = env.traffic ? trafficLongestRun(env.traffic.steps.length, env.traffic.stepDuration, env.traffic.maxExtension) : 0;
-      const deploy = env.gate.timeout + steps + (env.bake?.duration ?? 0) + STANDBY_DEPLOY_MARGIN;
+      const steps = trafficSeconds(env);
+      const deploy = longestDeploySeconds(env);
       if (env.standby.window < deploy) {
         ctx.addIssue({
           code: 'custom',
@@ -537,6 +458,14 @@ export const environmentSchema = z
       }
     }
   });
+
+/** The longest progressive traffic may take, in seconds; 0 without steps. */
+const trafficSeconds = (env: Pick<EnvironmentSettings, 'traffic'>): number =>
+  env.traffic ? trafficLongestRun(env.traffic.steps.length, env.traffic.stepDuration, env.traffic.maxExtension) : 0;
+
+/** The longest a deploy may take from its start: the gate, the steps, the bake, and room for the rest. */
+export const longestDeploySeconds = (env: Pick<EnvironmentSettings, 'gate' | 'traffic' | 'bake'>): number =>
+  env.gate.timeout + trafficSeconds(env) + (env.bake?.duration ?? 0) + STANDBY_DEPLOY_MARGIN;
 
 /**
  * Mistakes CloudFormation or the instance would only catch at deploy time: a certificate or zones

@@ -29,6 +29,21 @@ export function parseDeployTime(value: unknown): Date | undefined {
   return time;
 }
 
+/**
+ * A deploy time whose standby would scale to zero before the deploy could be over: Auto Scaling
+ * refuses a scheduled action that starts in the past, and a standby gone during the deploy cannot
+ * be switched back to. One line, or nothing when the time is fine.
+ */
+export function deployTimeProblem(deployTime: Date, windowSeconds: number, longestDeploySeconds: number, now: Date): string | undefined {
+  const scaleToZeroAt = new Date(deployTime.getTime() + windowSeconds * 1000);
+  if (scaleToZeroAt.getTime() >= now.getTime() + longestDeploySeconds * 1000) return undefined;
+  const when = scaleToZeroAt.getTime() <= now.getTime() ? 'in the past' : `before this deploy can be over (it may take ${longestDeploySeconds}s)`;
+  return (
+    `-c deployTime=${scheduleTime(deployTime)}: the standby would scale to zero at ${scheduleTime(scaleToZeroAt)}, ${when}; ` +
+    `it is now ${scheduleTime(now)}: pass the time this deploy starts, as greenlight deploy does`
+  );
+}
+
 const ROLLBACK_ID = /^[A-Za-z0-9]{1,24}$/;
 
 /** Validates `-c rollback=<id>`: makes the health gate of a switch back a resource of its own. */

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadSettings, selectEnvironments } from '../../lib/config/load';
+import { COMMAND_LINE_KEYS, ConfigError, loadSettings, selectEnvironments, SETTINGS_KEYS } from '../../lib/config/load';
 import { GATE_DEFAULTS, HEALTH_CHECK_DEFAULTS } from '../../lib/config/schema';
 import { cdkContext, minimalEnvironment, REPO_ROOT } from '../helpers/settings';
 
@@ -145,11 +145,17 @@ describe('loadSettings', () => {
     ['unknown key in the health check', { healthCheck: { intervalSeconds: 15 } }, 'environments.production.healthCheck.intervalSeconds: unknown setting'],
     ['short account id', { account: '12345' }, 'environments.production.account: "12345" is not an AWS account id; expected 12 digits'],
     ['malformed region', { region: 'Europe' }, expect.stringMatching(/^environments\.production\.region: "Europe" is not an AWS region; expected one of /)],
-    ['HTTPS without a certificate', { listener: { protocol: 'HTTPS' } }, 'environments.production.listener.certificateArn: undefined is not an ACM certificate ARN; expected arn:aws:acm:<region>:<account>:certificate/<uuid>'],
+    ['HTTPS without a certificate', { listener: { protocol: 'HTTPS' } }, 'environments.production.listener.certificateArn: is required; allowed arn:aws:acm:<region>:<account>:certificate/<uuid>'],
     ['unknown listener protocol', { listener: { protocol: 'TCP' } }, 'environments.production.listener.protocol: "TCP" is not a listener protocol; expected "HTTP" or "HTTPS"'],
-    ['too many availability zones', { vpc: { maxAzs: 7 } }, 'environments.production.vpc.maxAzs: 7 is out of range; allowed a whole number 1–6'],
+    ['too many availability zones', { vpc: { maxAzs: 7 } }, 'environments.production.vpc.maxAzs: 7 is out of range; allowed a whole number 2–6 (an Application Load Balancer needs subnets in two availability zones or more)'],
     ['VPC id without subnets', { vpc: { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a'] } }, 'environments.production.vpc.publicSubnetIds: is required to import a VPC (or set maxAzs to create one)'],
-    ['gate timeout above CloudFormation\'s limit', { gate: { timeout: 3600 } }, 'environments.production.gate.timeout: 3600s is out of range; allowed 60–3475s'],
+    [
+      "gate timeout above CloudFormation's limit, with the bound for the poll interval given",
+      { gate: { timeout: 3600 } },
+      'environments.production.gate.timeout: 3600s is too long with pollInterval 15s; allowed 60–3465s (CloudFormation waits at most 3600s for a custom resource, and the gate needs one poll interval and 120s after its timeout to report)',
+    ],
+    ['gate timeout below a minute', { gate: { timeout: 30, pollInterval: 5 } }, 'environments.production.gate.timeout: 30s is out of range; allowed 60–3475s with pollInterval 5s'],
+    ['gate timeout as text', { gate: { timeout: '15m' } }, 'environments.production.gate.timeout: "15m" must be a whole number of seconds (60–3475)'],
     [
       'gate timeout that leaves no time to report after a long poll interval',
       { gate: { timeout: 3300, pollInterval: 300 } },
@@ -165,11 +171,11 @@ describe('loadSettings', () => {
     ['smoke paths as a string', { smoke: { paths: '/' } }, 'environments.production.smoke.paths: "/" is not a list of paths'],
     ['a smoke timeout of 0', { smoke: { paths: ['/'], timeout: 0 } }, 'environments.production.smoke.timeout: 0s is out of range; allowed 1–60s'],
     ['a smoke status of 5xx', { smoke: { paths: ['/'], expectedStatuses: '500' } }, 'environments.production.smoke.expectedStatuses: "500" is not a valid matcher; expected HTTP codes 200–499 as "200", "200,202" or "200-299"'],
-    ['a bake without a duration', { bake: {} }, 'environments.production.bake.duration: undefined must be a whole number of seconds (60–2970)'],
+    ['a bake without a duration', { bake: {} }, 'environments.production.bake.duration: is required; allowed 60–2970s'],
     ['a bake shorter than a metric period', { bake: { duration: 30 } }, 'environments.production.bake.duration: 30s is out of range; allowed 60–2970s'],
     ['a bake longer than CloudFormation waits for it', { bake: { duration: 3000 } }, 'environments.production.bake.duration: 3000s is out of range; allowed 60–2970s'],
     ['an error rate above 100', { bake: { duration: 300, maxErrorRate: 150 } }, 'environments.production.bake.maxErrorRate: 150 is out of range; allowed a percentage 0–100'],
-    ['an error rate as text', { bake: { duration: 300, maxErrorRate: '1%' } }, 'environments.production.bake.maxErrorRate: "1%" is out of range; allowed a percentage 0–100'],
+    ['an error rate as text', { bake: { duration: 300, maxErrorRate: '1%' } }, 'environments.production.bake.maxErrorRate: "1%" is not a number; allowed a percentage 0–100'],
     ['negative max errors', { bake: { duration: 300, maxErrors: -1 } }, 'environments.production.bake.maxErrors: -1 is out of range; allowed a whole number 0–1000000'],
     ['an empty alarm name', { bake: { duration: 300, alarms: [''] } }, 'environments.production.bake.alarms[0]: "" is not a CloudWatch alarm name; expected 1–255 printable characters'],
     ['an unknown region', { region: 'eu-west-9' }, expect.stringMatching(/^environments\.production\.region: "eu-west-9" is not an AWS region; expected one of af-south-1, .*eu-west-1, .*us-west-2/)],
@@ -200,7 +206,7 @@ describe('loadSettings', () => {
     ['scaling that sets nothing', { scaling: {} }, 'environments.production.scaling: sets nothing; set cpuUtilization, requestsPerTargetPerMinute or scheduled'],
     ['a CPU target of 0', { scaling: { cpuUtilization: 0 } }, 'environments.production.scaling.cpuUtilization: 0 is out of range; allowed a percentage 1–100'],
     ['a CPU target above 100', { scaling: { cpuUtilization: 120 } }, 'environments.production.scaling.cpuUtilization: 120 is out of range; allowed a percentage 1–100'],
-    ['a fractional request target', { scaling: { requestsPerTargetPerMinute: 10.5 } }, 'environments.production.scaling.requestsPerTargetPerMinute: 10.5 is out of range; allowed a whole number 1–1000000'],
+    ['a fractional request target', { scaling: { requestsPerTargetPerMinute: 10.5 } }, 'environments.production.scaling.requestsPerTargetPerMinute: 10.5 is not a whole number; allowed 1–1000000'],
     ['target tracking with no room', { capacity: { min: 2, desired: 2, max: 2 }, scaling: { cpuUtilization: 50 } }, 'environments.production.scaling: target tracking needs room to scale, but capacity.min and capacity.max are both 2; raise capacity.max'],
     ['an unknown scaling key', { scaling: { cpu: 50 } }, 'environments.production.scaling.cpu: unknown setting'],
     ['a six-field cron', { scaling: { scheduled: [{ name: 'am', cron: '0 0 7 * * MON', min: 2 }] } }, 'environments.production.scaling.scheduled[0].cron: "0 0 7 * * MON" is not a cron expression; expected five fields "minute hour day-of-month month day-of-week", such as "0 7 * * MON-FRI"'],
@@ -215,7 +221,7 @@ describe('loadSettings', () => {
     ['a standby window of a minute', { standby: { window: 60 } }, 'environments.production.standby.window: 60s is out of range; allowed 600–604800s'],
     ['a standby window as text', { standby: { window: '1h' } }, 'environments.production.standby.window: "1h" must be a whole number of seconds (600–604800)'],
     ['a standby window shorter than a deploy', { standby: { window: 900 }, bake: { duration: 300 } }, 'environments.production.standby.window: 900s is too short; the standby must outlast the longest deploy, at least 1500s (gate.timeout 900s + bake.duration 300s + 300s)'],
-    ['traffic without steps', { traffic: {} }, 'environments.production.traffic.steps: undefined is not a list of steps; allowed 1–5 ascending whole percentages 1–99, such as [10, 50]'],
+    ['traffic without steps', { traffic: {} }, 'environments.production.traffic.steps: is required; allowed 1–5 ascending whole percentages 1–99, such as [10, 50]'],
     ['traffic steps out of order', { traffic: { steps: [50, 10] } }, 'environments.production.traffic.steps: [50,10] is not a list of steps; allowed 1–5 ascending whole percentages 1–99, such as [10, 50]'],
     ['a traffic step of 100', { traffic: { steps: [10, 100] } }, 'environments.production.traffic.steps: [10,100] is not a list of steps; allowed 1–5 ascending whole percentages 1–99, such as [10, 50]'],
     ['a fractional traffic step', { traffic: { steps: [2.5] } }, 'environments.production.traffic.steps: [2.5] is not a list of steps; allowed 1–5 ascending whole percentages 1–99, such as [10, 50]'],
@@ -231,6 +237,39 @@ describe('loadSettings', () => {
     ['a standby capacity above max', { standby: { capacity: 5 } }, 'environments.production.standby.capacity: 5 is more than capacity.max 4; expected "full" or 1–4'],
     ['a standby switch as text', { standby: { enabled: 'yes' } }, 'environments.production.standby.enabled: "yes" must be true or false'],
     ['deletion protection as a string', { deletionProtection: 'yes' }, 'environments.production.deletionProtection: "yes" must be true or false'],
+    // Values AWS would refuse at deploy time, refused here first.
+    ['Host as the preview header', { preview: { header: 'Host' } }, 'environments.production.preview.header: "Host" is a header an ALB rule cannot match (it matches Host with a host-header condition); expected another name, such as "X-Greenlight-Release"'],
+    ['host as the preview header, in any case', { preview: { header: 'HOST' } }, expect.stringContaining('environments.production.preview.header: "HOST" is a header an ALB rule cannot match')],
+    ['a cron minute of 60', { scaling: { scheduled: [{ name: 'am', cron: '60 7 * * *', min: 2 }] } }, 'environments.production.scaling.scheduled[0].cron: "60 7 * * *" is not a cron expression: the minute "60" is out of range; allowed 0–59'],
+    ['a cron hour of 24', { scaling: { scheduled: [{ name: 'am', cron: '0 24 * * *', min: 2 }] } }, 'environments.production.scaling.scheduled[0].cron: "0 24 * * *" is not a cron expression: the hour "24" is out of range; allowed 0–23'],
+    ['a cron day of month 0', { scaling: { scheduled: [{ name: 'am', cron: '0 7 0 * *', min: 2 }] } }, 'environments.production.scaling.scheduled[0].cron: "0 7 0 * *" is not a cron expression: the day-of-month "0" is out of range; allowed 1–31'],
+    ['a cron month 13', { scaling: { scheduled: [{ name: 'am', cron: '0 7 1 13 *', min: 2 }] } }, 'environments.production.scaling.scheduled[0].cron: "0 7 1 13 *" is not a cron expression: the month "13" is out of range; allowed 1–12 or JAN–DEC'],
+    ['a cron week day that does not exist', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * MON-FRU', min: 2 }] } }, 'environments.production.scaling.scheduled[0].cron: "0 7 * * MON-FRU" is not a cron expression: the day-of-week "FRU" is out of range; allowed 0–7 or SUN–SAT'],
+    ['a cron range that runs backwards', { scaling: { scheduled: [{ name: 'am', cron: '0 18-7 * * *', min: 2 }] } }, 'environments.production.scaling.scheduled[0].cron: "0 18-7 * * *" is not a cron expression: the hour range "18-7" runs backwards'],
+    ['a cron step of 0', { scaling: { scheduled: [{ name: 'am', cron: '*/0 * * * *', min: 2 }] } }, 'environments.production.scaling.scheduled[0].cron: "*/0 * * * *" is not a cron expression: the minute step "0" is not a whole number from 1'],
+    ['a time zone in lower case', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', timeZone: 'europe/london', min: 2 }] } }, 'environments.production.scaling.scheduled[0].timeZone: "europe/london" is not a time zone AWS accepts; time zone names are case-sensitive: expected "Europe/London"'],
+    ['a time zone in capitals', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', timeZone: 'AMERICA/NEW_YORK', min: 2 }] } }, expect.stringContaining('expected "America/New_York"')],
+    ['an instance family that does not exist', { instanceType: 't9.small' }, expect.stringMatching(/^environments\.production\.instanceType: "t9\.small" is not an EC2 instance type: no family "t9"; families starting with "t": t2, t3, t3a, t4g, trn1/)],
+    ['an instance size that does not exist', { instanceType: 't3.smal' }, expect.stringMatching(/^environments\.production\.instanceType: "t3\.smal" is not an EC2 instance type: no size "smal"; allowed nano, micro, small, .*metal/)],
+    ['an instance type without a size', { instanceType: 't3' }, 'environments.production.instanceType: "t3" is not an instance type; expected an EC2 instance type such as "t3.small"'],
+    ['a VPC of one availability zone', { vpc: { maxAzs: 1 } }, 'environments.production.vpc.maxAzs: 1 is out of range; allowed a whole number 2–6 (an Application Load Balancer needs subnets in two availability zones or more)'],
+    [
+      'an imported VPC of one availability zone',
+      { vpc: { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a'], publicSubnetIds: ['subnet-0123456789abcdef0'], privateSubnetIds: ['subnet-0123456789abcdef2'] } },
+      'environments.production.vpc.availabilityZones: lists 1 availability zones; allowed 2–6',
+    ],
+    ['a user tag that replaces greenlight:app', { tags: { 'greenlight:app': 'other' } }, 'environments.production.tags.greenlight:app: "greenlight:app" would replace one of greenlight\'s own tags, which its commands look releases up by; expected a key not starting with "greenlight:"'],
+    ['a user tag in greenlight\'s namespace', { tags: { 'greenlight:release': 'x' } }, expect.stringContaining('environments.production.tags.greenlight:release: "greenlight:release" would replace one of greenlight\'s own tags')],
+    // Messages that show the value received, in words.
+    ['scheduled actions as an object', { scaling: { scheduled: { name: 'am', cron: '0 7 * * *', min: 2 } } }, 'environments.production.scaling.scheduled: {"name":"am","cron":"0 7 * * *","min":2} is not a list of scheduled actions'],
+    ['a matcher given as a list', { healthCheck: { matcher: [200] } }, 'environments.production.healthCheck.matcher: [200] is not a valid matcher; expected HTTP codes 200–499 as "200", "200,202" or "200-299"'],
+    ['a listener as text', { listener: 'HTTPS' }, 'environments.production.listener: "HTTPS" is not a listener; expected { "protocol": "HTTP" } or { "protocol": "HTTPS", "certificateArn": "arn:aws:acm:…" }'],
+    ['a listener without a protocol', { listener: {} }, 'environments.production.listener.protocol: is required; allowed "HTTP" or "HTTPS"'],
+    ['a health check of null', { healthCheck: null }, 'environments.production.healthCheck: null is not allowed; expected a group of settings, { … }'],
+    ['tags of null', { tags: null }, 'environments.production.tags: null is not allowed; expected a group of settings, { … }'],
+    ['a region of null', { region: null }, expect.stringMatching(/^environments\.production\.region: null is not an AWS region; expected one of /)],
+    ['a threshold as text', { healthCheck: { healthyThreshold: '3' } }, 'environments.production.healthCheck.healthyThreshold: "3" is not a whole number; allowed 2–10'],
+    ['a standby switch of null', { standby: { enabled: null } }, 'environments.production.standby.enabled: null must be true or false'],
   ];
 
   it.each(cases)('rejects %s', (_name, patch, message) => {
@@ -245,6 +284,15 @@ describe('loadSettings', () => {
     ['an x86_64 type with attributes', { instanceType: 'm7i-flex.large' }],
     ['any health path over HTTP', { healthCheck: { path: '/status/' } }],
     ['a tag key that merely contains aws:', { tags: { 'team:aws:cost': 'x' } }],
+    ['a tag key that merely contains greenlight:', { tags: { 'team:greenlight:owner': 'x' } }],
+    ['a preview header that only starts with Host', { preview: { header: 'X-Host' } }],
+    ['cron with names, ranges, steps and lists', { scaling: { scheduled: [{ name: 'am', cron: '*/15 7-19/2 1,15 JAN-MAR mon-fri', min: 2 }] } }],
+    ['Sunday as 7', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * 7', min: 2 }] } }],
+    ['a time zone in its own case', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', timeZone: 'America/New_York', min: 2 }] } }],
+    ['UTC', { scaling: { scheduled: [{ name: 'am', cron: '0 7 * * *', timeZone: 'UTC', min: 2 }] } }],
+    ['a flex instance type', { instanceType: 'c7i-flex.large' }],
+    ['a metal instance type', { instanceType: 'm5.metal' }],
+    ['a gate timeout at the bound of its poll interval', { gate: { timeout: 3465, pollInterval: 15 } }],
   ])('accepts %s', (_name, patch) => {
     expect(() => loadProduction(patch)).not.toThrow();
   });
@@ -275,7 +323,7 @@ describe('loadSettings', () => {
 
   it('requires app and at least one environment', () => {
     expect(problemsOf(() => loadSettings({ environments: {} }))).toEqual([
-      'app: undefined is not an app name; expected 3–32 lowercase letters, digits or hyphens, starting with a letter',
+      'app: is required; allowed 3–32 lowercase letters, digits or hyphens, starting with a letter',
       'environments: must define at least one environment',
     ]);
     expect(problemsOf(() => loadSettings({ app: 'shop' }))).toEqual(['environments: is required']);
@@ -285,6 +333,41 @@ describe('loadSettings', () => {
     expect(problemsOf(() => loadSettings({ app: 'shop', environments: { Prod_1: minimalEnvironment() } }))).toContain(
       'environments.Prod_1: "Prod_1" is not an environment name; expected up to 16 lowercase letters or digits',
     );
+  });
+});
+
+describe('the top-level keys of the context', () => {
+  const load = (context: Record<string, unknown>) => loadSettings(context, { contextKeys: Object.keys(context) });
+
+  it('refuses a misspelt appSource, naming the key it is close to, before anything else is checked', () => {
+    const context = { ...cdkContext(), appSorce: 'examples/django-app' };
+    expect(problemsOf(() => load(context))).toEqual([
+      'appSorce: unknown setting (did you mean appSource?); greenlight reads app, appSource, environments from the context and ' +
+        '-c env=, -c release=, -c ami=, -c standby=, -c deployTime=, -c rollback= from the command line',
+    ]);
+  });
+
+  it('refuses a plain word greenlight does not read, without a guess when none is close', () => {
+    expect(problemsOf(() => load({ ...cdkContext(), team: 'platform' }))).toEqual([expect.stringMatching(/^team: unknown setting; greenlight reads /)]);
+  });
+
+  it("leaves the CDK's own keys alone: feature flags, lookups and the toolkit's, and greenlight's -c keys", () => {
+    const context = {
+      ...cdkContext(),
+      '@aws-cdk/aws-ec2:restrictDefaultSecurityGroup': true,
+      'availability-zones:account=111111111111:region=eu-west-1': ['eu-west-1a'],
+      'acknowledged-issue-numbers': [1],
+      'aws:cdk:enable-path-metadata': true,
+      env: 'staging',
+      release: 'r1',
+    };
+    expect(() => load(context)).not.toThrow();
+  });
+
+  it('knows every key bin/app.ts takes from the context', () => {
+    const source = readFileSync(path.join(REPO_ROOT, 'bin', 'app.ts'), 'utf8');
+    const read = [...source.matchAll(/context\('([A-Za-z]+)'\)/g)].map((m) => m[1]);
+    expect(new Set(read)).toEqual(new Set([...SETTINGS_KEYS, ...COMMAND_LINE_KEYS]));
   });
 });
 

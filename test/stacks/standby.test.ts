@@ -183,4 +183,35 @@ describe('the standby context', () => {
       `-c standby=${R1}: environment staging keeps no standby; set environments.staging.standby in cdk.json`,
     );
   });
+
+  it('refuses a standby switched off by name, not as one the environment keeps none of', () => {
+    const context = cdkContext();
+    const staging = { ...context.environments.staging, standby: { ...(context.environments.staging.standby as object), enabled: false } };
+    expect(build({ env: 'staging', standby: R1, deployTime: DEPLOY_TIME, environments: { ...context.environments, staging } })).toThrow(
+      `-c standby=${R1}: environment staging has its standby switched off (environments.staging.standby.enabled is false); ` +
+        'set it to true in cdk.json, or deploy without -c standby',
+    );
+  });
+
+  it('refuses a deploy time whose standby would scale to zero in the past, given the clock of the synth', () => {
+    // staging: standby.window 3600 s; gate 900 s + bake 60 s + 300 s make a deploy of up to 1260 s.
+    const now = new Date('2026-11-22T12:00:00Z');
+    expect(build({ env: 'staging', standby: R1, deployTime: DEPLOY_TIME, now })).toThrow(
+      '-c deployTime=2026-11-22T10:00:00Z: the standby would scale to zero at 2026-11-22T11:00:00Z, in the past; ' +
+        'it is now 2026-11-22T12:00:00Z: pass the time this deploy starts, as greenlight deploy does',
+    );
+    expect(build({ env: 'staging', standby: R1, deployTime: '2026-11-22T11:10:00Z', now })).toThrow(
+      'the standby would scale to zero at 2026-11-22T12:10:00Z, before this deploy can be over (it may take 1260s)',
+    );
+    expect(build({ env: 'staging', standby: R1, deployTime: '2026-11-22T11:59:00Z', now })).not.toThrow();
+  });
+
+  it('refuses a top-level context key in greenlight\'s style that it does not read, and leaves the CDK\'s own alone', () => {
+    const keys = ['app', 'appSorce', 'environments', '@aws-cdk/core:newStyleStackSynthesis', 'acknowledged-issue-numbers', 'aws:cdk:enable-path-metadata'];
+    expect(build({ contextKeys: keys })).toThrow(
+      'appSorce: unknown setting (did you mean appSource?); greenlight reads app, appSource, environments from the context and ' +
+        '-c env=, -c release=, -c ami=, -c standby=, -c deployTime=, -c rollback= from the command line',
+    );
+    expect(build({ contextKeys: keys.filter((k) => k !== 'appSorce') })).not.toThrow();
+  });
 });
