@@ -2,6 +2,7 @@
 // (each with its own python and Django, as it will run) and refuses the pair when the new release's
 // migrations break the old one while it still serves. Exit 0 when nothing breaks it, 1 when
 // something does, 2 for a usage mistake (a missing app, settings that do not load).
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,7 +11,7 @@ import type { MigrationCheck } from '../migrations/classify';
 import { checkMigrations, releaseCode } from '../migrations/check';
 import { renderCheck } from '../migrations/render';
 import { readEnvFile } from '../rehearsal/env-file';
-import { bakeImage, localAppConfig } from '../rehearsal/image';
+import { bakeImage } from '../rehearsal/image';
 import { appDirectory, REPO_ROOT } from '../rehearsal/options';
 
 export interface CheckMigrationsCommandOptions {
@@ -35,7 +36,8 @@ export async function checkProjectMigrations(liveDir: string, nextDir: string, g
     return await checkMigrations({
       live: releaseCode(live, `the live release (${liveDir})`),
       next: releaseCode(next, `the new release (${nextDir})`),
-      config: localAppConfig(path.join(workDir, 'db'), given),
+      // Settings often read these at import; nothing connects to the database.
+      config: { SECRET_KEY: randomBytes(32).toString('base64url'), DATABASE_URL: `sqlite:///${path.join(workDir, 'unused.sqlite3')}`, ALLOWED_HOSTS: 'localhost', ...given },
       acknowledgements: next.manifest.acceptBreakingMigrations,
     });
   } finally {

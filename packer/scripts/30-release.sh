@@ -74,7 +74,8 @@ if [ "${#static[@]}" -gt 0 ]; then
 fi
 "$release_dir/venv/bin/python" -m compileall -q "$release_dir/app"
 
-chown -R root:root "$release_dir"
+# The AMI bakes as root; an unprivileged local bake (deploy's migration check on a CI runner) keeps its user.
+if [ "$(id -u)" -eq 0 ]; then chown -R root:root "$release_dir"; fi
 chmod -R go-w "$release_dir"
 # Atomic switch: a new symlink renamed over the old one.
 ln -sfn "releases/$GREENLIGHT_RELEASE" "$base/current.new"
