@@ -20,6 +20,13 @@ describe('greenlight as a process', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('status without credentials: one line with the cause, and no SDK warning about the Node version before it', async () => {
+    const run = await cli(['status', '--env', 'staging'], { AWS_REGION: 'eu-west-1' });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).not.toMatch(/NodeVersionSupportWarning|node >=22/);
+    expect(errorLines(run)).toEqual([expect.stringMatching(/^greenlight: .*credentials/i)]);
+  });
+
   describe('watch against a loopback SSM endpoint', () => {
     let server: Server;
     let endpoint: string;
@@ -78,6 +85,7 @@ describe('greenlight as a process', () => {
         AWS_SECRET_ACCESS_KEY: 'example',
       });
       expect(run.code).toBe(1);
+      expect(run.stderr).not.toMatch(/NodeVersionSupportWarning|node >=22/);
       expect(run.stdout.trim().split('\n')).toEqual([
         'gate: waiting for the gate to start (/greenlight/greenlight-demo/staging/gate/2026.11.22-3f9c2ab)',
         'gate: [poll 3, 2m] 0/2 healthy; i-1: Target.ResponseCodeMismatch [301]',
