@@ -12,7 +12,7 @@ import { LoadGenerator } from './load';
 import { startHaproxy } from './load-balancer';
 import { ephemeralPort, instancePort, probe } from './net';
 import type { ManagedProcess } from './processes';
-import { sleep, type Stage } from './stage';
+import { RehearsalStopped, sleep, type Stage } from './stage';
 import { SystemctlServer } from './systemctl';
 
 /** The Host the load sends: the first plain name in ALLOWED_HOSTS, as real users would reach the app. */
@@ -69,7 +69,7 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
   const blueBoots = await Promise.all(blue.map((i) => i.start()));
   const broken = blue.map((b, i) => [b.name, blueBoots[i]] as const).filter(([, r]) => !r.ok);
   if (broken.length > 0) {
-    throw new Error(`blue (the live release) did not boot: ${broken.map(([n, r]) => `${n}: ${r.ok ? '' : `step ${r.step}: ${r.detail}; log ${r.log}`}`).join('; ')}`);
+    throw new RehearsalStopped(`blue (the live release) did not boot: ${broken.map(([n, r]) => `${n}: ${r.ok ? '' : `step ${r.step}: ${r.detail}; log ${r.log}`}`).join('; ')}`);
   }
   await Promise.all(blue.map((b) => waitHealthy(stage, b)));
   stage.mark('blue serving', 'every blue instance answers its health check');
@@ -104,7 +104,7 @@ async function waitHealthy(stage: Stage, instance: Instance): Promise<void> {
     if (last === 200) return;
     await sleep(100);
   }
-  throw new Error(`${instance.name} did not answer GET ${stage.check.path} with 200 within 60 s (last: ${last}); see ${instance.paths.root}/var/log`);
+  throw new RehearsalStopped(`blue (the live release) does not serve: ${instance.name} did not answer GET ${stage.check.path} with 200 within 60 s (last: ${last}); see ${instance.paths.root}/var/log`);
 }
 
 /** Keeps the load on a little longer (the serving release must go on answering), then stops it. */

@@ -7,6 +7,7 @@ import { checkRehearseOptions, REPO_ROOT, type RehearseCommandOptions, runDirect
 import { ensurePrerequisites } from './prerequisites';
 import { rehearse } from './release';
 import { renderReport } from './report';
+import { RehearsalStopped } from './stage';
 
 export async function rehearseCommand(raw: RehearseCommandOptions): Promise<number> {
   const envName = raw.env ?? 'staging';
@@ -18,15 +19,23 @@ export async function rehearseCommand(raw: RehearseCommandOptions): Promise<numb
   const workDir = runDirectory(raw.workDir);
   fs.mkdirSync(workDir, { recursive: true });
 
-  const report = await rehearse({
-    app: settings.app,
-    environment: envName,
-    settings: env,
-    ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as typeof options),
-    workDir,
-    repoRoot: REPO_ROOT,
-    log,
-  });
+  let report;
+  try {
+    report = await rehearse({
+      app: settings.app,
+      environment: envName,
+      settings: env,
+      ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as typeof options),
+      workDir,
+      repoRoot: REPO_ROOT,
+      log,
+    });
+  } catch (err) {
+    // Blue (or HAProxy) never came up: nothing to report, and the cause is one line, not a trace.
+    if (!(err instanceof RehearsalStopped)) throw err;
+    process.stderr.write(`greenlight: rehearsal stopped: ${err.message}\n`);
+    return 1;
+  }
   process.stdout.write(raw.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
   return report.ok ? 0 : 1;
 }

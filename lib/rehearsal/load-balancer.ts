@@ -7,7 +7,7 @@ import type { ServerStatus } from './haproxy-state';
 import type { Instance } from './instance';
 import type { ManagedProcess } from './processes';
 import { RuntimeApi } from './runtime-api';
-import { sleep, type Stage } from './stage';
+import { RehearsalStopped, sleep, type Stage } from './stage';
 
 /** Starts HAProxy with blue live and returns once it reports every blue server up; sets `stage.api`. */
 export async function startHaproxy(stage: Stage, frontend: { address: string; port: number }, blue: readonly Instance[]): Promise<ManagedProcess> {
@@ -42,12 +42,12 @@ export async function startHaproxy(stage: Stage, frontend: { address: string; po
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (proc.exitReason() !== undefined) {
-      throw new Error(`HAProxy exited (${proc.exitReason()}): ${fs.readFileSync(proc.logPath, 'utf8').trim().split('\n').slice(-3).join(' ')}`);
+      throw new RehearsalStopped(`HAProxy exited (${proc.exitReason()}): ${fs.readFileSync(proc.logPath, 'utf8').trim().split('\n').slice(-3).join(' ')}; log ${proc.logPath}`);
     }
     const servers = await stage.api.servers().catch(() => [] as ServerStatus[]);
     const up = servers.filter((s) => s.backend === stage.blueBackend && s.opState === 2);
     if (up.length === blue.length) return proc;
-    if (Date.now() > deadline) throw new Error(`HAProxy did not report blue up within 15 s; see ${proc.logPath}`);
+    if (Date.now() > deadline) throw new RehearsalStopped(`HAProxy did not report blue up within 15 s; log ${proc.logPath}`);
     await sleep(50);
   }
 }

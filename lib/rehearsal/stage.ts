@@ -74,6 +74,17 @@ export interface LiveRehearsal {
   readonly hostHeader: string;
 }
 
+/**
+ * The rehearsal cannot go on before green is even launched: blue did not boot or serve, or HAProxy
+ * did not start. Its message is one line with the cause and the log to read.
+ */
+export class RehearsalStopped extends Error {
+  constructor(message: string) {
+    super(message.replace(/\s*\n\s*/g, ' '));
+    this.name = 'RehearsalStopped';
+  }
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The gate policy for a release of `instances`, with durations scaled. */

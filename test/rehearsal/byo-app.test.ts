@@ -77,6 +77,28 @@ describe('greenlight rehearse --app v1 --app-green v2 on another Django project,
   }, 180_000);
 });
 
+describe('a live release that does not boot', () => {
+  it('stops the rehearsal with one line naming the instance, the step, the cause and the log, exit 1 and no stack trace', async () => {
+    const workDir = path.join(tempDir('gl-byo-blue-'), 'run');
+    // No --env-file: blue's SSM lacks SHOP_SECRET, which the app's manifest requires.
+    const run = await cli(['rehearse', '--app', shopfront({ version: 1 }), '--instances', '1', '--workers', '1', '--work-dir', workDir], {}, 120_000);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stdout).toBe('');
+    const stopped = errorLines(run).filter((l) => l.startsWith('greenlight:'));
+    expect(stopped).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          '^greenlight: rehearsal stopped: blue \\(the live release\\) did not boot: blue-1: step required configuration: ' +
+            'greenlight-config: required configuration missing: SHOP_SECRET .*; log ' +
+            `${workDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/blue-1/var/log/bootstrap\\.log$`,
+        ),
+      ),
+    ]);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(fs.readFileSync(path.join(workDir, 'blue-1', 'var', 'log', 'bootstrap.log'), 'utf8')).toContain('SHOP_SECRET');
+  }, 150_000);
+});
+
 describe('a fault scenario on the same project', () => {
   it("missing-config: green's SSM lacks SHOP_SECRET, its first boot refuses, the gate fails and blue serves every request", async () => {
     let throughLoadBalancer: number | string = '';
