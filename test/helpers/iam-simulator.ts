@@ -67,6 +67,10 @@ export async function decide(who: Principal, request: SimulatedRequest, resource
   if (result.resultType === 'error') {
     throw new Error(`the simulator refused ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`);
   }
+  // A context key the action does not take is dropped, and a condition on it then fails as missing:
+  // a request built that way would be refused for the wrong reason.
+  const ignored = result.resultType === 'single' ? (result.result.ignoredContextKeys ?? []) : [];
+  if (ignored.length) throw new Error(`${request.action} takes no context key ${ignored.join(', ')}`);
   return result.overallResult as Decision;
 }
 

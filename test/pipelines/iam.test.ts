@@ -44,6 +44,7 @@ describe('iam/ documents', () => {
     expect(files).toEqual([
       'bake-role-policy.json',
       'circleci-oidc-trust-bake.json',
+      'circleci-oidc-trust-deploy-production.json',
       'circleci-oidc-trust-deploy.json',
       'circleci-oidc-trust-preview.json',
       'cloudformation-execution-policy.json',
@@ -94,7 +95,7 @@ describe('iam/ documents', () => {
   it('explains every placeholder in docs/iam.md', () => {
     const placeholders = new Set(files.flatMap((f) => [...rawPolicy(REPO_ROOT, f).matchAll(/<([A-Z_]+)>/g)].map((m) => m[0])));
     expect([...placeholders].sort()).toEqual([
-      '<ACCOUNT_ID>', '<AMI_KMS_KEY_ARN>', '<APP>', '<BAKE_VPC_ID>', '<CIRCLECI_ORG_ID>', '<CIRCLECI_PROJECT_ID>', '<ENV>', '<GITHUB_OWNER>', '<GITHUB_REPO>', '<REGION>', '<VCS_ORIGIN>',
+      '<ACCOUNT_ID>', '<AMI_KMS_KEY_ARN>', '<APP>', '<BAKE_VPC_ID>', '<CIRCLECI_ORG_ID>', '<CIRCLECI_PRODUCTION_PROJECT_ID>', '<CIRCLECI_PROJECT_ID>', '<ENV>', '<GITHUB_OWNER>', '<GITHUB_REPO>', '<REGION>', '<VCS_ORIGIN>',
     ]);
     for (const p of placeholders) expect(iamDoc, p).toContain(`\`${p}\``);
   });
@@ -105,7 +106,8 @@ describe('OIDC trust policies: every sub is pinned', () => {
   const ORG = '11111111-2222-3333-4444-555555555555';
   const PROJECT = '66666666-7777-8888-9999-000000000000';
   const USER = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
-  const CC = { ACCOUNT_ID: '111111111111', CIRCLECI_ORG_ID: ORG, CIRCLECI_PROJECT_ID: PROJECT, VCS_ORIGIN: 'github.com/acme/shop' };
+  // Production's project is another in practice (test/pipelines/trust.test.ts); here each file is asked about the project it trusts.
+  const CC = { ACCOUNT_ID: '111111111111', CIRCLECI_ORG_ID: ORG, CIRCLECI_PROJECT_ID: PROJECT, CIRCLECI_PRODUCTION_PROJECT_ID: PROJECT, VCS_ORIGIN: 'github.com/acme/shop' };
   const trusts = files.filter((f) => f.includes('-oidc-trust-'));
 
   it.each(trusts)('%s: one statement, for web identities of one provider, with aud and sub conditions', (file) => {
