@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import { loadSettings } from '../config/load';
 import { CDK_JSON, readCdkJson, writeCdkJson } from '../config/project';
-import { environmentSchema } from '../config/schema';
+import { ENVIRONMENT_NAME, environmentSchema } from '../config/schema';
 import { UserError } from '../errors';
 
 export interface NewEnvironment {
@@ -14,12 +14,10 @@ export interface NewEnvironment {
   readonly region: string;
 }
 
-const NAME = /^[a-z][a-z0-9-]{0,20}$/;
-
 /** Checks the command's input; one line naming the field, the value and what is allowed. */
 export function checkNewEnvironment(name: string | undefined, account: string | undefined, region: string | undefined): NewEnvironment {
-  if (!name || !NAME.test(name)) {
-    throw new UserError(`environment name ${JSON.stringify(name ?? '')}: expected 1–21 lowercase letters, digits or hyphens, starting with a letter`);
+  if (!name || !ENVIRONMENT_NAME.pattern.test(name)) {
+    throw new UserError(`environment name ${JSON.stringify(name ?? '')}: expected ${ENVIRONMENT_NAME.allowed}, as cdk.json's environments are named`);
   }
   const shape = environmentSchema.safeParse({ account, region });
   if (!shape.success) {

@@ -1,5 +1,6 @@
 // Validates cdk.json's context before any construct is built, and turns zod's issues into
 // one line per problem: `<path>: <value> <what is wrong and what is allowed>`.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { UserError } from '../errors';
@@ -111,7 +112,19 @@ export function loadSettings(
     throw new ConfigError([...unknown, ...(result.success ? [] : result.error.issues.map(describeIssue))]);
   }
   if (result.data.appSource !== undefined && options.projectRoot !== undefined) {
-    const problems = healthPathProblems(result.data, path.resolve(options.projectRoot, result.data.appSource));
+    const appDir = path.resolve(options.projectRoot, result.data.appSource);
+    const where = `appSource: ${JSON.stringify(result.data.appSource)}`;
+    if (!fs.statSync(appDir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new ConfigError([`${where} is not a directory (${appDir}); expected the app's Django project, relative to cdk.json`]);
+    }
+    let problems: string[];
+    try {
+      problems = healthPathProblems(result.data, appDir);
+    } catch (err) {
+      // The manifest's own message names its file; this names the setting that led there.
+      if (err instanceof UserError) throw new ConfigError([`${where}: ${err.message}`]);
+      throw err;
+    }
     if (problems.length > 0) throw new ConfigError(problems);
   }
   return result.data;

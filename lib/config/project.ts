@@ -20,13 +20,29 @@ export const cdkJsonPath = (dir: string): string => path.join(dir, CDK_JSON);
 /** cdk.json as parsed; a missing or unparsable file is one line naming it. */
 export function readCdkJson(dir = '.'): CdkJson {
   const file = cdkJsonPath(dir);
-  let parsed: { context?: Record<string, unknown> };
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8')) as { context?: Record<string, unknown> };
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new UserError(`cannot read ${file}: ${(err as Error).message}; run greenlight from the project directory`);
   }
+  let parsed: { context?: Record<string, unknown> };
+  try {
+    parsed = JSON.parse(text) as { context?: Record<string, unknown> };
+  } catch (err) {
+    throw new UserError(`${file} is not valid JSON: ${withLineAndColumn((err as Error).message, text)}`);
+  }
   return { ...parsed, context: parsed.context ?? {} };
+}
+
+/** JSON.parse's "at position 123" as the line and column an editor shows (from 1). */
+export function withLineAndColumn(message: string, text: string): string {
+  const match = /\s*at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
+  if (!match) return message;
+  const before = text.slice(0, Number(match[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${message.slice(0, match.index)} at line ${line}, column ${column}${message.slice(match.index + match[0].length)}`;
 }
 
 /** cdk.json's settings, checked as the synth checks them; `appSource` resolves against `dir`. */

@@ -552,6 +552,9 @@ function checkScalingRoom(
   });
 }
 
+/** An environment's name: part of its stack's name and of every SSM path; `add-env` checks it the same way. */
+export const ENVIRONMENT_NAME = { pattern: /^[a-z][a-z0-9]{0,15}$/, allowed: '1–16 lowercase letters or digits, starting with a letter' } as const;
+
 export const configSchema = z.strictObject({
   app: text('an app name', /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, '3–32 lowercase letters, digits or hyphens, starting with a letter').refine(
     (app) => !IMAGE_USERS.includes(app),
@@ -560,7 +563,7 @@ export const configSchema = z.strictObject({
   /** The app directory baked into the AMI, relative to cdk.json; its manifest checks the health paths. */
   appSource: text('an app directory', /^[^\0\n]+$/, 'a path relative to cdk.json, such as "examples/django-app"').optional(),
   environments: z
-    .record(text('an environment name', /^[a-z][a-z0-9]{0,15}$/, 'up to 16 lowercase letters or digits'), environmentSchema)
+    .record(text('an environment name', ENVIRONMENT_NAME.pattern, ENVIRONMENT_NAME.allowed), environmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, { message: 'must define at least one environment' }),
 });
 

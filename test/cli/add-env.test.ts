@@ -17,7 +17,10 @@ const QA = { name: 'qa', account: '333333333333', region: 'eu-west-2' };
 
 describe('add-env: checks its input', () => {
   it.each([
-    [['QA', '333333333333', 'eu-west-2'], 'environment name "QA": expected 1–21 lowercase letters, digits or hyphens, starting with a letter'],
+    [['QA', '333333333333', 'eu-west-2'], 'environment name "QA": expected 1–16 lowercase letters or digits, starting with a letter, as cdk.json\'s environments are named'],
+    // The schema refuses a hyphen, so add-env does too instead of writing a cdk.json that no longer loads.
+    [['qa-2', '333333333333', 'eu-west-2'], 'environment name "qa-2": expected 1–16 lowercase letters or digits, starting with a letter'],
+    [['staging2025westeu', '333333333333', 'eu-west-2'], 'environment name "staging2025westeu": expected 1–16 lowercase letters or digits'],
     [['qa', '3333', 'eu-west-2'], '--account "3333": '],
     [['qa', '333333333333', 'moon-1'], '--region "moon-1": '],
   ])('%j → %s', ([name, account, region], message) => {

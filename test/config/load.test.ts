@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_LINE_KEYS, ConfigError, loadSettings, selectEnvironments, SETTINGS_KEYS } from '../../lib/config/load';
+import { readCdkJson, withLineAndColumn } from '../../lib/config/project';
 import { GATE_DEFAULTS, HEALTH_CHECK_DEFAULTS } from '../../lib/config/schema';
 import { cdkContext, minimalEnvironment, REPO_ROOT } from '../helpers/settings';
 
@@ -331,8 +332,34 @@ describe('loadSettings', () => {
 
   it('rejects an environment name that cannot be part of a stack name', () => {
     expect(problemsOf(() => loadSettings({ app: 'shop', environments: { Prod_1: minimalEnvironment() } }))).toContain(
-      'environments.Prod_1: "Prod_1" is not an environment name; expected up to 16 lowercase letters or digits',
+      'environments.Prod_1: "Prod_1" is not an environment name; expected 1–16 lowercase letters or digits, starting with a letter',
     );
+  });
+});
+
+describe('a cdk.json that is not JSON', () => {
+  it('is one line naming the file, the line and the column, not a character offset', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'greenlight-broken-json-'));
+    writeFileSync(path.join(dir, 'cdk.json'), '{\n  "app": "npx tsx bin/app.ts",\n  "context": { "app" "shop" }\n}\n');
+    let message = '';
+    try {
+      readCdkJson(dir);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^${path.join(dir, 'cdk.json')} is not valid JSON: .* at line 3, column 22$`));
+    expect(message).not.toMatch(/position/);
+  });
+
+  it.each([
+    ['Node 20', 'Unexpected token x in JSON at position 4'],
+    ['Node 22', 'Unexpected token \'x\', "{\n  x" is not valid JSON at position 4 (line 2 column 3)'],
+  ])("turns %s's offset into a line and a column", (_node, message) => {
+    expect(withLineAndColumn(message, '{\n  x')).toMatch(/ at line 2, column 3$/);
+  });
+
+  it('leaves a message without an offset as it is', () => {
+    expect(withLineAndColumn('Unexpected end of JSON input', '{')).toBe('Unexpected end of JSON input');
   });
 });
 
@@ -431,9 +458,21 @@ describe("loadSettings with the app's manifest", () => {
     expect(load().environments.production.healthCheck.path).toBe('/health/');
   });
 
-  it("names the manifest when appSource has none", () => {
+  it('names appSource when its directory does not exist', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'greenlight-no-app-'));
     const context = { app: 'shop', appSource: 'no-such-app', environments: { production: minimalEnvironment() } };
-    expect(() => loadSettings(context, { projectRoot: tmpdir() })).toThrow(/no-such-app\/pyproject\.toml: not found/);
+    expect(problemsOf(() => loadSettings(context, { projectRoot: root }))).toEqual([
+      `appSource: "no-such-app" is not a directory (${path.join(root, 'no-such-app')}); expected the app's Django project, relative to cdk.json`,
+    ]);
+  });
+
+  it('names appSource and the manifest when the directory has none', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'greenlight-no-manifest-'));
+    mkdirSync(path.join(root, 'shop'));
+    const context = { app: 'shop', appSource: 'shop', environments: { production: minimalEnvironment() } };
+    expect(problemsOf(() => loadSettings(context, { projectRoot: root }))).toEqual([
+      expect.stringMatching(new RegExp(`^appSource: "shop": ${path.join(root, 'shop', 'pyproject.toml')}: not found; create it next to manage\\.py`)),
+    ]);
   });
 
   it("checks cdk.json's own environments against the example app's manifest", () => {
