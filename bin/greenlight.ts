@@ -191,8 +191,8 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
 }
 
 if (require.main === module) {
-  // greenlight supports Node 22 and later (package.json's engines; npm warns at install on an older
-  // one). The AWS SDK would print nine lines about it before each command's own output.
+  // greenlight supports Node 20 and later (package.json's engines). On Node 20, past its end of life,
+  // the AWS SDK would print nine lines about it before each command's own output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   void main(process.argv).then((code) => {
     // A failure exits at once, whatever sockets or timers are still open; success lets them finish.
