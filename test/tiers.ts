@@ -70,6 +70,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/examples/django-app.test.ts',
   'test/userdata/bootstrap.test.ts',
   'test/rehearsal/e2e.test.ts',
+  'test/rehearsal/traffic-steps.test.ts',
   'test/rehearsal/rollback-warm.test.ts',
   'test/rehearsal/lifetime.test.ts',
   'test/rehearsal/scale-out.test.ts',

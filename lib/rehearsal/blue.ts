@@ -52,6 +52,7 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
   // The breaking-migration scenario's green, unless one was given: the reference app with a column dropped.
   const greenSource = o.scenario.greenDropsAColumn && o.appGreenDir === undefined ? deriveBreakingGreen(stage.appDir, stage.dir('green-app')) : stage.appGreenDir;
   const greenImage = bake(stage.greenRelease, greenSource);
+  if (o.scenario.greenSlowPagesMs) slowPages(greenImage, o.scenario.greenSlowPagesMs, [stage.greenCheck.path, stage.manifest.livenessPath]);
   if (stage.manifest.healthPath !== o.settings.healthCheck.path) {
     stage.mark('health path', `the app serves ${stage.manifest.healthPath}; environment ${o.environment} checks ${o.settings.healthCheck.path}: set its healthCheck.path before deploying`);
   }
@@ -113,4 +114,27 @@ export async function finishLoad(stage: Stage, load: LoadGenerator) {
   const result = await load.stop();
   stage.mark('load stopped', `${result.sent} requests, ${result.failed} failed`);
   return result;
+}
+
+/**
+ * The latency-regression fault, in the image's gunicorn config rather than the app: a pre_request
+ * hook that holds every request but the health checks for `ms`.
+ */
+function slowPages(image: ReleaseImage, ms: number, fastPaths: ReadonlyArray<string | undefined>): void {
+  const conf = path.join(image.root, 'etc', 'greenlight', 'gunicorn.conf.py');
+  const paths = fastPaths.filter((p): p is string => p !== undefined).map((p) => JSON.stringify(p));
+  fs.appendFileSync(
+    conf,
+    [
+      '',
+      '# greenlight rehearsal, latency-regression: pages answer later, health checks at once.',
+      'import time as _greenlight_time',
+      '',
+      '',
+      'def pre_request(worker, req):',
+      `    if req.path not in (${paths.join(', ')},):`,
+      `        _greenlight_time.sleep(${ms / 1000})`,
+      '',
+    ].join('\n'),
+  );
 }

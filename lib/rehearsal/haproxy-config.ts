@@ -69,8 +69,19 @@ export interface HaproxyConfigProps {
    * @default no preview route
    */
   readonly preview?: { readonly header: string };
+  /**
+   * Progressive traffic: `backend` gets the share of the listener's requests that the weights map's
+   * `weight` entry names (0–100, changed at runtime with `set map`), the live map's backend the rest,
+   * like a weighted forward between two target groups. Each request is logged with its backend,
+   * status and server response time, which the steps read for the p99 of each release.
+   * @default every request goes to the live map's backend, and none is logged
+   */
+  readonly canary?: { readonly backend: string; readonly weightsMapPath: string };
   readonly backends: readonly BackendSpec[];
 }
+
+/** The prefix of each request's log line: `greenlight-request <epoch ms> <backend> <status> <Tr ms>`. */
+export const REQUEST_LOG_PREFIX = 'greenlight-request';
 
 const ADDRESS = /^127\.\d{1,3}\.\d{1,3}\.(\d{1,3})$/;
 
@@ -181,9 +192,11 @@ export function renderHaproxyConfig(props: HaproxyConfigProps): string {
     'global',
     `  stats socket ${props.socketPath} mode 600 level admin`,
     '  stats timeout 10s',
+    ...(props.canary ? ['  log stdout format raw local0'] : []),
     '',
     'defaults',
     '  mode http',
+    ...(props.canary ? ['  log global'] : []),
     '  option dontlognull',
     '  timeout connect 2s',
     '  timeout client 30s',
@@ -195,7 +208,16 @@ export function renderHaproxyConfig(props: HaproxyConfigProps): string {
     `  bind ${props.frontend.address}:${props.frontend.port}`,
     // TLS would end here; the app sees how the client arrived, and nginx redirects plain http when TLS is on.
     `  http-request set-header X-Forwarded-Proto ${props.listenerProtocol === 'HTTPS' ? 'https' : 'http'}`,
+    ...(props.canary
+      ? [
+          // %Tr is the time from sending the request to the server until its response headers, as a target group's TargetResponseTime.
+          `  log-format "${REQUEST_LOG_PREFIX} %Ts%ms %b %ST %Tr"`,
+          `  http-request set-var(txn.weight) str(weight),map_str_int(${props.canary.weightsMapPath},0)`,
+        ]
+      : []),
     ...(props.preview ? previewRules(props.preview.header, props.backends) : []),
+    // A weighted forward: each request draws 0–99, and one below the weight goes to the new release.
+    ...(props.canary ? [`  use_backend ${props.canary.backend} if { rand(100),sub(txn.weight) -m int lt 0 }`] : []),
     // The listener's default: whichever backend the map names is live. `set map` swaps it atomically.
     `  use_backend %[str(live),map(${props.liveMapPath},${props.liveBackend})]`,
     '  http-response set-header X-Greenlight-Served-By %[be_name]/%[srv_name]',
@@ -209,6 +231,12 @@ export function renderHaproxyConfig(props: HaproxyConfigProps): string {
 export function renderLiveMap(backend: string): string {
   return `live ${backend}\n`;
 }
+
+/** The weights map's content: the new release's share of the listener's requests, in percent. */
+export const renderWeightsMap = (percent: number): string => `weight ${percent}\n`;
+
+/** Runtime API command for a traffic step's weights (0 puts every request back on the live backend). */
+export const weightCommand = (weightsMapPath: string, percent: number): string => `set map ${weightsMapPath} weight ${percent}`;
 
 /** Runtime API command for the cutover. */
 export function cutoverCommand(liveMapPath: string, backend: string): string {

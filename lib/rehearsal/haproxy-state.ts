@@ -252,3 +252,32 @@ export function bakeFiguresFrom(props: {
     unhealthyHosts: states.filter((s) => s === 'unhealthy').length,
   };
 }
+
+/** One request as the listener logs it with progressive traffic (`REQUEST_LOG_PREFIX` lines). */
+export interface LoggedRequest {
+  /** Epoch milliseconds HAProxy accepted it. */
+  readonly at: number;
+  readonly backend: string;
+  readonly status: number;
+  /** Time from sending it to the server until the response headers; undefined when no server answered. */
+  readonly serverMs?: number;
+}
+
+/** The request lines of HAProxy's log: `<prefix> <epoch ms> <backend> <status> <Tr>`; other lines are skipped. */
+export function parseRequestLog(text: string, prefix: string): LoggedRequest[] {
+  const out: LoggedRequest[] = [];
+  for (const line of text.split('\n')) {
+    const [head, at, backend, status, tr] = line.trim().split(/\s+/);
+    if (head !== prefix || backend === undefined) continue;
+    const serverMs = Number(tr);
+    out.push({ at: Number(at), backend, status: Number(status), ...(Number.isFinite(serverMs) && serverMs >= 0 ? { serverMs } : {}) });
+  }
+  return out;
+}
+
+/** The 99th percentile by nearest rank, as CloudWatch's p99 of TargetResponseTime; undefined for none. */
+export function percentile99(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil(0.99 * sorted.length) - 1];
+}

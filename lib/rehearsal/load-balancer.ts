@@ -2,7 +2,7 @@
 // one backend at a time, and its listener moved between the two with one atomic `set map`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cutoverCommand, renderHaproxyConfig, renderLiveMap } from './haproxy-config';
+import { cutoverCommand, renderHaproxyConfig, renderLiveMap, renderWeightsMap, weightCommand } from './haproxy-config';
 import type { ServerStatus } from './haproxy-state';
 import type { Instance } from './instance';
 import type { ManagedProcess } from './processes';
@@ -16,6 +16,8 @@ export async function startHaproxy(stage: Stage, frontend: { address: string; po
   const socketPath = path.join(dir, 'admin.sock');
   const liveMapPath = path.join(dir, 'live.map');
   fs.writeFileSync(liveMapPath, renderLiveMap(stage.blueBackend));
+  // With traffic steps, green's share starts at 0 and each step sets it, as the weighted forward does.
+  if (o.settings.traffic) fs.writeFileSync(weightsMapPath(stage), renderWeightsMap(0));
   const configPath = path.join(dir, 'haproxy.cfg');
   fs.writeFileSync(
     configPath,
@@ -26,6 +28,7 @@ export async function startHaproxy(stage: Stage, frontend: { address: string; po
       liveBackend: stage.blueBackend,
       listenerProtocol: o.settings.listener.protocol,
       preview: { header: o.settings.preview.header },
+      ...(o.settings.traffic ? { canary: { backend: stage.greenBackend, weightsMapPath: weightsMapPath(stage) } } : {}),
       backends: [
         {
           name: stage.blueBackend,
@@ -66,5 +69,13 @@ export async function drain(stage: Stage, backend: string): Promise<number> {
 /** Points the listener's default at `backend` (one atomic `set map`); returns when HAProxy acknowledged it. */
 export async function switchTo(stage: Stage, backend: string): Promise<number> {
   await stage.api.run([cutoverCommand(path.join(stage.o.workDir, 'haproxy', 'live.map'), backend)]);
+  return Date.now();
+}
+
+const weightsMapPath = (stage: Stage) => path.join(stage.o.workDir, 'haproxy', 'weights.map');
+
+/** Gives green `percent` of the listener's requests (one atomic `set map`); returns when HAProxy acknowledged it. */
+export async function setGreenWeight(stage: Stage, percent: number): Promise<number> {
+  await stage.api.run([weightCommand(weightsMapPath(stage), percent)]);
   return Date.now();
 }

@@ -82,10 +82,16 @@ export type RehearseOptions = Pick<
 export function checkRehearseOptions(raw: RehearseCommandOptions, envName: string, env: EnvironmentSettings): RehearseOptions {
   const scenario = scenarioNamed(raw.scenario ?? 'healthy');
   const timeScale = timeScaleFor(raw.timeScale, envName, env);
-  if (scenario.greenBreaksAfterCutover && !env.bake) {
+  if (scenario.greenBreaksAfterCutover && !env.bake && !env.traffic) {
     throw new UserError(
-      `--scenario ${scenario.name}: environment ${envName} has no bake window, and only a bake catches a release that fails after the cutover; ` +
-        'give it one in cdk.json, e.g. "bake": { "duration": 60 }',
+      `--scenario ${scenario.name}: environment ${envName} has no bake window and no traffic steps, and only they catch a release that fails once it serves; ` +
+        'give it one in cdk.json, e.g. "bake": { "duration": 60 } or "traffic": { "steps": [10] }',
+    );
+  }
+  if (scenario.greenSlowPagesMs !== undefined && !env.traffic) {
+    throw new UserError(
+      `--scenario ${scenario.name}: environment ${envName} has no traffic steps, and only they compare the new release's latency with the live one's; ` +
+        'give it some in cdk.json, e.g. "traffic": { "steps": [10] }',
     );
   }
   if (scenario.greenDropsAColumn && raw.app !== undefined && raw.appGreen === undefined) {

@@ -1,7 +1,7 @@
 // The rehearsal's verdict on one release: the scenario's expectations checked against what each
 // phase decided, every instance's boot, the load's failures and who serves at the end, put into
 // the report (report.ts renders it).
-import type { BakeReport, MigrationsReport, RehearsalReport } from './report';
+import type { BakeReport, MigrationsReport, RehearsalReport, TrafficReport } from './report';
 import type { AfterGate } from './cutover';
 import type { GreenGated } from './green';
 import type { BootResult, Instance } from './instance';
@@ -15,6 +15,7 @@ export interface ReleaseFacts {
   /** Green's boots, the scale-out's included. */
   readonly greenBoots: readonly BootResult[];
   readonly after: AfterGate;
+  readonly traffic?: TrafficReport;
   readonly bake?: BakeReport;
   readonly migrations?: MigrationsReport;
   readonly load: RehearsalReport['load'];
@@ -27,7 +28,7 @@ const describeBoot = (r: BootResult | undefined) =>
 export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalReport {
   const { o, check } = stage;
   const { gate, scaleOut } = facts.green ?? {};
-  const { outcome, smoke, bake, rollback } = facts.after;
+  const { outcome, smoke, traffic, bake, rollback } = facts.after;
   const m = facts.migrations;
   const gateVerdict = !gate ? 'not run' : gate.decision.verdict === 'pass' ? 'pass' : 'fail';
   const gateReason = gate?.decision.message ?? 'green never launched: the migration check refused it';
@@ -39,6 +40,7 @@ export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalRepor
     greenBoots: facts.greenBoots.map(describeBoot),
     greenEverHealthy: (gate?.everHealthy.size ?? 0) > 0,
     ...(smoke ? { smoke: smoke.verdict } : {}),
+    ...(traffic ? { traffic: { verdict: traffic.decision.verdict === 'fail' ? 'fail' : 'pass', reason: traffic.decision.message } } : {}),
     ...(bake ? { bake: { verdict: bake.decision.verdict === 'pass' ? 'pass' : 'fail', reason: bake.decision.message } } : {}),
     outcome,
     scaleOut: scaleOut?.facts(),
@@ -60,11 +62,25 @@ export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalRepor
     ...(facts.green?.green ?? []).map((g, i) => ({ inst: g, release: stage.greenRelease, boot: facts.greenBoots[i] })),
   ].map(({ inst, release, boot }) => ({ name: inst.name, address: inst.address, release, boot: describeBoot(boot) }));
   const stillServing = facts.servingAfter.instances.every((s) => s.running && s.health === 200);
-  // A bake that caught a breaking release bounds its failures, and so does a breaking migration played
-  // on purpose (from green's migration to the cutover); none may fall outside those windows.
-  const failedOutsideWindows = facts.load.failed - (facts.bake?.failedBeforeSwitchBack ?? 0) - (m?.overridden ? (m.blueFailuresAfterMigration ?? 0) : 0);
+  // A step or a bake that caught a breaking release bounds its failures, and so does a breaking
+  // migration played on purpose (from green's migration to the cutover); none may fall outside those windows.
+  const failedOutsideWindows =
+    facts.load.failed -
+    (facts.bake?.failedBeforeSwitchBack ?? 0) -
+    (facts.traffic?.verdict === 'fail' ? facts.traffic.failedDuringSteps : 0) -
+    (m?.overridden ? (m.blueFailuresAfterMigration ?? 0) : 0);
   const ok = mismatch === undefined && failedOutsideWindows === 0 && stillServing;
-  const phaseFailed = !gate ? 'migrations' : gate.decision.verdict !== 'pass' ? 'gate' : smoke?.verdict === 'fail' ? 'smoke' : bake?.decision.verdict === 'fail' ? 'bake' : undefined;
+  const phaseFailed = !gate
+    ? 'migrations'
+    : gate.decision.verdict !== 'pass'
+      ? 'gate'
+      : smoke?.verdict === 'fail'
+        ? 'smoke'
+        : traffic?.decision.verdict === 'fail'
+          ? 'traffic'
+          : bake?.decision.verdict === 'fail'
+            ? 'bake'
+            : undefined;
   return {
     scenario: o.scenario.name,
     summary: o.scenario.summary,
@@ -94,6 +110,7 @@ export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalRepor
     outcome,
     ...(phaseFailed ? { phaseFailed } : {}),
     ...(smoke ? { smoke } : {}),
+    ...(facts.traffic ? { traffic: facts.traffic } : {}),
     ...(facts.bake ? { bake: facts.bake } : {}),
     ...(rollback ? { rollback } : {}),
     load: facts.load,

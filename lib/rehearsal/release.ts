@@ -17,6 +17,7 @@ import { releaseReport } from './release-report';
 import type { RehearsalReport, TimelineEntry } from './report';
 import { retire } from './retire';
 import { RunGuard } from './run-guard';
+import { trafficReport } from './traffic';
 import { Stage, type RehearsalOptions } from './stage';
 
 export { bakePolicyFrom } from './bake';
@@ -95,6 +96,7 @@ async function play(stage: Stage): Promise<RehearsalReport> {
   const load = await finishLoad(stage, live.load);
   const bake = after.bake && after.cutoverAt !== undefined ? bakeReport(stage, after.bake, live.load, after.cutoverAt, after.switchBackAt) : undefined;
   const migrations = await migrationsReport(stage, checked, live, after);
+  const traffic = after.traffic ? trafficReport(stage, after.traffic, live.load) : undefined;
 
   await o.onFinished?.({ frontend: live.frontend, blue: live.blue, green: green?.green ?? [], servingRelease, api: stage.api, hostHeader: stage.hostHeader });
   await stage.supervisor.stop(live.haproxy);
@@ -106,6 +108,7 @@ async function play(stage: Stage): Promise<RehearsalReport> {
     ...(green ? { green } : {}),
     greenBoots,
     after,
+    ...(traffic ? { traffic } : {}),
     ...(bake ? { bake } : {}),
     migrations,
     load,

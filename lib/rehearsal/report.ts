@@ -1,10 +1,11 @@
-// The rehearsal's report: what the load saw, what the gate, smoke checks and bake decided and why,
+// The rehearsal's report: what the load saw, what the gate, smoke checks, traffic steps and bake decided and why,
 // where the release ended up, and the phase timeline. Rendered for people, or as JSON for pipelines
 // and tests. Pure.
 import type { BakeFigures } from './haproxy-state';
 import type { LoadResult } from './load';
 import type { ReleaseOutcome } from './scenarios';
 import type { SmokeRequest } from './smoke';
+import type { ReleaseFigures } from '../traffic/compare';
 
 export interface TimelineEntry {
   /** Milliseconds since the rehearsal started. */
@@ -46,6 +47,30 @@ export interface BakeReport {
   readonly detectionMs?: number;
   /** From the first failed request until the listener pointed at blue again. */
   readonly switchedBackAfterFirstFailureMs?: number;
+}
+
+/** The traffic steps: the verdict, where they stopped, both releases' figures there, and the load's failures. */
+export interface TrafficReport {
+  readonly verdict: 'pass' | 'fail';
+  readonly reason: string;
+  readonly steps: readonly number[];
+  /** Each step's duration, scaled, and the poll interval. */
+  readonly stepDurationMs: number;
+  readonly pollIntervalMs: number;
+  /** The step (from 1) and green's share in percent when the steps ended. */
+  readonly step: number;
+  readonly weight: number;
+  /** The verdict line of each step passed. */
+  readonly passed: readonly string[];
+  /** Green's and blue's figures over the last step's window. */
+  readonly release: ReleaseFigures;
+  readonly live: ReleaseFigures;
+  readonly decidedAfterStartMs: number;
+  /** The load's failed requests from the first step's weights until every request went back to blue (or the cutover). */
+  readonly failedDuringSteps: number;
+  readonly failedAfterRestore?: number;
+  /** From the first failed request to the refusing verdict. */
+  readonly detectionMs?: number;
 }
 
 /** A rollback to the standby (blue kept running): its gate, and when blue served every request again. */
@@ -114,9 +139,11 @@ export interface RehearsalReport {
   };
   /** Where the release ended up, and the phase that failed when it was rolled back. */
   readonly outcome: ReleaseOutcome;
-  readonly phaseFailed?: 'migrations' | 'gate' | 'smoke' | 'bake';
+  readonly phaseFailed?: 'migrations' | 'gate' | 'smoke' | 'traffic' | 'bake';
   /** Present when the environment has smoke checks and the gate passed. */
   readonly smoke?: SmokeReport;
+  /** Present when the environment has traffic steps and the smoke checks passed. */
+  readonly traffic?: TrafficReport;
   /** Present when the environment has a bake window and the cutover happened. */
   readonly bake?: BakeReport;
   /** Present when the scenario rolls back to the standby. */
@@ -171,6 +198,22 @@ function bakeLines(bake: BakeReport | undefined): string[] {
     lines.push(`  detection          ${seconds(bake.detectionMs)} from the first failed request to the bake's verdict`);
     lines.push(`  switched back      ${seconds(bake.switchedBackAfterFirstFailureMs ?? 0)} after the first failed request`);
   }
+  return [...lines, ''];
+}
+
+function trafficLines(t: TrafficReport | undefined): string[] {
+  if (!t) return [];
+  const p99 = (f: ReleaseFigures) => (f.p99Ms === undefined ? 'no p99' : `p99 ${Math.round(f.p99Ms)} ms`);
+  const lines = [
+    'traffic steps',
+    `  verdict            ${t.verdict} ${seconds(t.decidedAfterStartMs)} after the first step: ${t.reason}`,
+    `  steps              ${t.steps.map((s) => `${s}%`).join(', ')}, ${seconds(t.stepDurationMs)} each, polled every ${t.pollIntervalMs} ms; ended at step ${t.step} (${t.weight}%)`,
+    ...t.passed.map((line) => `  passed             ${line}`),
+    `  green's backend    ${t.release.requests} requests, ${t.release.errors5xx} 5xx, ${p99(t.release)} in the step`,
+    `  blue's backend     ${t.live.requests} requests, ${t.live.errors5xx} 5xx, ${p99(t.live)} in the step`,
+    `  failed requests    ${t.failedDuringSteps} during the steps${t.failedAfterRestore !== undefined ? `, ${t.failedAfterRestore} after every request went back to blue` : ''}`,
+  ];
+  if (t.detectionMs !== undefined) lines.push(`  detection          ${seconds(t.detectionMs)} from the first failed request to the verdict`);
   return [...lines, ''];
 }
 
@@ -233,6 +276,7 @@ export function renderReport(r: RehearsalReport): string {
     `  green healthy      ${r.greenHealthyAfterMs === undefined ? 'never' : `${seconds(r.greenHealthyAfterMs)} after start`}`,
     '',
     ...smokeLines(r.smoke),
+    ...trafficLines(r.traffic),
     ...bakeLines(r.bake),
     ...rollbackLines(r.rollback),
     `release       ${r.outcome}${r.phaseFailed ? ` (phase ${r.phaseFailed} failed)` : ''}`,

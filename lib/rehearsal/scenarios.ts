@@ -1,10 +1,11 @@
 // The rehearsal's scenarios: what goes wrong with the green release, and the outcome the gate must
 // reach. Each failure is a common one in practice: a 301 on the health path, a Host the app does not
 // allow, configuration missing at boot, a database down during boot, a flapping
-// instance (the K-consecutive rule), a release whose pages fail once it serves (the bake window), and
-// a migration that breaks the release still serving (the migration check). The faults act on the
-// environment (SSM, IMDS, the database), never on the app's code, so they apply to any app; the
-// breaking migration alone is green's code. Pure data plus a pure outcome check.
+// instance (the K-consecutive rule), a release whose pages fail once it serves (the bake window, or
+// the first traffic step), one whose pages are slower than the live release's (the traffic steps),
+// and a migration that breaks the release still serving (the migration check). The faults act on the
+// environment (SSM, IMDS, the database, the instance's gunicorn config), never on the app's code, so
+// they apply to any app; the breaking migration alone is green's code. Pure data plus a pure outcome check.
 import { UserError } from '../errors';
 import type { CheckSettings } from './haproxy-config';
 import type { ScaleOutFacts } from './scale-out';
@@ -17,6 +18,7 @@ export const SCENARIO_NAMES = [
   'db-down',
   'flapping',
   'errors-after-cutover',
+  'latency-regression',
   'scale-out-mid-gate',
   'rollback-warm',
   'breaking-migration',
@@ -38,6 +40,8 @@ export interface OutcomeFacts {
   readonly greenEverHealthy: boolean;
   /** The smoke checks' verdict, when they ran (after a passing gate, when the environment has `smoke`). */
   readonly smoke?: 'pass' | 'fail';
+  /** The traffic steps' verdict and message, when they ran (after the smoke checks, when the environment has `traffic`). */
+  readonly traffic?: { readonly verdict: 'pass' | 'fail'; readonly reason: string };
   /** The bake's verdict and message, when it ran (after the cutover, when the environment has `bake`). */
   readonly bake?: { readonly verdict: 'pass' | 'fail'; readonly reason: string };
   /** Where the release ended up. */
@@ -60,8 +64,17 @@ export interface OutcomeFacts {
   };
 }
 
-/** Green serves; or it was taken out before any user reached it; or the bake took it out again. */
-export type ReleaseOutcome = 'live' | 'rolled back before cutover' | 'rolled back after cutover' | 'switched back to the standby' | 'refused before green launched';
+/**
+ * Green serves; or it was taken out before any user reached it; or a traffic step refused it while
+ * it served a share of the users; or the bake took it out again; or it never launched.
+ */
+export type ReleaseOutcome =
+  | 'live'
+  | 'rolled back before cutover'
+  | 'refused at a traffic step'
+  | 'rolled back after cutover'
+  | 'switched back to the standby'
+  | 'refused before green launched';
 
 export interface Scenario {
   readonly name: ScenarioName;
@@ -87,6 +100,11 @@ export interface Scenario {
    * can catch it, so the environment must have one.
    */
   readonly greenBreaksAfterCutover?: boolean;
+  /**
+   * Milliseconds green's gunicorn waits before each request but the health checks (a hook in the
+   * instance's gunicorn config): its health check answers at once, its pages that much later.
+   */
+  readonly greenSlowPagesMs?: number;
   /** A policy raises green's desired capacity by one after the gate's first healthy poll. */
   readonly greenScalesOutMidGate?: boolean;
   /**
@@ -118,6 +136,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     check: (facts) => {
       if (facts.verdict !== 'pass') return 'the gate failed; expected it to pass';
       if (facts.smoke === 'fail') return 'the smoke checks failed; expected them to pass';
+      if (facts.traffic?.verdict === 'fail') return `a traffic step refused green; expected the steps to pass: ${facts.traffic.reason}`;
       if (facts.bake?.verdict === 'fail') return `the bake failed; expected it to pass: ${facts.bake.reason}`;
       return facts.outcome === 'live' ? undefined : `green was ${facts.outcome}; expected it to stay live`;
     },
@@ -178,19 +197,45 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   'errors-after-cutover': {
     name: 'errors-after-cutover',
     summary:
-      'green passes its gate and smoke checks; right after the cutover its database loses every table but django_migrations ' +
+      'green passes its gate and smoke checks; as soon as it serves users its database loses every table but django_migrations ' +
       '(as a restore of the wrong snapshot would leave it): the migrations still count as applied, and every page answers 500',
-    expected: "the gate passes; the bake sees the 5xx share on green's backend and switches the listener back to blue, which still runs",
+    expected:
+      "the gate passes; with traffic steps, the first step sees the 5xx on green's share and puts every request back on blue; " +
+      "without, the bake sees the 5xx share on green's backend and switches the listener back to blue, which still runs",
     expectedVerdict: 'pass',
     check: (facts) => {
       if (facts.verdict !== 'pass') return `the gate failed; expected it to pass: ${facts.reason}`;
       if (facts.smoke === 'fail') return 'the smoke checks failed; expected them to pass before the fault';
-      if (!facts.bake) return 'no bake ran; this scenario needs the environment to have a bake window';
+      if (facts.traffic) {
+        if (facts.traffic.verdict !== 'fail') return `the traffic steps passed; expected the first to catch the 5xx: ${facts.traffic.reason}`;
+        if (!/^traffic step 1 \(/.test(facts.traffic.reason) || !/5xx/.test(facts.traffic.reason)) {
+          return `the traffic steps failed, but not at the first step on the 5xx: ${facts.traffic.reason}`;
+        }
+        return facts.outcome === 'refused at a traffic step' ? undefined : `green was ${facts.outcome}; expected it refused at a traffic step`;
+      }
+      if (!facts.bake) return 'no bake and no traffic steps ran; this scenario needs the environment to have one of them';
       if (facts.bake.verdict !== 'fail') return `the bake passed; expected it to catch the 5xx: ${facts.bake.reason}`;
       if (!/5xx/.test(facts.bake.reason)) return `the bake failed for another reason: ${facts.bake.reason}`;
       return facts.outcome === 'rolled back after cutover' ? undefined : `green was ${facts.outcome}; expected it rolled back after the cutover`;
     },
     greenBreaksAfterCutover: true,
+  },
+  'latency-regression': {
+    name: 'latency-regression',
+    summary: "green answers its health check at once, but each of its pages 300 ms later than blue's (a hook in green's gunicorn config)",
+    expected: "the gate and the smoke checks pass; the first traffic step compares green's p99 with blue's and puts every request back on blue",
+    expectedVerdict: 'pass',
+    check: (facts) => {
+      if (facts.verdict !== 'pass') return `the gate failed; expected it to pass, as green's health check is fast: ${facts.reason}`;
+      if (facts.smoke === 'fail') return 'the smoke checks failed; expected them to pass, as the pages answer, only slowly';
+      if (!facts.traffic) return 'no traffic steps ran; this scenario needs the environment to have traffic.steps';
+      if (facts.traffic.verdict !== 'fail') return `the traffic steps passed; expected the latency comparison to refuse green: ${facts.traffic.reason}`;
+      if (!/^traffic step 1 \(.*p99 \d+ ms vs live \d+ ms/.test(facts.traffic.reason)) {
+        return `the traffic steps failed, but not at the first step on both p99s: ${facts.traffic.reason}`;
+      }
+      return facts.outcome === 'refused at a traffic step' ? undefined : `green was ${facts.outcome}; expected it refused at a traffic step`;
+    },
+    greenSlowPagesMs: 300,
   },
   'scale-out-mid-gate': {
     name: 'scale-out-mid-gate',

@@ -14,7 +14,9 @@ import {
   expectStatus,
   previewRules,
   renderHaproxyConfig,
+  renderWeightsMap,
   serverId,
+  weightCommand,
   type HaproxyConfigProps,
 } from '../../lib/rehearsal/haproxy-config';
 import { ephemeralPort } from '../../lib/rehearsal/net';
@@ -98,18 +100,35 @@ describe('renderHaproxyConfig', () => {
     expect(renderHaproxyConfig(props({ listenerProtocol: 'HTTPS' }))).toContain('  http-request set-header X-Forwarded-Proto https\n');
   });
 
-  it('is a configuration HAProxy accepts', () => {
+  it.each([false, true])('is a configuration HAProxy accepts (traffic steps: %s)', (steps) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greenlight-haproxy-'));
     try {
       const file = path.join(dir, 'haproxy.cfg');
       fs.writeFileSync(path.join(dir, 'live.map'), 'live release-a\n');
-      fs.writeFileSync(file, renderHaproxyConfig(props({ socketPath: path.join(dir, 'admin.sock'), liveMapPath: path.join(dir, 'live.map') })));
+      fs.writeFileSync(path.join(dir, 'weights.map'), renderWeightsMap(10));
+      const canary = steps ? { canary: { backend: 'release-b', weightsMapPath: path.join(dir, 'weights.map') } } : {};
+      fs.writeFileSync(file, renderHaproxyConfig(props({ socketPath: path.join(dir, 'admin.sock'), liveMapPath: path.join(dir, 'live.map'), ...canary })));
       const run = spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' });
       expect(run.stderr + run.stdout).toContain('Configuration file is valid');
       expect(run.status).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('with traffic steps, weights the new backend ahead of the live map and logs each request with its backend and server time', () => {
+    const config = renderHaproxyConfig(props({ canary: { backend: 'release-b', weightsMapPath: '/tmp/rehearsal/weights.map' } }));
+    const frontend = config.slice(config.indexOf('frontend listener'), config.indexOf('\nbackend '));
+    const lines = frontend.split('\n').map((l) => l.trim());
+    const weighted = lines.indexOf('use_backend release-b if { rand(100),sub(txn.weight) -m int lt 0 }');
+    expect(weighted).toBeGreaterThan(lines.indexOf('http-request set-var(txn.weight) str(weight),map_str_int(/tmp/rehearsal/weights.map,0)'));
+    expect(weighted).toBeLessThan(lines.findIndex((l) => l.startsWith('use_backend %[str(live)')));
+    expect(lines).toContain('log-format "greenlight-request %Ts%ms %b %ST %Tr"');
+    expect(config).toContain('  log stdout format raw local0\n');
+    // Without steps, nothing is weighted or logged.
+    expect(renderHaproxyConfig(props())).not.toMatch(/rand\(100\)|log-format|log stdout/);
+    expect(renderWeightsMap(10)).toBe('weight 10\n');
+    expect(weightCommand('/tmp/w.map', 0)).toBe('set map /tmp/w.map weight 0');
   });
 
   it('rejects what HAProxy could not express', () => {

@@ -11,8 +11,10 @@ import {
   bakeFiguresFrom,
   newCheckHistory,
   observationFrom,
+  parseRequestLog,
   parseServersState,
   parseShowStat,
+  percentile99,
   serverStatuses,
   targetHealthOf,
   withCheckHistory,
@@ -212,5 +214,32 @@ describe('the bake window from per-backend counters', () => {
     const counters = backendCounters(down.stat, 'release-rehearsal-b');
     const later = { requests: counters.requests + 5, errors5xx: counters.errors5xx, sessions: 0 };
     expect(bakeFiguresFrom({ backend: 'release-rehearsal-b', counters, baseline: later, servers })).toEqual({ requests: 0, errors5xx: 0, healthyHosts: 0, unhealthyHosts: 0 });
+  });
+});
+
+describe('the request log of the traffic steps', () => {
+  it('reads each request line, skipping HAProxy\'s other lines, with no server time when none answered', () => {
+    const log = [
+      '[NOTICE]   (1234) : New worker (1235) forked',
+      'greenlight-request 1796589110774 release-a 200 12',
+      'greenlight-request 1796589110775 release-b 503 -1',
+      'greenlight-request 1796589110790 release-b 200 331',
+      '',
+    ].join('\n');
+    expect(parseRequestLog(log, 'greenlight-request')).toEqual([
+      { at: 1796589110774, backend: 'release-a', status: 200, serverMs: 12 },
+      { at: 1796589110775, backend: 'release-b', status: 503 },
+      { at: 1796589110790, backend: 'release-b', status: 200, serverMs: 331 },
+    ]);
+  });
+
+  it.each([
+    [[], undefined],
+    [[7], 7],
+    [Array.from({ length: 100 }, (_, i) => i + 1), 99],
+    [Array.from({ length: 101 }, (_, i) => i + 1), 100],
+    [[...Array.from({ length: 98 }, () => 10), 300, 320], 300],
+  ])('the p99 of %j by nearest rank is %s', (values, p99) => {
+    expect(percentile99(values)).toBe(p99);
   });
 });

@@ -8,7 +8,7 @@ import { loadSettings } from '../../lib/config/load';
 import { environmentNamed } from '../../lib/config/project';
 import { UserError } from '../../lib/errors';
 import { numberOption } from '../../lib/options';
-import { timeScaleFor } from '../../lib/rehearsal/options';
+import { checkRehearseOptions, timeScaleFor } from '../../lib/rehearsal/options';
 import { checkSettingsFrom } from '../../lib/rehearsal/haproxy-config';
 import { LoadGenerator, percentile } from '../../lib/rehearsal/load';
 import { debianFamily, installCommand, prerequisites } from '../../lib/rehearsal/prerequisites';
@@ -83,13 +83,22 @@ describe('options', () => {
     });
   });
 
-  it('refuses errors-after-cutover on an environment without a bake window, before anything starts', async () => {
-    expect(settings.environments.production.bake).toBeUndefined();
-    const run = await cliInProcess(['rehearse', '--env', 'production', '--scenario', 'errors-after-cutover', '--time-scale', '0.05']);
+  it('refuses errors-after-cutover on an environment with neither a bake window nor traffic steps', () => {
+    const { bake: _bake, traffic: _traffic, ...neither } = settings.environments.production;
+    expect(() => checkRehearseOptions({ scenario: 'errors-after-cutover' }, 'production', neither)).toThrow(
+      '--scenario errors-after-cutover: environment production has no bake window and no traffic steps, and only they catch a release that fails once it serves; ' +
+        'give it one in cdk.json, e.g. "bake": { "duration": 60 } or "traffic": { "steps": [10] }',
+    );
+    expect(() => checkRehearseOptions({ scenario: 'errors-after-cutover' }, 'production', settings.environments.production)).not.toThrow();
+  });
+
+  it('refuses latency-regression on an environment without traffic steps, before anything starts', async () => {
+    expect(settings.environments.staging.traffic).toBeUndefined();
+    const run = await cliInProcess(['rehearse', '--env', 'staging', '--scenario', 'latency-regression', '--time-scale', '0.05']);
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
-      'greenlight: --scenario errors-after-cutover: environment production has no bake window, and only a bake catches a release that fails after the cutover; ' +
-        'give it one in cdk.json, e.g. "bake": { "duration": 60 }',
+      "greenlight: --scenario latency-regression: environment staging has no traffic steps, and only they compare the new release's latency with the live one's; " +
+        'give it some in cdk.json, e.g. "traffic": { "steps": [10] }',
     );
   });
 
@@ -107,7 +116,7 @@ describe('options', () => {
     const run = await cliInProcess(['rehearse', '--scenario', 'outage']);
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
-      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover, scale-out-mid-gate, rollback-warm, breaking-migration',
+      'greenlight: --scenario "outage": unknown scenario; expected one of healthy, redirect-301, bad-host, missing-config, db-down, flapping, errors-after-cutover, latency-regression, scale-out-mid-gate, rollback-warm, breaking-migration',
     );
   });
 });
@@ -128,7 +137,7 @@ describe('scenarios', () => {
     for (const name of SCENARIO_NAMES) {
       const scenario = scenarioNamed(name);
       expect(scenario.expected.length).toBeGreaterThan(20);
-      expect(scenario.expectedVerdict).toBe(['healthy', 'errors-after-cutover', 'scale-out-mid-gate', 'rollback-warm', 'breaking-migration'].includes(name) ? 'pass' : 'fail');
+      expect(scenario.expectedVerdict).toBe(['healthy', 'errors-after-cutover', 'latency-regression', 'scale-out-mid-gate', 'rollback-warm', 'breaking-migration'].includes(name) ? 'pass' : 'fail');
     }
   });
 
@@ -150,12 +159,33 @@ describe('scenarios', () => {
     expect(scenario.greenBreaksAfterCutover).toBe(true);
     expect(scenario.check(facts({ verdict: 'pass', smoke: 'pass', bake: caught, outcome: 'rolled back after cutover' }))).toBeUndefined();
     expect(scenario.check(facts({ verdict: 'fail', reason: 'Gate timed out' }))).toBe('the gate failed; expected it to pass: Gate timed out');
-    expect(scenario.check(facts({ verdict: 'pass', outcome: 'live' }))).toBe('no bake ran; this scenario needs the environment to have a bake window');
+    expect(scenario.check(facts({ verdict: 'pass', outcome: 'live' }))).toBe('no bake and no traffic steps ran; this scenario needs the environment to have one of them');
     expect(scenario.check(facts({ verdict: 'pass', bake: { verdict: 'pass', reason: 'bake: passed after 60s' }, outcome: 'live' }))).toBe(
       'the bake passed; expected it to catch the 5xx: bake: passed after 60s',
     );
     const unhealthy = { verdict: 'fail' as const, reason: "bake: every target of the release's target group is unhealthy (0 of 2)" };
     expect(scenario.check(facts({ verdict: 'pass', bake: unhealthy, outcome: 'rolled back after cutover' }))).toMatch(/^the bake failed for another reason/);
+  });
+
+  it('errors-after-cutover with traffic steps expects the first step to refuse green on its 5xx', () => {
+    const scenario = scenarioNamed('errors-after-cutover');
+    const refused = { verdict: 'fail' as const, reason: "traffic step 1 (10%): 100% 5xx on the release's target group over 1s (limit 1%): 4 of 4 requests" };
+    expect(scenario.check(facts({ verdict: 'pass', smoke: 'pass', traffic: refused, outcome: 'refused at a traffic step' }))).toBeUndefined();
+    expect(scenario.check(facts({ verdict: 'pass', traffic: { verdict: 'pass', reason: 'traffic step 1 (10%): passed after 6s' }, outcome: 'live' }))).toBe(
+      'the traffic steps passed; expected the first to catch the 5xx: traffic step 1 (10%): passed after 6s',
+    );
+    const second = { verdict: 'fail' as const, reason: 'traffic step 2 (50%): 5xx 9% vs live 0% (p < 0.001, margin 1 point)' };
+    expect(scenario.check(facts({ verdict: 'pass', traffic: second, outcome: 'refused at a traffic step' }))).toMatch(/^the traffic steps failed, but not at the first step/);
+  });
+
+  it('latency-regression expects the first step to refuse green on both p99s', () => {
+    const scenario = scenarioNamed('latency-regression');
+    expect(scenario.greenSlowPagesMs).toBe(300);
+    const refused = { verdict: 'fail' as const, reason: 'traffic step 1 (10%): p99 327 ms vs live 24 ms (limit 1.5× and +100 ms) over 6s: 0 of 15 requests, live 0 of 172' };
+    expect(scenario.check(facts({ verdict: 'pass', smoke: 'pass', traffic: refused, outcome: 'refused at a traffic step' }))).toBeUndefined();
+    expect(scenario.check(facts({ verdict: 'pass', outcome: 'live' }))).toBe('no traffic steps ran; this scenario needs the environment to have traffic.steps');
+    const onErrors = { verdict: 'fail' as const, reason: 'traffic step 1 (10%): 5xx 9% vs live 0% (p < 0.001, margin 1 point)' };
+    expect(scenario.check(facts({ verdict: 'pass', traffic: onErrors, outcome: 'refused at a traffic step' }))).toMatch(/^the traffic steps failed, but not at the first step on both p99s/);
   });
 
   it('rollback-warm expects green live, then a passing gate on the standby and the switch back to it', () => {
