@@ -52,7 +52,14 @@ export function readGraph(code: ReleaseCode, config: Readonly<Record<string, str
         else reject(new Error(`${code.label}: reading its migrations failed: ${line}`));
         return;
       }
-      const parsed = releaseGraph.safeParse(JSON.parse(stdout));
+      let document: unknown;
+      try {
+        document = JSON.parse(stdout);
+      } catch {
+        reject(new Error(`${code.label}: ${MIGRATION_PLAN_SCRIPT} printed no JSON: ${stdout.trim().slice(0, 200)}`));
+        return;
+      }
+      const parsed = releaseGraph.safeParse(document);
       if (!parsed.success) reject(new Error(`${code.label}: unexpected output from ${MIGRATION_PLAN_SCRIPT}: ${parsed.error.issues[0]?.message}`));
       else resolve(parsed.data);
     });

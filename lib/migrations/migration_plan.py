@@ -258,6 +258,8 @@ def migration_facts(loader, key):
 
 
 def main():
+    # The JSON document alone on stdout: whatever the app's settings or migrations print goes to stderr.
+    out, sys.stdout = sys.stdout, sys.stderr
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--applied", help="JSON file: the [app, name] pairs the live release has applied")
     args = parser.parse_args()
@@ -273,8 +275,8 @@ def main():
             result["plan"] = [migration_facts(loader, key) for key in plan_on_top(loader)]
         except Exception as err:
             fail("the migrations do not load: %s" % first_line(err))
-    json.dump(result, sys.stdout)
-    sys.stdout.write("\n")
+    json.dump(result, out)
+    out.write("\n")
 
 
 if __name__ == "__main__":
