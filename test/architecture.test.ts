@@ -12,6 +12,8 @@ import {
   LAYERS,
   layerOf,
   layerViolations,
+  longModulesWithoutReason,
+  MAX_MODULE_LINES,
   modulesUnder,
   readModule,
   resolveSpecifier,
@@ -50,6 +52,10 @@ describe('the repository', () => {
   it('keeps lib/aws/ on the foundations: it imports no pure core, not even a type', () => {
     expect(EDGES.some((e) => e.from === 'lib/aws/observe.ts' && e.to === 'lib/observations.ts')).toBe(true);
     expect(adapterViolations(EDGES)).toEqual([]);
+  });
+
+  it('has no module of lib/ over about 400 lines without a reason stated at its top', () => {
+    expect(longModulesWithoutReason(SOURCES.filter(({ file }) => file.startsWith('lib/')))).toEqual([]);
   });
 
   it('declares the layers docs/architecture.md shows', () => {
@@ -150,6 +156,18 @@ describe('the checker', () => {
     expect(layerViolations([edge('lib/health-gate/evaluate.ts', 'lib/aws/ssm.ts')])).toEqual([
       'lib/health-gate/evaluate.ts (pure cores) imports lib/aws/ssm.ts (adapters), a higher layer',
     ]);
+  });
+
+  it('fails a long module unless its opening comment says why it is long', () => {
+    const long = Array.from({ length: MAX_MODULE_LINES }, (_, i) => `export const x${i} = ${i};`).join('\n');
+    expect(
+      longModulesWithoutReason([
+        { file: 'lib/short.ts', source: '// A short module.\nexport const a = 1;\n' },
+        { file: 'lib/long.ts', source: `// A long module.\n${long}\n` },
+        { file: 'lib/explained.ts', source: `// A long module.\n// Long because: one table, which reads best whole.\n${long}\n` },
+        { file: 'lib/buried.ts', source: `// A long module.\n${long}\n// Long because: said too late.\n` },
+      ]),
+    ).toEqual([`lib/long.ts has ${MAX_MODULE_LINES + 2} lines; split it, or say why at its top ("Long because: …")`, `lib/buried.ts has ${MAX_MODULE_LINES + 3} lines; split it, or say why at its top ("Long because: …")`]);
   });
 
   it('reads the layer table of the architecture page', () => {

@@ -1,122 +1,18 @@
-// The per-environment settings read from cdk.json's context, as a zod schema.
-// Durations are whole seconds in JSON; limits are AWS's documented ones for an ALB target group.
+// The per-environment settings read from cdk.json's context, as a zod schema: each setting's kind
+// (fields.ts), its bounds and defaults (limits.ts), and the rules that tie settings together, with
+// the cross-setting checks AWS would make at deploy time in deploy-time-checks.ts.
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
 import { GREENLIGHT_TAG_PREFIX } from '../ssm-paths';
-import {
-  absolutePath,
-  count,
-  cron,
-  decimal,
-  describe,
-  field,
-  flag,
-  instanceType,
-  isWholeSeconds,
-  list,
-  MATCHER_CODES,
-  matcher,
-  percent,
-  seconds,
-  text,
-  timeZone,
-} from './fields';
-import { IMAGE_ARCHITECTURE, IMAGE_USERS, isArm64InstanceType } from './image-facts';
+import { absolutePath, count, cron, decimal, describe, field, flag, instanceType, isWholeSeconds, list, matcher, percent, seconds, text, timeZone } from './fields';
+import { checkScalingRoom, imageAndPlacementIssues } from './deploy-time-checks';
+import { IMAGE_USERS } from './image-facts';
+import { BAKE_DEFAULTS, GATE_DEFAULTS, HEALTH_CHECK_DEFAULTS, LIMITS, PREVIEW_DEFAULTS, SMOKE_DEFAULTS, STANDBY_DEFAULTS, STANDBY_DEPLOY_MARGIN, TRAFFIC_DEFAULTS } from './limits';
 import { GATE_REPORT_MARGIN, maxGateTimeout } from '../health-gate/time-limits';
-import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, maxBakeDuration, TRAFFIC_TIMING, trafficLongestRun, trafficServiceTimeout } from '../time-limits';
+import { CUSTOM_RESOURCE_TIMEOUT_LIMIT, TRAFFIC_TIMING, trafficLongestRun, trafficServiceTimeout } from '../time-limits';
 
-/** The default health check: a real readiness path, and patience before declaring an instance dead. */
-export const HEALTH_CHECK_DEFAULTS = {
-  path: '/health/',
-  interval: 15,
-  timeout: 5,
-  healthyThreshold: 2,
-  unhealthyThreshold: 10,
-  matcher: '200',
-} as const;
+export * from './limits';
 
-export const GATE_DEFAULTS = {
-  consecutiveHealthyPolls: 3,
-  pollInterval: 15,
-  timeout: 900,
-  maxReplacedInstances: 2,
-} as const;
-
-export const LIMITS = {
-  interval: [5, 300],
-  timeout: [2, 120],
-  threshold: [2, 10],
-  matcherCode: MATCHER_CODES,
-  deregistrationDelay: [0, 3600],
-  healthCheckGracePeriod: [0, 7200],
-  // An Application Load Balancer needs subnets in two availability zones or more.
-  maxAzs: [2, 6],
-  consecutiveHealthyPolls: [1, 20],
-  pollInterval: [5, 300],
-  // CloudFormation waits at most an hour for a custom resource; the gate must fail first, with its
-  // diagnosis. The upper bound is for the shortest poll interval; a longer one lowers it.
-  gateTimeout: [60, maxGateTimeout(5)],
-  maxReplacedInstances: [0, 100],
-  capacity: [1, 1000],
-  smokePaths: [1, 20],
-  smokeTimeout: [1, 60],
-  // The load balancer's metrics come in 60-second periods, so a shorter bake sees no full period.
-  // CloudFormation waits at most an hour for the bake, which also settles, may give up on missing
-  // figures, polls once more and reports: 2970 s is the longest that fits.
-  bakeDuration: [60, maxBakeDuration()],
-  maxErrorRate: [0, 100],
-  maxErrors: [0, 1_000_000],
-  bakeAlarms: [0, 10],
-  // Target tracking: a CPU target is a percentage; requests per target per minute is greenlight's
-  // own bound (AWS takes any positive number). An Auto Scaling group holds at most 125 scheduled actions.
-  cpuUtilization: [1, 100],
-  requestsPerTarget: [1, 1_000_000],
-  scheduledActions: [1, 125],
-  // The standby's scale-to-zero is a scheduled action, which AWS refuses with a start time in the
-  // past; the window also has to outlast the deploy itself (see the environment's check below).
-  standbyWindow: [600, 604_800],
-  // Progressive traffic: the new release's percentages before 100, and how each step is judged.
-  // A step shorter than a minute sees no full period of the load balancer's metrics; an ALB's
-  // target-group stickiness lasts 1 s to 7 days.
-  trafficSteps: [1, 5],
-  trafficStepPercent: [1, 99],
-  trafficStepDuration: [60, 1800],
-  trafficStickiness: [1, 604_800],
-  trafficErrorMargin: [0, 100],
-  trafficConfidence: [80, 99.9],
-  trafficMinRequests: [1, 1_000_000],
-  trafficLatencyRatio: [1, 100],
-  trafficLatencyFloorMs: [0, 60_000],
-  trafficMaxExtension: [0, 1800],
-} as const;
-
-/** Room for the capacity probe, the fleet's launch and the smoke checks in a standby's window. */
-export const STANDBY_DEPLOY_MARGIN = 300;
-
-/** The preview route's header; its value is the release id. */
-export const PREVIEW_DEFAULTS = { header: 'X-Greenlight-Release' } as const;
-
-export const SMOKE_DEFAULTS = { expectedStatuses: '200', timeout: 10 } as const;
-
-export const STANDBY_DEFAULTS = { window: 3600, capacity: 'full' as 'full' | number } as const;
-
-/**
- * Progressive traffic's comparison with the live release. A step with too few requests to judge
- * fails by default: greenlight takes no release live that it could not judge, and a quiet
- * environment says so knowingly with `onTooFewRequests: "pass"` (the bake still watches it).
- */
-export const TRAFFIC_DEFAULTS = {
-  stepDuration: 300,
-  errorMargin: 1,
-  confidence: 99,
-  minRequests: 100,
-  latencyRatio: 1.5,
-  latencyFloorMs: 100,
-  maxExtension: 300,
-  onTooFewRequests: 'fail' as 'fail' | 'pass',
-} as const;
-
-export const BAKE_DEFAULTS = { maxErrorRate: 1, maxErrors: 0, alarms: [] as readonly string[] } as const;
 
 const healthCheck = z
   .strictObject({
@@ -466,91 +362,6 @@ const trafficSeconds = (env: Pick<EnvironmentSettings, 'traffic'>): number =>
 /** The longest a deploy may take from its start: the gate, the steps, the bake, and room for the rest. */
 export const longestDeploySeconds = (env: Pick<EnvironmentSettings, 'gate' | 'traffic' | 'bake'>): number =>
   env.gate.timeout + trafficSeconds(env) + (env.bake?.duration ?? 0) + STANDBY_DEPLOY_MARGIN;
-
-/**
- * Mistakes CloudFormation or the instance would only catch at deploy time: a certificate or zones
- * of another region or account, an arm64 type for the x86_64 image, a health path that nginx
- * redirects to HTTPS, and subnets that do not pair with the imported zones.
- */
-function imageAndPlacementIssues(env: {
-  readonly account: string;
-  readonly region: string;
-  readonly instanceType: string;
-  readonly vpc: { readonly availabilityZones?: readonly string[]; readonly publicSubnetIds?: readonly string[]; readonly privateSubnetIds?: readonly string[] };
-  readonly listener: { readonly protocol: string; readonly certificateArn?: string };
-  readonly healthCheck: { readonly path: string };
-}): Array<{ path: PropertyKey[]; message: string }> {
-  const issues: Array<{ path: PropertyKey[]; message: string }> = [];
-  const arn = env.listener.certificateArn;
-  if (arn) {
-    const [, , , certRegion, certAccount] = arn.split(':');
-    if (certRegion !== env.region || certAccount !== env.account) {
-      issues.push({
-        path: ['listener', 'certificateArn'],
-        message:
-          `${JSON.stringify(arn)} is in region ${certRegion}, account ${certAccount}; a load balancer can only use an ACM ` +
-          `certificate of its own region and account (${env.region}, ${env.account})`,
-      });
-    }
-  }
-  const zones = env.vpc.availabilityZones ?? [];
-  zones.forEach((zone, i) => {
-    if (!new RegExp(`^${env.region}[a-z]$`).test(zone)) {
-      issues.push({
-        path: ['vpc', 'availabilityZones', i],
-        message: `${JSON.stringify(zone)} is not a zone of region ${env.region}; expected a zone such as "${env.region}a"`,
-      });
-    }
-  });
-  for (const key of ['publicSubnetIds', 'privateSubnetIds'] as const) {
-    const subnets = env.vpc[key];
-    if (subnets && zones.length > 0 && subnets.length !== zones.length) {
-      issues.push({
-        path: ['vpc', key],
-        message:
-          `lists ${subnets.length} subnet${subnets.length === 1 ? '' : 's'} for ${zones.length} availability zone${zones.length === 1 ? '' : 's'}; ` +
-          `allowed one subnet per zone, in the order of availabilityZones`,
-      });
-    }
-  }
-  if (isArm64InstanceType(env.instanceType)) {
-    issues.push({
-      path: ['instanceType'],
-      message:
-        `${JSON.stringify(env.instanceType)} is an arm64 (Graviton) type, and the release AMI is ${IMAGE_ARCHITECTURE}; ` +
-        `allowed an ${IMAGE_ARCHITECTURE} type such as "t3.small" or "m6i.large"`,
-    });
-  }
-  return issues;
-}
-
-/** Policies need room between min and max; a scheduled action must stay within what it does not set. */
-function checkScalingRoom(
-  env: { readonly capacity: { readonly min: number; readonly max: number }; readonly scaling?: z.output<typeof scaling> },
-  ctx: z.RefinementCtx,
-): void {
-  const { capacity: c, scaling: s } = env;
-  if (!s) return;
-  if ((s.cpuUtilization !== undefined || s.requestsPerTargetPerMinute !== undefined) && c.min === c.max) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['scaling'],
-      message: `target tracking needs room to scale, but capacity.min and capacity.max are both ${c.min}; raise capacity.max`,
-    });
-  }
-  s.scheduled?.forEach((a, i) => {
-    const min = a.min ?? c.min;
-    const max = a.max ?? c.max;
-    const where = ['scaling', 'scheduled', i];
-    if (a.min !== undefined && a.max === undefined && a.min > c.max) {
-      ctx.addIssue({ code: 'custom', path: [...where, 'min'], message: `${a.min} is above capacity.max ${c.max}; set max in the action too` });
-    } else if (a.max !== undefined && a.min === undefined && a.max < c.min) {
-      ctx.addIssue({ code: 'custom', path: [...where, 'max'], message: `${a.max} is below capacity.min ${c.min}; set min in the action too` });
-    } else if (a.desired !== undefined && (a.desired < min || a.desired > max)) {
-      ctx.addIssue({ code: 'custom', path: [...where, 'desired'], message: `${a.desired} must lie between min ${min} and max ${max}` });
-    }
-  });
-}
 
 /** An environment's name: part of its stack's name and of every SSM path; `add-env` checks it the same way. */
 export const ENVIRONMENT_NAME = { pattern: /^[a-z][a-z0-9]{0,15}$/, allowed: '1–16 lowercase letters or digits, starting with a letter' } as const;

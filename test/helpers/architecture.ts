@@ -119,6 +119,16 @@ export function adapterViolations(edges: readonly ImportEdge[], layers: readonly
     .map((e) => `${e.from} (adapters) imports ${e.to}: lib/aws/ builds on the foundations only`);
 }
 
+/** A module longer than this does more than one job, unless its opening comment says why not. */
+export const MAX_MODULE_LINES = 400;
+
+/** Modules over MAX_MODULE_LINES whose opening comment (the first lines of `//`) has no "Long because:". */
+export const longModulesWithoutReason = (files: ReadonlyArray<{ readonly file: string; readonly source: string }>): string[] =>
+  files
+    .map(({ file, source }) => ({ file, lines: source.split('\n').length, opening: /^(?:\/\/.*\n)*/.exec(source)?.[0] ?? '' }))
+    .filter(({ lines, opening }) => lines > MAX_MODULE_LINES && !/Long because: /.test(opening))
+    .map(({ file, lines }) => `${file} has ${lines} lines; split it, or say why at its top ("Long because: …")`);
+
 // A string that is the file's name or a path to it: what reading or writing cdk.json takes.
 const CDK_JSON_LITERAL = /(['"`])(?:[^'"`\n]*\/)?cdk\.json\1/;
 
