@@ -66,9 +66,15 @@ export const decimal = ([min, max]: readonly [number, number], what: string) =>
 /** A percentage within [min, max], fractions allowed. */
 export const percent = (range: readonly [number, number]) => decimal(range, 'a percentage');
 
+/** A number or true/false where text is wanted: said as such, since the value may look right (an account id). */
+const unquoted = (value: unknown, allowed: string): string | undefined =>
+  typeof value === 'number' || typeof value === 'boolean' ? `${value} is a ${typeof value}, not text; expected ${allowed}, in quotes: "${value}"` : undefined;
+
 /** Text matching `pattern`; `what` names it ("an AWS account id") and `allowed` describes it. */
 export const text = (what: string, pattern: RegExp, allowed: string) =>
-  field<string>(allowed, (value) => (typeof value !== 'string' || !pattern.test(value) ? `${describe(value)} is not ${what}; expected ${allowed}` : undefined));
+  field<string>(allowed, (value) =>
+    unquoted(value, allowed) ?? (typeof value !== 'string' || !pattern.test(value) ? `${describe(value)} is not ${what}; expected ${allowed}` : undefined),
+  );
 
 /** true or false. */
 export const flag = () => field<boolean>('true or false', (value) => (typeof value !== 'boolean' ? `${describe(value)} must be true or false` : undefined));
@@ -80,7 +86,7 @@ export const matcher = () => {
   const [lo, hi] = MATCHER_CODES;
   const allowed = `HTTP codes ${lo}–${hi} as "200", "200,202" or "200-299"`;
   return field<string>(allowed, (value) => {
-    const wrong = `${describe(value)} is not a valid matcher; expected ${allowed}`;
+    const wrong = unquoted(value, allowed) ?? `${describe(value)} is not a valid matcher; expected ${allowed}`;
     if (typeof value !== 'string' || !/^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$/.test(value)) return wrong;
     for (const part of value.split(',')) {
       const [from, to = from] = part.split('-').map(Number);
@@ -98,7 +104,7 @@ export const list = <T extends z.ZodType>(item: T, [min, max]: readonly [number,
     .array(item, { error: (iss) => `${describe(iss.input)} is not a list of ${what}` })
     .superRefine((items, ctx) => {
       if (items.length < min || items.length > max) {
-        ctx.addIssue({ code: 'custom', message: `lists ${items.length} ${what}; allowed ${min}–${max}` });
+        ctx.addIssue({ code: 'custom', message: `lists ${items.length} ${items.length === 1 ? what.replace(/s$/, '') : what}; allowed ${min}–${max}` });
       }
     });
 

@@ -257,7 +257,7 @@ describe('loadSettings', () => {
     [
       'an imported VPC of one availability zone',
       { vpc: { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a'], publicSubnetIds: ['subnet-0123456789abcdef0'], privateSubnetIds: ['subnet-0123456789abcdef2'] } },
-      'environments.production.vpc.availabilityZones: lists 1 availability zones; allowed 2–6',
+      'environments.production.vpc.availabilityZones: lists 1 availability zone; allowed 2–6',
     ],
     ['a user tag that replaces greenlight:app', { tags: { 'greenlight:app': 'other' } }, 'environments.production.tags.greenlight:app: "greenlight:app" would replace one of greenlight\'s own tags, which its commands look releases up by; expected a key not starting with "greenlight:"'],
     ['a user tag in greenlight\'s namespace', { tags: { 'greenlight:release': 'x' } }, expect.stringContaining('environments.production.tags.greenlight:release: "greenlight:release" would replace one of greenlight\'s own tags')],
@@ -270,6 +270,8 @@ describe('loadSettings', () => {
     ['tags of null', { tags: null }, 'environments.production.tags: null is not allowed; expected a group of settings, { … }'],
     ['a region of null', { region: null }, expect.stringMatching(/^environments\.production\.region: null is not an AWS region; expected one of /)],
     ['a threshold as text', { healthCheck: { healthyThreshold: '3' } }, 'environments.production.healthCheck.healthyThreshold: "3" is not a whole number; allowed 2–10'],
+    ['an account id as a number', { account: 123456789012 }, 'environments.production.account: 123456789012 is a number, not text; expected 12 digits, in quotes: "123456789012"'],
+    ['a matcher as a number', { healthCheck: { matcher: 200 } }, 'environments.production.healthCheck.matcher: 200 is a number, not text; expected HTTP codes 200–499 as "200", "200,202" or "200-299", in quotes: "200"'],
     ['a standby switch of null', { standby: { enabled: null } }, 'environments.production.standby.enabled: null must be true or false'],
   ];
 
