@@ -46,6 +46,7 @@ export const SYNTH_TESTS: readonly string[] = [
   'test/stacks/standby.test.ts',
   'test/pipelines/execution-policy.test.ts',
   'test/pipelines/escalation.test.ts',
+  'test/pipelines/lambda-roles.test.ts',
   'test/examples/cdk-app.test.ts',
 ];
 

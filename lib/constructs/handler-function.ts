@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -34,6 +35,9 @@ export interface HandlerFunctionProps {
   readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
+/** The template metadata naming a function's handler: `<module under lib/>#<export>`. */
+export const HANDLER_METADATA = 'greenlight:handler';
+
 /** The Lambda runtime of greenlight's functions. */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -68,6 +72,12 @@ export class HandlerFunction extends Construct {
       securityGroups: props.securityGroups,
       loggingFormat: lambda.LoggingFormat.TEXT,
     });
+    // Which of greenlight's handlers the function runs, so that the role it runs as can be checked
+    // against the AWS calls that handler's code makes (test/pipelines/lambda-roles).
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(
+      HANDLER_METADATA,
+      `${path.relative(path.join(__dirname, '..'), props.entry).split(path.sep).join('/')}#${props.handler}`,
+    );
   }
 }
 
