@@ -29,6 +29,9 @@ export function parseDeployTime(value: unknown): Date | undefined {
   return time;
 }
 
+/** How long after its deploy time a synth may run: greenlight deploy synthesizes within seconds of the start it passes. */
+export const DEPLOY_START_SLACK = 300;
+
 /**
  * A deploy time whose standby would scale to zero before the deploy could be over: Auto Scaling
  * refuses a scheduled action that starts in the past, and a standby gone during the deploy cannot
@@ -36,7 +39,9 @@ export function parseDeployTime(value: unknown): Date | undefined {
  */
 export function deployTimeProblem(deployTime: Date, windowSeconds: number, longestDeploySeconds: number, now: Date): string | undefined {
   const scaleToZeroAt = new Date(deployTime.getTime() + windowSeconds * 1000);
-  if (scaleToZeroAt.getTime() >= now.getTime() + longestDeploySeconds * 1000) return undefined;
+  // The synth comes a little after the start it is given; the schema holds the window to the
+  // longest deploy from that start, so a synth within DEPLOY_START_SLACK of it always passes.
+  if (scaleToZeroAt.getTime() >= now.getTime() + (longestDeploySeconds - DEPLOY_START_SLACK) * 1000) return undefined;
   const when = scaleToZeroAt.getTime() <= now.getTime() ? 'in the past' : `before this deploy can be over (it may take ${longestDeploySeconds}s)`;
   return (
     `-c deployTime=${scheduleTime(deployTime)}: the standby would scale to zero at ${scheduleTime(scaleToZeroAt)}, ${when}; ` +

@@ -204,6 +204,14 @@ describe('the standby context', () => {
       'the standby would scale to zero at 2026-11-22T12:10:00Z, before this deploy can be over (it may take 1260s)',
     );
     expect(build({ env: 'staging', standby: R1, deployTime: '2026-11-22T11:59:00Z', now })).not.toThrow();
+    // A window at its least (the longest deploy) synthesized minutes after the start it was given.
+    const context = cdkContext();
+    const tight = { ...context.environments.staging, standby: { window: 1260, capacity: 'full' } };
+    const environments = { ...context.environments, staging: tight };
+    expect(build({ env: 'staging', standby: R1, deployTime: '2026-11-22T11:56:00Z', now, environments })).not.toThrow();
+    expect(build({ env: 'staging', standby: R1, deployTime: '2026-11-22T11:54:00Z', now, environments })).toThrow(
+      'the standby would scale to zero at 2026-11-22T12:15:00Z, before this deploy can be over (it may take 1260s)',
+    );
   });
 
   it('refuses a top-level context key in greenlight\'s style that it does not read, and leaves the CDK\'s own alone', () => {
