@@ -64,6 +64,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .option('--workers <n>', 'gunicorn workers per instance (WEB_CONCURRENCY)', '2')
     .option('--rate <n>', 'load: requests per second', '100')
     .option('--concurrency <n>', 'load: concurrent keep-alive clients', '8')
+    .option('--load-paths <paths>', "load: paths requested in turn, separated by commas (default: / and the environment's smoke paths)")
     .option('--port <n>', 'port every instance listens on (default: 80 when free, else a free port)')
     .option('--work-dir <dir>', "this run's files and logs (default: .rehearsal/<time>-<pid>)")
     .option('--app <dir>', "the Django project to release, with [tool.greenlight] in its pyproject.toml (default: examples/django-app)")

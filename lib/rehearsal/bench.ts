@@ -79,7 +79,7 @@ export function renderBench(result: CutoverBenchResult): string {
   const row = (name: string, r: LoadResult) =>
     [name.padEnd(28), String(r.sent).padStart(8), String(r.failed).padStart(7), String(r.errorSeconds).padStart(13), `${r.latencyMs.p99} ms`.padStart(10), `${r.latencyMs.max} ms`.padStart(10)].join('  ');
   const kinds = (r: LoadResult) =>
-    Object.entries({ ...r.non2xx, ...r.connectionErrors })
+    Object.entries({ ...r.serverErrors, ...r.connectionErrors })
       .map(([k, v]) => `${v}× ${k}`)
       .join(', ') || 'none';
   return [

@@ -79,10 +79,11 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
   const haproxy = await startHaproxy(stage, frontend, blue);
   stage.mark('load balancer up', `HAProxy on ${frontend.address}:${frontend.port}, live backend ${stage.blueBackend}`);
 
+  const paths = loadPaths(o.loadPaths, o.settings.smoke?.paths);
   const load = new LoadGenerator({
     host: frontend.address,
     port: frontend.port,
-    path: '/',
+    paths,
     hostHeader: stage.hostHeader,
     concurrency: o.concurrency ?? 8,
     ratePerSecond: o.ratePerSecond ?? 100,
@@ -91,9 +92,14 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
   load.start();
   // Stopped here normally; this covers a rehearsal that fails half-way.
   stage.cleanups.push(async () => void (await load.stop()));
-  stage.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to /`);
+  stage.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to ${paths.join(', ')} in turn`);
   await sleep(Math.min(2_000, Math.max(500, stage.check.intervalMs)));
   return { blueImage, greenImage, port, config, blue, blueBoots, frontend, haproxy, load };
+}
+
+/** What the load requests: the given paths, or the home page and the smoke paths, as users reach them. */
+export function loadPaths(given: readonly string[] | undefined, smokePaths: readonly string[] = []): string[] {
+  return given && given.length > 0 ? [...given] : [...new Set(['/', ...smokePaths])];
 }
 
 /** Blue's instances answer their health check directly, before the load balancer sends them traffic. */

@@ -1,12 +1,15 @@
 // A bounded load generator: a fixed number of concurrent keep-alive HTTP clients, paced to a target
-// rate, stopping at a request count or a deadline, whichever comes first. Every answer is counted:
-// 2xx, other statuses, connection errors, latency, and which backend/server answered.
+// rate, requesting its paths in turn, stopping at a request count or a deadline, whichever comes
+// first. Every answer is counted as a load balancer counts it: 2xx and 3xx are served (a redirect is
+// the app's answer), 5xx and connection errors are failures, 4xx are reported apart; with latency
+// and which backend/server answered.
 import * as http from 'node:http';
 
 export interface LoadOptions {
   readonly host: string;
   readonly port: number;
-  readonly path: string;
+  /** Requested in turn, one request after another. */
+  readonly paths: readonly string[];
   /** Host header: the site's public name, which the app allows. */
   readonly hostHeader: string;
   /** Concurrent clients, each with its own keep-alive connection. @default 8 */
@@ -24,13 +27,20 @@ export interface LoadOptions {
 }
 
 export interface LoadResult {
+  /** The paths requested, in turn. */
+  readonly paths: readonly string[];
   readonly sent: number;
-  readonly ok: number;
-  /** Non-2xx answers by status code. */
-  readonly non2xx: Readonly<Record<string, number>>;
-  /** Requests with no HTTP answer, by error code (ECONNRESET, ECONNREFUSED, timeout). */
+  /** Answers that served the request: 2xx and 3xx. */
+  readonly served: number;
+  /** The 3xx among them, by status code. */
+  readonly redirects: Readonly<Record<string, number>>;
+  /** 4xx answers by status code: the app's answer to what was asked, not a failure of the release; reported apart. */
+  readonly clientErrors: Readonly<Record<string, number>>;
+  /** 5xx answers by status code: failures, as the load balancer's 5xx count. */
+  readonly serverErrors: Readonly<Record<string, number>>;
+  /** Requests with no HTTP answer, by error code (ECONNRESET, ECONNREFUSED, timeout): failures. */
   readonly connectionErrors: Readonly<Record<string, number>>;
-  /** Non-2xx plus connection errors. */
+  /** 5xx plus connection errors. */
   readonly failed: number;
   /** Distinct seconds (since the start) in which at least one request failed. */
   readonly errorSeconds: number;
@@ -55,7 +65,9 @@ export class LoadGenerator {
   private readonly options: Required<LoadOptions>;
   private readonly agent: http.Agent;
   private readonly latencies: number[] = [];
-  private readonly non2xx: Record<string, number> = {};
+  private readonly redirects: Record<string, number> = {};
+  private readonly clientErrors: Record<string, number> = {};
+  private readonly serverErrors: Record<string, number> = {};
   private readonly connectionErrors: Record<string, number> = {};
   private readonly servedBy: Record<string, number> = {};
   /** When each backend last answered (epoch ms). */
@@ -65,13 +77,14 @@ export class LoadGenerator {
   private readonly failureTimes: number[] = [];
   private firstFailure?: { atMs: number; what: string };
   private sent = 0;
-  private ok = 0;
+  private served = 0;
   private startedAt = 0;
   private stoppedAt = 0;
   private stopping = false;
   private workers: Promise<void>[] = [];
 
   constructor(options: LoadOptions) {
+    if (options.paths.length === 0) throw new Error('the load needs at least one path');
     this.options = {
       concurrency: 8,
       ratePerSecond: 100,
@@ -118,7 +131,7 @@ export class LoadGenerator {
 
   private failedCount(): number {
     const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-    return sum(this.non2xx) + sum(this.connectionErrors);
+    return sum(this.serverErrors) + sum(this.connectionErrors);
   }
 
   private async worker(periodMs: number, offsetMs: number): Promise<void> {
@@ -126,8 +139,9 @@ export class LoadGenerator {
     const deadline = this.startedAt + this.options.maxDurationMs;
     while (!this.stopping && this.sent < this.options.maxRequests && Date.now() < deadline) {
       const began = Date.now();
+      const path = this.options.paths[this.sent % this.options.paths.length];
       this.sent += 1;
-      await this.request();
+      await this.request(path);
       const wait = periodMs - (Date.now() - began);
       if (wait > 0) await sleep(wait);
     }
@@ -142,7 +156,7 @@ export class LoadGenerator {
     this.firstFailure ??= { atMs, what: key };
   }
 
-  private request(): Promise<void> {
+  private request(path: string): Promise<void> {
     const began = performance.now();
     const at = Date.now();
     return new Promise((done) => {
@@ -156,7 +170,7 @@ export class LoadGenerator {
         {
           host: this.options.host,
           port: this.options.port,
-          path: this.options.path,
+          path,
           agent: this.agent,
           headers: { host: this.options.hostHeader },
           timeout: this.options.requestTimeoutMs,
@@ -167,8 +181,10 @@ export class LoadGenerator {
             if (settled) return;
             this.latencies.push(performance.now() - began);
             const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) this.ok += 1;
-            else this.failure(at, this.non2xx, String(status));
+            if (status >= 200 && status < 400) this.served += 1;
+            if (status >= 300 && status < 400) this.redirects[status] = (this.redirects[status] ?? 0) + 1;
+            else if (status >= 400 && status < 500) this.clientErrors[status] = (this.clientErrors[status] ?? 0) + 1;
+            else if (status >= 500 || status < 200) this.failure(at, this.serverErrors, String(status));
             const served = res.headers[this.options.servedByHeader];
             if (typeof served === 'string') {
               const backend = served.split('/')[0];
@@ -199,9 +215,12 @@ export class LoadGenerator {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const round = (n: number) => Math.round(n * 10) / 10;
     return {
+      paths: [...this.options.paths],
       sent: this.sent,
-      ok: this.ok,
-      non2xx: { ...this.non2xx },
+      served: this.served,
+      redirects: { ...this.redirects },
+      clientErrors: { ...this.clientErrors },
+      serverErrors: { ...this.serverErrors },
       connectionErrors: { ...this.connectionErrors },
       failed: this.failedCount(),
       errorSeconds: this.failedSeconds.size,

@@ -21,6 +21,7 @@ export interface RehearseCommandOptions {
   readonly workers?: string;
   readonly rate?: string;
   readonly concurrency?: string;
+  readonly loadPaths?: string;
   readonly port?: string;
   readonly workDir?: string;
   readonly json?: boolean;
@@ -72,10 +73,23 @@ export function appDirectory(flag: string, raw: string | undefined): string | un
   return dir;
 }
 
+/** `--load-paths /,/catalog/`: 1 to 20 absolute paths (a query string allowed), separated by commas. */
+export function loadPathsOption(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const paths = raw.split(',').map((p) => p.trim());
+  const bad = paths.find((p) => !/^\/[^\s,]*$/.test(p));
+  if (bad !== undefined || paths.length > 20) {
+    throw new UserError(
+      `--load-paths ${JSON.stringify(raw)}: ${bad !== undefined ? `${JSON.stringify(bad)} is not an absolute path` : `${paths.length} paths`}; expected 1 to 20 absolute paths separated by commas, e.g. /,/catalog/`,
+    );
+  }
+  return paths;
+}
+
 /** Every option but `--env`, `--work-dir` and `--json`, checked; the numbers not given stay undefined. */
 export type RehearseOptions = Pick<
   RehearsalOptions,
-  'scenario' | 'timeScale' | 'instances' | 'workers' | 'ratePerSecond' | 'concurrency' | 'port' | 'appDir' | 'appGreenDir' | 'config' | 'ignoreMigrationCheck'
+  'scenario' | 'timeScale' | 'instances' | 'workers' | 'ratePerSecond' | 'concurrency' | 'loadPaths' | 'port' | 'appDir' | 'appGreenDir' | 'config' | 'ignoreMigrationCheck'
 >;
 
 /** Checks the options against the environment they rehearse. */
@@ -107,6 +121,7 @@ export function checkRehearseOptions(raw: RehearseCommandOptions, envName: strin
     workers: numberOption('--workers', raw.workers, 1, 16, true),
     ratePerSecond: numberOption('--rate', raw.rate, 1, 2000, false),
     concurrency: numberOption('--concurrency', raw.concurrency, 1, 256, true),
+    loadPaths: loadPathsOption(raw.loadPaths),
     port: numberOption('--port', raw.port, 1, 65535, true),
     appDir: appDirectory('--app', raw.app),
     appGreenDir: appDirectory('--app-green', raw.appGreen),

@@ -246,8 +246,11 @@ function rollbackLines(rollback: RollbackReport | undefined): string[] {
 /** The human-readable report. */
 export function renderReport(r: RehearsalReport): string {
   const hc = r.healthCheck;
-  const total = Object.values(r.load.connectionErrors).reduce((a, b) => a + b, 0);
-  const non2xx = r.load.failed - total;
+  const sum = (counted: Readonly<Record<string, number>>) => Object.values(counted).reduce((a, b) => a + b, 0);
+  const total = sum(r.load.connectionErrors);
+  const redirects = sum(r.load.redirects);
+  const errors5xx = sum(r.load.serverErrors);
+  const errors4xx = sum(r.load.clientErrors);
   const lines = [
     `greenlight rehearsal: ${r.ok ? 'OK' : 'FAILED'}`,
     '',
@@ -258,10 +261,12 @@ export function renderReport(r: RehearsalReport): string {
       `healthy ${hc.healthyThreshold}, unhealthy ${hc.unhealthyThreshold}, matcher ${hc.matcher}`,
     `gate policy   ${r.gatePolicy.consecutiveHealthyPolls} consecutive healthy polls, every ${r.gatePolicy.pollIntervalMs} ms, timeout ${r.gatePolicy.timeoutMs} ms`,
     '',
-    'load',
+    'load (counted as a load balancer counts: 2xx and 3xx are served; 5xx and connection errors fail)',
+    `  requested          GET ${r.load.paths.join(', ')}${r.load.paths.length > 1 ? ' in turn' : ''}`,
     `  requests sent      ${r.load.sent} in ${seconds(r.load.durationMs)}`,
-    `  2xx                ${r.load.ok}`,
-    `  non-2xx            ${non2xx}${non2xx > 0 ? ` (${counts(r.load.non2xx)})` : ''}`,
+    `  served             ${r.load.served}${redirects > 0 ? ` (${redirects} redirects: ${counts(r.load.redirects)})` : ''}`,
+    `  4xx (not failed)   ${errors4xx}${errors4xx > 0 ? ` (${counts(r.load.clientErrors)})` : ''}`,
+    `  5xx                ${errors5xx}${errors5xx > 0 ? ` (${counts(r.load.serverErrors)})` : ''}`,
     `  connection errors  ${total}${total > 0 ? ` (${counts(r.load.connectionErrors)})` : ''}`,
     `  error seconds      ${r.load.errorSeconds}`,
     `  latency            p50 ${r.load.latencyMs.p50} ms, p99 ${r.load.latencyMs.p99} ms, max ${r.load.latencyMs.max} ms`,

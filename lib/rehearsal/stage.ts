@@ -30,6 +30,8 @@ export interface RehearsalOptions {
   /** Load: concurrent keep-alive clients and total requests per second. @default 8 clients, 100/s */
   readonly concurrency?: number;
   readonly ratePerSecond?: number;
+  /** Load: the paths requested in turn. @default `/` and the environment's smoke paths */
+  readonly loadPaths?: readonly string[];
   /** Port every instance listens on. @default 80 when free, else a free port */
   readonly port?: number;
   /** Directory for this run's files and logs (created). */

@@ -77,7 +77,7 @@ describe('rehearse: a healthy release through the CLI', () => {
     });
     expect(report.load.failed).toBe(0);
     expect(report.load.sent).toBeGreaterThan(100);
-    expect(report.load.ok).toBe(report.load.sent);
+    expect(report.load.served).toBe(report.load.sent);
     expect(report.load.servedBy['release-rehearsal-a']).toBeGreaterThan(0);
     expect(report.load.servedBy['release-rehearsal-b']).toBeGreaterThan(0);
     expect(report.greenHealthyAfterMs).toBeGreaterThan(0);
@@ -206,7 +206,7 @@ describe('rehearse: a release that fails after the cutover', () => {
     expect(report.load.failed).toBeGreaterThan(0);
     expect(report.bake?.failedBeforeSwitchBack).toBe(report.load.failed);
     expect(report.bake?.failedAfterSwitchBack).toBe(0);
-    expect(Object.keys(report.load.non2xx)).toEqual(['500']);
+    expect(Object.keys(report.load.serverErrors)).toEqual(['500']);
     expect(report.load.connectionErrors).toEqual({});
     expect(report.bake?.detectionMs).toBeGreaterThan(0);
     expect(report.bake?.switchedBackAfterFirstFailureMs).toBeGreaterThanOrEqual(report.bake?.detectionMs ?? Infinity);

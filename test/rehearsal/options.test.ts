@@ -8,7 +8,8 @@ import { loadSettings } from '../../lib/config/load';
 import { environmentNamed } from '../../lib/config/project';
 import { UserError } from '../../lib/errors';
 import { numberOption } from '../../lib/options';
-import { checkRehearseOptions, timeScaleFor } from '../../lib/rehearsal/options';
+import { checkRehearseOptions, loadPathsOption, timeScaleFor } from '../../lib/rehearsal/options';
+import { loadPaths } from '../../lib/rehearsal/blue';
 import { checkSettingsFrom } from '../../lib/rehearsal/haproxy-config';
 import { LoadGenerator, percentile } from '../../lib/rehearsal/load';
 import { debianFamily, installCommand, prerequisites } from '../../lib/rehearsal/prerequisites';
@@ -27,6 +28,17 @@ describe('options', () => {
     expect(() => numberOption('--instances', '2.5', 1, 8, true)).toThrow('--instances "2.5": expected a whole number from 1 to 8');
     expect(() => numberOption('--rate', 'fast', 1, 2000, false)).toThrow(UserError);
     expect(() => numberOption('--port', '', 1, 65535, true)).toThrow('--port "": expected a whole number from 1 to 65535');
+  });
+
+  it('takes the load paths from --load-paths, or the home page and the smoke paths', () => {
+    expect(loadPathsOption('/,/catalog/?page=2')).toEqual(['/', '/catalog/?page=2']);
+    expect(loadPathsOption(undefined)).toBeUndefined();
+    expect(() => loadPathsOption('/,catalog/')).toThrow(
+      '--load-paths "/,catalog/": "catalog/" is not an absolute path; expected 1 to 20 absolute paths separated by commas, e.g. /,/catalog/',
+    );
+    expect(loadPaths(undefined, ['/', '/catalog/'])).toEqual(['/', '/catalog/']);
+    expect(loadPaths(undefined, undefined)).toEqual(['/']);
+    expect(loadPaths(['/books/'], ['/'])).toEqual(['/books/']);
   });
 
   it('keeps a scaled health check realistic', () => {
@@ -263,34 +275,48 @@ describe('prerequisites', () => {
 });
 
 describe('LoadGenerator', () => {
-  it('counts statuses, connection errors and latency, within its bounds', async () => {
-    let n = 0;
+  it('requests its paths in turn and counts as a load balancer does: 2xx and 3xx served, 5xx and resets failed, 4xx apart', async () => {
+    const STATUS: Record<string, number> = { '/': 200, '/moved/': 302, '/missing/': 404, '/broken/': 502 };
+    const seen: Array<{ path: string; answer: number | 'reset' }> = [];
     const server = http.createServer((req, res) => {
-      n += 1;
-      if (n % 10 === 0) {
+      const path = req.url ?? '';
+      // Every seventh request loses its connection, whatever its path.
+      if ((seen.length + 1) % 7 === 0) {
+        seen.push({ path, answer: 'reset' });
         req.socket.destroy();
         return;
       }
-      res.statusCode = n % 5 === 0 ? 502 : 200;
+      seen.push({ path, answer: STATUS[path] });
+      res.statusCode = STATUS[path];
+      if (res.statusCode === 302) res.setHeader('location', '/');
       res.setHeader('x-greenlight-served-by', 'release-a/blue-1');
       res.end('ok');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     try {
-      const load = new LoadGenerator({ host: '127.0.0.1', port, path: '/', hostHeader: 'localhost', concurrency: 2, ratePerSecond: 1000, maxRequests: 50 });
+      const paths = ['/', '/moved/', '/missing/', '/broken/'];
+      const load = new LoadGenerator({ host: '127.0.0.1', port, paths, hostHeader: 'localhost', concurrency: 2, ratePerSecond: 1000, maxRequests: 56 });
       const began = Date.now();
       load.start();
       // Until the server has seen every request the generator may send, however busy the machine.
-      for (let waited = 0; n < 50 && waited < 30_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let waited = 0; seen.length < 56 && waited < 30_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
       const result = await load.stop();
       const seconds = Math.ceil((Date.now() - began) / 1000);
-      expect(result.sent).toBe(50);
-      expect(result.non2xx).toEqual({ '502': 5 });
-      expect(Object.values(result.connectionErrors).reduce((a, b) => a + b, 0)).toBe(5);
-      expect(result.failed).toBe(10);
-      expect(result.ok).toBe(40);
-      expect(result.servedBy).toEqual({ 'release-a': 45 });
+      const answered = (status: number) => seen.filter((s) => s.answer === status).length;
+      expect(result.sent).toBe(56);
+      expect(result.paths).toEqual(paths);
+      // Each path was asked for a quarter of the time.
+      for (const path of paths) expect(seen.filter((s) => s.path === path)).toHaveLength(14);
+      expect(answered(302)).toBeGreaterThan(0);
+      expect(answered(404)).toBeGreaterThan(0);
+      expect(result.redirects).toEqual({ '302': answered(302) });
+      expect(result.clientErrors).toEqual({ '404': answered(404) });
+      expect(result.serverErrors).toEqual({ '502': answered(502) });
+      expect(Object.values(result.connectionErrors).reduce((a, b) => a + b, 0)).toBe(8);
+      expect(result.failed).toBe(answered(502) + 8);
+      expect(result.served).toBe(answered(200) + answered(302));
+      expect(result.servedBy).toEqual({ 'release-a': 48 });
       // Ten failures within the run: one second when the machine is idle, a few more when it is not.
       expect(result.errorSeconds).toBeGreaterThanOrEqual(1);
       expect(result.errorSeconds).toBeLessThanOrEqual(seconds);

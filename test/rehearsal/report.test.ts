@@ -6,9 +6,12 @@ import type { LoadResult } from '../../lib/rehearsal/load';
 import { renderReport, type RehearsalReport } from '../../lib/rehearsal/report';
 
 const load = (patch: Partial<LoadResult> = {}): LoadResult => ({
+  paths: ['/'],
   sent: 8423,
-  ok: 8174,
-  non2xx: { '500': 249 },
+  served: 8174,
+  redirects: {},
+  clientErrors: {},
+  serverErrors: { '500': 249 },
   connectionErrors: {},
   failed: 249,
   errorSeconds: 16,
@@ -60,6 +63,8 @@ describe('renderReport', () => {
   it('says the release was rolled back after the cutover, with the bake figures and times', () => {
     const text = renderReport(rolledBack);
     expect(text).toContain('release       rolled back after cutover (phase bake failed)\n');
+    expect(text).toContain('  requested          GET /\n');
+    expect(text).toContain('  served             8174\n  4xx (not failed)   0\n  5xx                249 (249× 500)\n');
     expect(text).toContain('  GET /               200 from release-rehearsal-b/green-1\n');
     expect(text).toContain(
       "  verdict            fail 15.5 s after the cutover: bake: 94.9% 5xx on the release's target group over 15s (limit 1%): 241 of 254 requests\n",
@@ -112,10 +117,10 @@ describe('renderReport: the migration check', () => {
 });
 
 describe('renderBench', () => {
-  const clean = load({ sent: 4435, ok: 4435, non2xx: {}, failed: 0, errorSeconds: 0 });
+  const clean = load({ sent: 4435, served: 4435, serverErrors: {}, failed: 0, errorSeconds: 0 });
 
   it("adds the failing release's row and how the bake took it out", () => {
-    const text = renderBench({ blueGreen: clean, inPlace: load({ non2xx: { '502': 382 }, failed: 382 }), report: rolledBack, failsAfterCutover: rolledBack });
+    const text = renderBench({ blueGreen: clean, inPlace: load({ serverErrors: { '502': 382 }, failed: 382 }), report: rolledBack, failsAfterCutover: rolledBack });
     expect(text).toMatch(/^\(c\) fails after cutover\s+8423\s+249\s+16\s+555\.6 ms\s+1359\.7 ms$/m);
     expect(text).toContain(
       '(c) errors: 249× 500; 249 failed before the switch back, 0 after; detected 15.3 s and back on blue 15.3 s after the first failed request (bake polled every 15000 ms)',
@@ -127,5 +132,16 @@ describe('renderBench', () => {
     expect(renderBench({ blueGreen: clean, inPlace: clean, report: rolledBack, failsAfterCutover: live })).toContain(
       '(c) errors: 249× 500; not rolled back after the cutover (live): the bake passed; expected it to catch the 5xx',
     );
+  });
+});
+
+describe('the load in the report', () => {
+  it('says what it requested and counts redirects as served and 4xx apart', () => {
+    const text = renderReport({
+      ...rolledBack,
+      load: load({ paths: ['/', '/catalog/'], served: 100, redirects: { '302': 50 }, clientErrors: { '404': 3 }, serverErrors: {}, failed: 0 }),
+    });
+    expect(text).toContain('  requested          GET /, /catalog/ in turn\n');
+    expect(text).toContain('  served             100 (50 redirects: 50× 302)\n  4xx (not failed)   3 (3× 404)\n  5xx                0\n');
   });
 });
