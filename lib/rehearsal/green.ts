@@ -34,7 +34,7 @@ export async function launchGreenAndGate(stage: Stage, { greenImage, port, confi
   let greenConfig: Record<string, string> = { ...config };
   // Its own database when the scenario breaks it after the cutover: blue's must stay whole.
   const greenDatabase = path.join(stage.dir('db'), 'green.sqlite3');
-  if (scenario.greenBreaksAfterCutover) greenConfig = { ...greenConfig, DATABASE_URL: `sqlite://${greenDatabase}` };
+  if (scenario.greenBreaksAfterCutover) greenConfig = { ...greenConfig, DATABASE_URL: `sqlite:///${greenDatabase}` };
   if (scenario.greenDatabaseDown) {
     const db = new Postgres(stage.dir('postgres'), await ephemeralPort(), stage.supervisor);
     stage.cleanups.push(() => db.remove());

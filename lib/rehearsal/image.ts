@@ -138,12 +138,13 @@ export function launchRoot(image: ReleaseImage, root: string): void {
 
 /**
  * The app's configuration off AWS: a fresh SECRET_KEY, a SQLite database in `dbDir` (made writable
- * for the app user), ALLOWED_HOSTS=localhost, and over them what the user gave (`--env-file`).
+ * for the app user), ALLOWED_HOSTS=localhost, and over them what the user gave (`--env-file`). The
+ * SQLite URL has four slashes, an absolute path, as dj-database-url reads it (three make it relative).
  */
 export function localAppConfig(dbDir: string, given: Readonly<Record<string, string>> = {}): Record<string, string> {
   fs.mkdirSync(dbDir, { recursive: true });
   fs.chownSync(dbDir, appUserIds().uid, appUserIds().gid);
-  return { SECRET_KEY: randomBytes(32).toString('base64url'), DATABASE_URL: `sqlite://${dbDir}/app.sqlite3`, ALLOWED_HOSTS: 'localhost', ...given };
+  return { SECRET_KEY: randomBytes(32).toString('base64url'), DATABASE_URL: `sqlite:///${dbDir}/app.sqlite3`, ALLOWED_HOSTS: 'localhost', ...given };
 }
 
 /** Points an instance at another release in place (the naive deploy bench:cutover measures). */

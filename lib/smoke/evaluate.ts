@@ -25,9 +25,28 @@ export interface SmokeVerdict {
 /** Characters of a body quoted in a failure message. */
 export const BODY_EXCERPT_LENGTH = 120;
 
-/** The body's first characters on one line, whitespace collapsed, for a one-line message. */
+const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'", nbsp: ' ' };
+const decode = (text: string) => text.replace(/&(amp|lt|gt|quot|#39|#x27|nbsp);/g, (_, name: string) => ENTITIES[name]);
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * What an answer's body says, on one line: for an HTML page its title (Django's debug page titles
+ * the exception, `TemplateDoesNotExist at /`, and gives its value), else its first line of text;
+ * any other body as it starts, whitespace collapsed. Cut to `length` characters.
+ */
 export function bodyExcerpt(body: string, length = BODY_EXCERPT_LENGTH): string {
-  const line = body.replace(/\s+/g, ' ').trim();
+  let line = oneLine(body);
+  if (/^\s*</.test(body)) {
+    const title = oneLine(decode(/<title[^>]*>([\s\S]*?)<\/title>/i.exec(body)?.[1] ?? ''));
+    const value = oneLine(decode(/<pre class="exception_value">([\s\S]*?)<\/pre>/i.exec(body)?.[1] ?? ''));
+    const text = body
+      .replace(/<(script|style|head)\b[\s\S]*?<\/\1>/gi, '\n')
+      .replace(/<[^>]*>/g, '\n')
+      .split('\n')
+      .map((l) => oneLine(decode(l)))
+      .find((l) => l !== '');
+    line = title ? (value ? `${title}: ${value}` : title) : (text ?? line);
+  }
   return line.length > length ? `${line.slice(0, length - 1)}…` : line;
 }
 

@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bodyExcerpt, evaluateSmoke, type SmokeResult, statusMatches } from '../../lib/smoke/evaluate';
 
@@ -24,6 +26,16 @@ describe('statusMatches', () => {
 describe('bodyExcerpt', () => {
   it('puts the body on one line', () => {
     expect(bodyExcerpt('Traceback (most recent call last):\n  File "x"\n')).toBe('Traceback (most recent call last): File "x"');
+  });
+  it("quotes the exception of Django's debug page, not its markup", () => {
+    // The first 4 KB (what the smoke checks read) of Django's answer to a view whose template is missing.
+    const page = fs.readFileSync(path.join(__dirname, 'fixtures', 'django-debug-500-head.html'), 'utf8');
+    expect(bodyExcerpt(page)).toBe('TemplateDoesNotExist at /');
+    expect(bodyExcerpt(`${page}<pre class="exception_value">catalog/index.html</pre>`)).toBe('TemplateDoesNotExist at /: catalog/index.html');
+  });
+  it("quotes a page's first line of text when it has no title", () => {
+    expect(bodyExcerpt('\n<h1>Server Error (500)</h1>\n<p>Sorry &amp; goodbye</p>')).toBe('Server Error (500)');
+    expect(bodyExcerpt('<!doctype html><html><head><style>h1 { color: red }</style></head><body><h1>Bad Request (400)</h1></body></html>')).toBe('Bad Request (400)');
   });
   it('cuts a long body with an ellipsis', () => {
     expect(bodyExcerpt('a'.repeat(200), 10)).toBe(`${'a'.repeat(9)}…`);
