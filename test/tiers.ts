@@ -77,6 +77,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/rehearsal/scale-out.test.ts',
   'test/rehearsal/byo-app.test.ts',
   'test/rehearsal/bake-requirements.test.ts',
+  'test/rehearsal/lending-app.test.ts',
   // Django's migration loader (python3-django), and the release images it runs in
   'test/migrations/plan.test.ts',
   'test/cli/check-migrations.test.ts',
@@ -96,6 +97,7 @@ export const LONGEST_FIRST: readonly string[] = [
   'test/rehearsal/e2e.test.ts',
   'test/packer/bake.test.ts',
   'test/rehearsal/byo-app.test.ts',
+  'test/rehearsal/lending-app.test.ts',
   'test/bin/cdk-synth.test.ts',
   'test/userdata/bootstrap.test.ts',
   'test/cli/add-env.test.ts',

@@ -20,9 +20,11 @@ export const CHECKS = {
   boot: 'first boot (bootstrap.sh)',
   requiredConfig: 'refuses to start without required config',
   host: 'Host = instance IP is allowed',
+  hostValidated: 'the health check validates Host',
   slash: 'no trailing-slash redirect',
   https: 'no HTTPS redirect on the health path',
   health: 'health path answers 200',
+  pages: 'home page and smoke paths serve (no 5xx)',
   migrations: 'migrations applied at boot',
   models: 'every model change has a migration',
   dbTimeout: 'database connect timeout < health-check timeout',
@@ -39,6 +41,8 @@ export interface HealthAnswer {
   /** The status code, or the error (`timeout`, `ECONNREFUSED`) when there was no answer. */
   readonly status: number | string;
   readonly location?: string;
+  /** What the body says (its title or first line), for a failure's detail. */
+  readonly excerpt?: string;
   readonly ms: number;
 }
 
@@ -77,11 +81,68 @@ export function healthRows(answer: HealthAnswer, c: HealthContext): CheckRow[] {
         : fail(CHECKS.health, `200, but after ${answer.ms} ms`, `answer within the health-check timeout (${c.timeoutMs} ms): keep the health check's work small`),
     );
   } else if (typeof answer.status === 'number') {
-    rows.push(fail(CHECKS.health, got, answer.status === 503 ? "the app says it is not ready: see its JSON reason and the app log" : 'fix the rows above; the load balancer counts anything but 200 as a failure'));
+    rows.push(
+      fail(
+        CHECKS.health,
+        `${got}${answer.excerpt && answer.status >= 500 ? `: ${answer.excerpt}` : ''}`,
+        answer.status === 503 ? 'the app says it is not ready: fix what its reason names (the app log has the detail)' : 'fix the rows above; the load balancer counts anything but 200 as a failure',
+      ),
+    );
   } else {
     rows.push(fail(CHECKS.health, got, answer.status === 'timeout' ? `answer within the health-check timeout (${c.timeoutMs} ms)` : 'the app did not answer: see the app log'));
   }
   return rows;
+}
+
+/** The health path asked with a Host no app allows: Django's answer is 400, when the check validates it. */
+export function hostValidatedRow(answer: HealthAnswer, c: HealthContext & { readonly foreignHost: string }): CheckRow {
+  const got = `GET ${c.healthPath} with Host ${c.foreignHost} -> ${answer.status}`;
+  if (answer.status === 400) return pass(CHECKS.hostValidated, got);
+  if (typeof answer.status !== 'number') return fail(CHECKS.hostValidated, got, 'the app did not answer: see the app log');
+  return fail(
+    CHECKS.hostValidated,
+    `${got}: a Host not in ALLOWED_HOSTS is not refused, so a check by the instance IP passes where real traffic on that Host fails`,
+    'validate the Host in the health check before it answers: call request.get_host() first, or put greenlight_health.HealthCheckMiddleware first in MIDDLEWARE',
+  );
+}
+
+/** One page as a person's browser gets it: the path asked, the redirects followed, and the last answer. */
+export interface PageAnswer {
+  readonly path: string;
+  /** Every path requested, the first one included, when redirects were followed. */
+  readonly chain: readonly string[];
+  readonly status: number | string;
+  /** What the answer's body says (its title or first line). */
+  readonly excerpt?: string;
+}
+
+/** `/` and the smoke paths: none may answer 5xx or nothing, as a load balancer counts errors; a redirect or a 4xx is served. */
+export function pagesRow(answers: readonly PageAnswer[], appException: string | undefined, appLog: string): CheckRow {
+  const describe = (a: PageAnswer) => `GET ${a.chain.join(' -> ')} -> ${a.status}`;
+  const failed = answers.filter((a) => typeof a.status !== 'number' || a.status >= 500);
+  if (failed.length === 0) return pass(CHECKS.pages, answers.map(describe).join('; '));
+  const first = failed[0];
+  const cause = appException ?? first.excerpt;
+  return fail(
+    CHECKS.pages,
+    `${describe(first)}${cause ? `: ${cause}` : ''}${failed.length > 1 ? ` (+${failed.length - 1} more)` : ''}`,
+    appException ? `fix the exception the page raises (its traceback is in ${appLog})` : `fix the page; see ${appLog}`,
+  );
+}
+
+/**
+ * The fix for a cause in the app's own settings: a variable they read that the configuration lacks
+ * is named, with where to give it; anything else falls back to `otherwise`.
+ */
+export function settingsFix(cause: string, config: Readonly<Record<string, string>>, otherwise: string): string {
+  const name =
+    /KeyError: '([A-Za-z_][A-Za-z0-9_]*)'/.exec(cause)?.[1] ??
+    /\b([A-Z][A-Z0-9_]+) (?:is not set|is required|is missing|not set)/.exec(cause)?.[1] ??
+    /environment variable '?([A-Z][A-Z0-9_]+)'?/i.exec(cause)?.[1];
+  if (name && config[name] === undefined) {
+    return `give ${name} in --env-file (NAME=VALUE lines): the app's settings read it, and list it in required-env (on AWS: SSM /greenlight/<app>/<env>/config/${name})`;
+  }
+  return otherwise;
 }
 
 /** Started without the variable (bad), or refused with this cause (good). */

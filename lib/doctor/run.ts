@@ -12,6 +12,8 @@ import { UserError } from '../errors';
 import type { EnvironmentSettings } from '../config/schema';
 import { configParameters, startFakeImds, startStubSsm } from '../rehearsal/fake-aws';
 import { firstCause } from '../rehearsal/first-boot';
+import { loadHostHeader } from '../rehearsal/blue';
+import { bodyExcerpt } from '../smoke/evaluate';
 import { appUserIds, BakeError, bakeImage, localAppConfig, type ReleaseImage } from '../rehearsal/image';
 import { Instance } from '../rehearsal/instance';
 import { ephemeralPort } from '../rehearsal/net';
@@ -24,6 +26,10 @@ import {
   migrationSafetyRow,
   dbTimeoutRow,
   healthRows,
+  hostValidatedRow,
+  pagesRow,
+  settingsFix,
+  type PageAnswer,
   migrationsRow,
   modelsRow,
   notBaked,
@@ -102,19 +108,61 @@ function python(
   });
 }
 
-/** One GET, as a load balancer's health check: Host is the instance IP, no X-Forwarded-Proto. */
-function healthCheck(address: string, port: number, urlPath: string, timeoutMs: number): Promise<HealthAnswer> {
+/** One GET, as a load balancer's health check: Host is the instance IP (or `hostHeader`), no X-Forwarded-Proto. */
+function healthCheck(address: string, port: number, urlPath: string, timeoutMs: number, hostHeader = address): Promise<HealthAnswer> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const req = http.get({ host: address, port, path: urlPath, headers: { host: address }, agent: false, timeout: timeoutMs }, (res) => {
-      res.resume();
+    const req = http.get({ host: address, port, path: urlPath, headers: { host: hostHeader }, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 4096) body += chunk;
+      });
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), ms: Date.now() - started }),
+        resolve({
+          status: res.statusCode ?? 0,
+          ...(res.headers.location ? { location: res.headers.location } : {}),
+          ...(body ? { excerpt: bodyExcerpt(body) } : {}),
+          ms: Date.now() - started,
+        }),
       );
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? err.message, ms: Date.now() - started }));
   });
+}
+
+/** Never a name the app allows: the health path asked with it must be refused. */
+const FOREIGN_HOST = 'greenlight-doctor.invalid';
+const MAX_REDIRECTS = 5;
+
+/**
+ * A page as a person's browser gets it through the load balancer over HTTPS (X-Forwarded-Proto:
+ * https, so nginx's TLS redirect lets it through), following redirects on the same site.
+ */
+async function page(address: string, port: number, urlPath: string, hostHeader: string, timeoutMs: number): Promise<PageAnswer> {
+  const chain = [urlPath];
+  for (;;) {
+    const answer = await new Promise<HealthAnswer>((resolve) => {
+      const started = Date.now();
+      const headers = { host: hostHeader, 'x-forwarded-proto': 'https' };
+      const req = http.get({ host: address, port, path: chain[chain.length - 1], headers, agent: false, timeout: timeoutMs }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (body.length < 4096) body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), excerpt: bodyExcerpt(body), ms: Date.now() - started }));
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+      req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? err.message, ms: Date.now() - started }));
+    });
+    const redirect = typeof answer.status === 'number' && answer.status >= 300 && answer.status < 400 && answer.location ? new URL(answer.location, `https://${hostHeader}${chain[chain.length - 1]}`) : undefined;
+    if (!redirect || redirect.host !== hostHeader || chain.length > MAX_REDIRECTS) {
+      return { path: urlPath, chain, status: answer.status, ...(answer.excerpt ? { excerpt: answer.excerpt } : {}) };
+    }
+    chain.push(`${redirect.pathname}${redirect.search}`);
+  }
 }
 
 /** A TCP server that accepts connections and never answers: a database that hangs. */
@@ -230,12 +278,19 @@ class Doctor {
       requiredConfig,
     ];
     if (boot.result.ok) {
-      rows.push(...healthRows(await this.healthAnswer(boot.port), { healthPath: manifest.healthPath, address: this.address, timeoutMs: this.healthTimeoutMs }));
+      const context = { healthPath: manifest.healthPath, address: this.address, timeoutMs: this.healthTimeoutMs };
+      rows.push(...healthRows(await this.healthAnswer(boot.port), context));
+      const foreign = await healthCheck(this.address, boot.port, manifest.healthPath, this.healthTimeoutMs, FOREIGN_HOST);
+      rows.push(hostValidatedRow(foreign, { ...context, foreignHost: FOREIGN_HOST }));
+      const paths = [...new Set(['/', ...(o.settings.smoke?.paths ?? [])])];
+      const pages = [];
+      for (const p of paths) pages.push(await page(this.address, boot.port, p, loadHostHeader(config), (o.settings.smoke?.timeout ?? 10) * 1000));
+      rows.push(pagesRow(pages, boot.instance.lastException(), boot.instance.appLog));
       const manage = (...args: string[]) => python(appDir, ['manage.py', ...args], appEnv(), 120_000);
       const [unapplied, models] = await Promise.all([manage('migrate', '--check', '--no-input'), manage('makemigrations', '--check', '--dry-run', '--no-input')]);
       rows.push(migrationsRow(unapplied, manifest.migrate), modelsRow(models));
     } else {
-      rows.push(...notBooted(CHECKS.host, CHECKS.slash, CHECKS.https, CHECKS.health, CHECKS.migrations, CHECKS.models));
+      rows.push(...notBooted(CHECKS.host, CHECKS.slash, CHECKS.https, CHECKS.health, CHECKS.hostValidated, CHECKS.pages, CHECKS.migrations, CHECKS.models));
     }
     rows.push(dbTimeout);
     if (o.liveAppDir) rows.push(await this.migrationSafety(o.liveAppDir, image, config));
@@ -274,7 +329,7 @@ class Doctor {
       this.supervisor,
     );
     this.log(`first boot on ${this.address}:${port}: ${path.join(root, 'var', 'log', 'bootstrap.log')}`);
-    return { result: await instance.start(), port };
+    return { result: await instance.start(), port, instance };
   }
 
   /**
@@ -299,7 +354,12 @@ class Doctor {
     const baseline = await importWsgi(appEnv());
     if (baseline.code !== 0) {
       const cause = firstCause(baseline.output.split('\n')) ?? `exit ${baseline.code}`;
-      return { check: CHECKS.requiredConfig, status: 'fail', detail: `${module} does not import even with the whole configuration: ${cause}`, fix: 'make the WSGI module import with the configuration given (see the cause)' };
+      return {
+        check: CHECKS.requiredConfig,
+        status: 'fail',
+        detail: `${module} does not import even with the whole configuration: ${cause}`,
+        fix: settingsFix(cause, appEnv(), 'make the WSGI module import with the configuration given (see the cause)'),
+      };
     }
     const results: WithoutVariable[] = [];
     for (const name of this.manifest.requiredEnv) {
@@ -330,7 +390,12 @@ class Doctor {
     const gaveUp = /^gave-up ([\d.]+)/m.exec(run.output);
     if (!vendor) {
       const cause = firstCause(run.output.split('\n')) ?? `exit ${run.code}`;
-      return { check: CHECKS.dbTimeout, status: 'fail', detail: `the app's settings did not load with a PostgreSQL DATABASE_URL: ${cause}`, fix: 'take the database from DATABASE_URL' };
+      return {
+        check: CHECKS.dbTimeout,
+        status: 'fail',
+        detail: `the app's settings did not load with a PostgreSQL DATABASE_URL: ${cause}`,
+        fix: settingsFix(cause, appEnv(), /DATABASE|database/.test(cause) ? 'take the database from DATABASE_URL' : 'make the settings load with the configuration given (see the cause)'),
+      };
     }
     const elapsedMs = gaveUp ? Math.round(Number(gaveUp[1]) * 1000) : Date.now() - (connectStarted ?? Date.now());
     return dbTimeoutRow({ vendor, elapsedMs, hung: !gaveUp && !/^connected/m.test(run.output) }, this.healthTimeoutMs);

@@ -63,6 +63,14 @@ export function firstCause(lines: readonly string[]): string | undefined {
   return meaningful.find((l) => ERROR_WORDS.test(l)) ?? meaningful[0];
 }
 
+/** The exception line of the last Python traceback in a log (the app's latest error), if any. */
+export function lastException(lines: readonly string[]): string | undefined {
+  const start = lines.map((l) => l.trim() === 'Traceback (most recent call last):').lastIndexOf(true);
+  if (start < 0) return undefined;
+  // The exception is the first line after the traceback that is not indented (frames and code are).
+  return lines.slice(start + 1).find((l) => l.trim() !== '' && !/^\s/.test(l))?.trim();
+}
+
 const LOG_PREFIX = /^\S+ greenlight-bootstrap: /;
 
 /** Where bootstrap.sh's output says it failed, and why; undefined when it did not fail. */

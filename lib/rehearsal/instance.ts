@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { BOOTSTRAP_SCRIPT, bootFailure, bootstrapEnvironment, firstCause } from './first-boot';
+import { BOOTSTRAP_SCRIPT, bootFailure, bootstrapEnvironment, firstCause, lastException } from './first-boot';
 import { APP_USER, appUserIds, launchRoot, switchRelease, type ReleaseImage } from './image';
 import { gunicornCommand, renderNginxMain, renderSite, type InstancePaths } from './instance-files';
 import { waitExit, type ManagedProcess, type ProcessSupervisor } from './processes';
@@ -100,6 +100,17 @@ export class Instance {
 
   private log(name: string): string {
     return path.join(this.props.root, 'var', 'log', name);
+  }
+
+  /** The app's output (gunicorn and Django, as the journal holds it on an instance). */
+  get appLog(): string {
+    return this.log('app.log');
+  }
+
+  /** The last exception the app logged, if any: the cause behind a 5xx. */
+  lastException(): string | undefined {
+    if (!fs.existsSync(this.appLog)) return undefined;
+    return lastException(fs.readFileSync(this.appLog, 'utf8').split('\n'));
   }
 
   /** Launch and first boot. Never throws: a failed step is the result. */
@@ -206,7 +217,7 @@ export class Instance {
       `${this.name} gunicorn`,
       path.join(root, 'usr/local/bin/greenlight-config'),
       ['run', '--env-file', path.join(root, 'etc/greenlight/app.env'), '--', service.command, ...service.args],
-      { cwd: service.cwd, env: { PATH, LANG: 'C.UTF-8', HOME: root, ...service.env }, logPath: this.log('app.log'), ...appUserIds() },
+      { cwd: service.cwd, env: { PATH, LANG: 'C.UTF-8', HOME: root, ...service.env }, logPath: this.appLog, ...appUserIds() },
     );
     await waitFor('gunicorn', this.gunicorn, () => fs.existsSync(this.paths.socketPath), 60_000);
   }

@@ -176,7 +176,7 @@ function smokeLines(smoke: SmokeReport | undefined): string[] {
     'smoke (through the preview route)',
     `  verdict            ${smoke.verdict}: ${smoke.message}`,
     ...smoke.requests.map(
-      (q) => `  GET ${q.path.padEnd(15)} ${q.status ?? q.error ?? 'no answer'}${q.servedBy ? ` from ${q.servedBy}` : ''}`,
+      (q) => `  GET ${[q.path, ...(q.redirects ?? [])].join(' -> ').padEnd(15)} ${q.status ?? q.error ?? 'no answer'}${q.servedBy ? ` from ${q.servedBy}` : ''}`,
     ),
     '',
   ];

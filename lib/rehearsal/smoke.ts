@@ -1,7 +1,7 @@
 // Smoke checks, run locally: each configured path requested through HAProxy's preview route (the
 // preview header naming the new release), judged by the same pure verdict as the AWS handler.
 import * as http from 'node:http';
-import { bodyExcerpt, evaluateSmoke, type SmokeResult, type SmokeVerdict } from '../smoke/evaluate';
+import { bodyExcerpt, evaluateSmoke, MAX_REDIRECTS, sameSiteRedirect, type SmokeResult, type SmokeVerdict } from '../smoke/evaluate';
 import type { SmokeReport } from './report';
 import type { Stage } from './stage';
 
@@ -43,10 +43,12 @@ function request(props: SmokeRunProps, path: string): Promise<SmokeRequest> {
       });
       res.on('end', () => {
         const servedBy = res.headers['x-greenlight-served-by'];
+        const location = res.headers.location;
         resolve({
           path,
           status: res.statusCode ?? 0,
           bodyExcerpt: bodyExcerpt(body),
+          ...(location ? { location } : {}),
           ...(typeof servedBy === 'string' ? { servedBy } : {}),
         });
       });
@@ -57,10 +59,23 @@ function request(props: SmokeRunProps, path: string): Promise<SmokeRequest> {
   });
 }
 
+/** One path, following redirects on the same site as a browser would (as the AWS smoke check does). */
+async function followed(props: SmokeRunProps, path: string): Promise<SmokeRequest> {
+  const redirects: string[] = [];
+  let result = await request(props, path);
+  while (result.status !== undefined && result.status >= 300 && result.status < 400 && result.location && redirects.length < MAX_REDIRECTS) {
+    const next = sameSiteRedirect(result.location, redirects.at(-1) ?? path, `http://${props.hostHeader}`);
+    if (next === undefined) break;
+    redirects.push(next);
+    result = await request(props, next);
+  }
+  return redirects.length > 0 ? { ...result, path, redirects } : result;
+}
+
 /** Requests every path in order, then judges them together. */
 export async function runSmoke(props: SmokeRunProps): Promise<SmokeRun> {
   const requests: SmokeRequest[] = [];
-  for (const path of props.paths) requests.push(await request(props, path));
+  for (const path of props.paths) requests.push(await followed(props, path));
   return { verdict: evaluateSmoke(requests, props.expectedStatuses), requests };
 }
 

@@ -12,6 +12,28 @@ export interface SmokeResult {
   readonly error?: string;
   /** The start of the answer's body, for the failure message. */
   readonly bodyExcerpt?: string;
+  /** A redirect's target, as the answer gave it. */
+  readonly location?: string;
+  /** The paths redirects on the same site led to from `path`, in order; the status is the last one's. */
+  readonly redirects?: readonly string[];
+}
+
+/** Redirects a smoke check follows from one path, as a browser would. */
+export const MAX_REDIRECTS = 5;
+
+/**
+ * Where a redirect leads on the same site (a relative Location, or one on `host`), as the path to
+ * request next; undefined for another site, or a scheme change to https the check cannot follow.
+ */
+export function sameSiteRedirect(location: string, fromPath: string, baseUrl: string): string | undefined {
+  const base = new URL(fromPath, baseUrl);
+  let target: URL;
+  try {
+    target = new URL(location, base);
+  } catch {
+    return undefined;
+  }
+  return target.host === base.host && target.protocol === base.protocol ? `${target.pathname}${target.search}` : undefined;
 }
 
 export interface SmokeVerdict {
@@ -31,7 +53,7 @@ const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 /**
  * What an answer's body says, on one line: for an HTML page its title (Django's debug page titles
- * the exception, `TemplateDoesNotExist at /`, and gives its value), else its first line of text;
+ * the exception, `TemplateDoesNotExist at /`, and gives its value), else its text without markup;
  * any other body as it starts, whitespace collapsed. Cut to `length` characters.
  */
 export function bodyExcerpt(body: string, length = BODY_EXCERPT_LENGTH): string {
@@ -44,8 +66,9 @@ export function bodyExcerpt(body: string, length = BODY_EXCERPT_LENGTH): string 
       .replace(/<[^>]*>/g, '\n')
       .split('\n')
       .map((l) => oneLine(decode(l)))
-      .find((l) => l !== '');
-    line = title ? (value ? `${title}: ${value}` : title) : (text ?? line);
+      .filter((l) => l !== '')
+      .join(' ');
+    line = title ? (value ? `${title}: ${value}` : title) : text;
   }
   return line.length > length ? `${line.slice(0, length - 1)}…` : line;
 }
@@ -65,9 +88,10 @@ export function statusMatches(matcher: string, status: number): boolean {
 }
 
 function describeFailure(result: SmokeResult, expected: string): string {
-  if (result.status === undefined) return `GET ${result.path} failed: ${result.error ?? 'no answer'}`;
+  const asked = [result.path, ...(result.redirects ?? [])].join(' -> ');
+  if (result.status === undefined) return `GET ${asked} failed: ${result.error ?? 'no answer'}`;
   const body = result.bodyExcerpt ? `: ${JSON.stringify(result.bodyExcerpt)}` : '';
-  return `GET ${result.path} answered ${result.status} (expected ${expected})${body}`;
+  return `GET ${asked} answered ${result.status} (expected ${expected})${body}`;
 }
 
 /** Pass when every path answered with an expected status; otherwise name the first failure and count the rest. */

@@ -1,7 +1,7 @@
 // One GET through the load balancer's preview route. The only network I/O of the smoke checks.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { bodyExcerpt, type SmokeResult } from './evaluate';
+import { bodyExcerpt, MAX_REDIRECTS, sameSiteRedirect, type SmokeResult } from './evaluate';
 
 /** Bytes of a body read for the excerpt; the rest is not waited for. */
 const BODY_BYTES = 4096;
@@ -21,7 +21,21 @@ export interface SmokeRequest {
  * application's domain, not the load balancer's own DNS name the check connects to, and the
  * request carries nothing secret.
  */
-export function requestPath(req: SmokeRequest): Promise<SmokeResult> {
+export async function requestPath(req: SmokeRequest): Promise<SmokeResult> {
+  // A redirect on the same site is followed as a browser would, with the same headers (the preview
+  // header keeps every hop on the new release); the verdict is the last answer's.
+  const redirects: string[] = [];
+  let result = await requestOne({ ...req });
+  while (result.status !== undefined && result.status >= 300 && result.status < 400 && result.location && redirects.length < MAX_REDIRECTS) {
+    const next = sameSiteRedirect(result.location, redirects.at(-1) ?? req.path, req.baseUrl);
+    if (next === undefined) break;
+    redirects.push(next);
+    result = await requestOne({ ...req, path: next });
+  }
+  return redirects.length > 0 ? { ...result, path: req.path, redirects } : result;
+}
+
+function requestOne(req: SmokeRequest): Promise<SmokeResult> {
   const url = new URL(req.path, req.baseUrl);
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
@@ -39,7 +53,8 @@ export function requestPath(req: SmokeRequest): Promise<SmokeResult> {
         let size = 0;
         const finish = () => {
           res.destroy();
-          done({ path: req.path, status: res.statusCode, bodyExcerpt: bodyExcerpt(Buffer.concat(chunks).toString('utf8')) });
+          const location = res.headers.location;
+          done({ path: req.path, status: res.statusCode, bodyExcerpt: bodyExcerpt(Buffer.concat(chunks).toString('utf8')), ...(location ? { location } : {}) });
         };
         res.on('data', (chunk: Buffer) => {
           chunks.push(chunk);

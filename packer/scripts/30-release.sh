@@ -33,6 +33,9 @@ find "$release_dir/app" -name __pycache__ -prune -exec rm -rf {} +
 # Debian's pip installs into the virtualenv (pip --python): the venv needs no pip of its own, and
 # nothing on the instance can install packages at run time.
 /usr/bin/python3 -m venv --without-pip --system-site-packages "$release_dir/venv"
+# greenlight's health check middleware (greenlight_health.HealthCheckMiddleware), importable by the app.
+site_packages="$("$release_dir/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+install -D -m 0644 "$GREENLIGHT_FILES/greenlight_health.py" "$site_packages/greenlight_health.py"
 requirements_file="$(manifest get "$GREENLIGHT_APP_SOURCE" requirements)"
 requirements="$release_dir/app/$requirements_file"
 if [ -f "$requirements" ]; then

@@ -64,7 +64,7 @@ describe('the local bake runs packer/scripts/30-release.sh', () => {
       else process.env.PIP_INDEX_URL = previous;
     }
     const python = path.join(dir, 'opt/bookshop/current/venv/bin/python');
-    const versions = spawnSync(python, ['-c', 'import django, dj_database_url, dotenv, sys; print(django.get_version(), sys.version_info[:2])'], { encoding: 'utf8' });
+    const versions = spawnSync(python, ['-c', 'import django, dj_database_url, dotenv, greenlight_health, sys; print(django.get_version(), sys.version_info[:2])'], { encoding: 'utf8' });
     expect(versions.stdout).toMatch(/^5\.2\.\d+ \(3, 11\)$/m);
     // The venv is Debian's python3 with its packages, without a pip of its own.
     expect(fs.readFileSync(path.join(dir, 'opt/bookshop/current/venv/pyvenv.cfg'), 'utf8')).toMatch(/include-system-site-packages = true/);

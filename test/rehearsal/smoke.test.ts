@@ -55,7 +55,7 @@ describe('runSmoke', () => {
   it('fails naming the status and the start of the body', async () => {
     const run = await runSmoke(props(['/', '/broken/']));
     expect(run.verdict.verdict).toBe('fail');
-    expect(run.verdict.message).toBe('smoke: GET /broken/ answered 500 (expected 200): "<h1>Server Error (500)</h1> OperationalError: no such table: orders"');
+    expect(run.verdict.message).toBe('smoke: GET /broken/ answered 500 (expected 200): "Server Error (500) OperationalError: no such table: orders"');
   });
 
   it('fails on a path that does not answer within the timeout', async () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bodyExcerpt, evaluateSmoke, type SmokeResult, statusMatches } from '../../lib/smoke/evaluate';
+import { bodyExcerpt, evaluateSmoke, sameSiteRedirect, type SmokeResult, statusMatches } from '../../lib/smoke/evaluate';
 
 describe('statusMatches', () => {
   const cases: ReadonlyArray<readonly [string, number, boolean]> = [
@@ -33,8 +33,8 @@ describe('bodyExcerpt', () => {
     expect(bodyExcerpt(page)).toBe('TemplateDoesNotExist at /');
     expect(bodyExcerpt(`${page}<pre class="exception_value">catalog/index.html</pre>`)).toBe('TemplateDoesNotExist at /: catalog/index.html');
   });
-  it("quotes a page's first line of text when it has no title", () => {
-    expect(bodyExcerpt('\n<h1>Server Error (500)</h1>\n<p>Sorry &amp; goodbye</p>')).toBe('Server Error (500)');
+  it("quotes a page's text without its markup when it has no title", () => {
+    expect(bodyExcerpt('\n<h1>Server Error (500)</h1>\n<p>Sorry &amp; goodbye</p>')).toBe('Server Error (500) Sorry & goodbye');
     expect(bodyExcerpt('<!doctype html><html><head><style>h1 { color: red }</style></head><body><h1>Bad Request (400)</h1></body></html>')).toBe('Bad Request (400)');
   });
   it('cuts a long body with an ellipsis', () => {
@@ -104,5 +104,20 @@ describe('evaluateSmoke', () => {
     expect(decision.verdict).toBe(verdict);
     expect(decision.message).toBe(message);
     if (failed) expect(decision.failures.map((f) => f.path)).toEqual(failed);
+  });
+});
+
+describe('sameSiteRedirect', () => {
+  it('follows a relative or same-site Location, and nothing else', () => {
+    expect(sameSiteRedirect('/catalog/', '/', 'http://alb.example')).toBe('/catalog/');
+    expect(sameSiteRedirect('catalog/?page=2', '/', 'http://alb.example')).toBe('/catalog/?page=2');
+    expect(sameSiteRedirect('http://alb.example/a/', '/', 'http://alb.example')).toBe('/a/');
+    expect(sameSiteRedirect('https://alb.example/a/', '/', 'http://alb.example')).toBeUndefined();
+    expect(sameSiteRedirect('https://accounts.example/login', '/', 'https://alb.example')).toBeUndefined();
+  });
+
+  it('names the redirects a failing path went through', () => {
+    const verdict = evaluateSmoke([{ path: '/', redirects: ['/catalog/'], status: 500, bodyExcerpt: 'TemplateDoesNotExist at /catalog/' }], '200');
+    expect(verdict.message).toBe('smoke: GET / -> /catalog/ answered 500 (expected 200): "TemplateDoesNotExist at /catalog/"');
   });
 });
