@@ -3,8 +3,6 @@
 // load balancer would, and probes the rest of the health contract with the app's own code.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { loadManifest, type AppManifest } from '../manifest/load';
 import { checkMigrations, releaseCode } from '../migrations/check';
@@ -13,7 +11,6 @@ import type { EnvironmentSettings } from '../config/schema';
 import { configParameters, startFakeImds, startStubSsm } from '../rehearsal/fake-aws';
 import { firstCause } from '../rehearsal/first-boot';
 import { loadHostHeader } from '../rehearsal/blue';
-import { bodyExcerpt } from '../smoke/evaluate';
 import { appUserIds, BakeError, bakeImage, localAppConfig, type ReleaseImage } from '../rehearsal/image';
 import { Instance } from '../rehearsal/instance';
 import { ephemeralPort } from '../rehearsal/net';
@@ -29,7 +26,6 @@ import {
   hostValidatedRow,
   pagesRow,
   settingsFix,
-  type PageAnswer,
   migrationsRow,
   modelsRow,
   notBaked,
@@ -40,6 +36,7 @@ import {
   type HealthAnswer,
   type WithoutVariable,
 } from './checks';
+import { FOREIGN_HOST, healthCheck, page, unansweringDatabase } from './probes';
 
 export interface DoctorOptions {
   /** The cdk.json app name, as on the instance. */
@@ -106,82 +103,6 @@ function python(
       resolve({ code, output, killed });
     });
   });
-}
-
-/** One GET, as a load balancer's health check: Host is the instance IP (or `hostHeader`), no X-Forwarded-Proto. */
-function healthCheck(address: string, port: number, urlPath: string, timeoutMs: number, hostHeader = address): Promise<HealthAnswer> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const req = http.get({ host: address, port, path: urlPath, headers: { host: hostHeader }, agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (body.length < 4096) body += chunk;
-      });
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          ...(res.headers.location ? { location: res.headers.location } : {}),
-          ...(body ? { excerpt: bodyExcerpt(body) } : {}),
-          ms: Date.now() - started,
-        }),
-      );
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? err.message, ms: Date.now() - started }));
-  });
-}
-
-/** Never a name the app allows: the health path asked with it must be refused. */
-const FOREIGN_HOST = 'greenlight-doctor.invalid';
-const MAX_REDIRECTS = 5;
-
-/**
- * A page as a person's browser gets it through the load balancer over HTTPS (X-Forwarded-Proto:
- * https, so nginx's TLS redirect lets it through), following redirects on the same site.
- */
-async function page(address: string, port: number, urlPath: string, hostHeader: string, timeoutMs: number): Promise<PageAnswer> {
-  const chain = [urlPath];
-  for (;;) {
-    const answer = await new Promise<HealthAnswer>((resolve) => {
-      const started = Date.now();
-      const headers = { host: hostHeader, 'x-forwarded-proto': 'https' };
-      const req = http.get({ host: address, port, path: chain[chain.length - 1], headers, agent: false, timeout: timeoutMs }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          if (body.length < 4096) body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), excerpt: bodyExcerpt(body), ms: Date.now() - started }));
-      });
-      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-      req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? err.message, ms: Date.now() - started }));
-    });
-    const redirect = typeof answer.status === 'number' && answer.status >= 300 && answer.status < 400 && answer.location ? new URL(answer.location, `https://${hostHeader}${chain[chain.length - 1]}`) : undefined;
-    if (!redirect || redirect.host !== hostHeader || chain.length > MAX_REDIRECTS) {
-      return { path: urlPath, chain, status: answer.status, ...(answer.excerpt ? { excerpt: answer.excerpt } : {}) };
-    }
-    chain.push(`${redirect.pathname}${redirect.search}`);
-  }
-}
-
-/** A TCP server that accepts connections and never answers: a database that hangs. */
-async function unansweringDatabase(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 const IMPORT_WSGI = 'import importlib, os, sys; sys.path.insert(0, os.getcwd()); importlib.import_module(sys.argv[1])';
