@@ -359,7 +359,7 @@ export async function cloudFormationRequests(stack: Stack): Promise<{ requests: 
 }
 
 /** The request context an action carries: of a candidate's, the keys the action takes. */
-async function presented(action: string, context: RequestContext = {}): Promise<RequestContext> {
+export async function presented(action: string, context: RequestContext = {}): Promise<RequestContext> {
   const { conditionKeys } = await actionResourceTypes(action);
   return Object.fromEntries(Object.entries(context).filter(([k]) => k.startsWith('aws:') || conditionKeys.includes(k.toLowerCase())));
 }
