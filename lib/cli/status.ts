@@ -7,7 +7,8 @@ import { type AwsClients, createEnvironmentClients } from '../aws/clients';
 import { describeTargetHealth, servingListeners } from '../aws/elbv2';
 import { readParameter } from '../aws/ssm';
 import { targetGroupLabel, targetReason } from '../health-gate/evaluate';
-import { liveReleaseParameterName, RELEASE_TAG } from '../ssm-paths';
+import { liveReleaseParameterName, RELEASE_TAG, schemaRecordParameterName } from '../ssm-paths';
+import { parseSchemaRecord, type SchemaRecord } from '../migrations/rollback-safety';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
 import { type Phase, phaseStates } from './phases';
 import { readReleaseRecords } from './release-records';
@@ -53,6 +54,8 @@ export interface ServingStatus {
 export interface EnvironmentStatus {
   readonly stackName: string;
   readonly liveRelease?: string;
+  /** The live release's deploy found that its migrations break the release before it. */
+  readonly notRollbackSafe?: SchemaRecord;
   readonly fleets: readonly FleetStatus[];
   readonly targets: readonly TargetStatus[];
   readonly serving: readonly ServingStatus[];
@@ -61,12 +64,14 @@ export interface EnvironmentStatus {
 }
 
 /**
- * One DescribeAutoScalingGroups (paginated), one DescribeTargetHealth per target group, one
- * GetParameter, per group DescribePolicies, DescribeScheduledActions and DescribeScalingActivities,
+ * One DescribeAutoScalingGroups (paginated), one DescribeTargetHealth per target group, two
+ * GetParameter (the live release, the deploy's migration record), per group DescribePolicies, DescribeScheduledActions and DescribeScalingActivities,
  * one DescribeTargetGroups with DescribeListeners per load balancer, and three GetParameter per release.
  */
 export async function collectStatus(clients: AwsClients, env: CliEnvironment): Promise<EnvironmentStatus> {
   const liveRelease = await readParameter(clients, liveReleaseParameterName(env.app, env.envName));
+  const record = parseSchemaRecord(await readParameter(clients, schemaRecordParameterName(env.app, env.envName)));
+  const notRollbackSafe = record && record.release === liveRelease && !record.rollbackSafe ? record : undefined;
   const groups = await stackGroups(clients, env.stackName);
   const releaseOf = new Map<string, string>();
   const instanceRows = new Map<string, { release: string; lifecycle: string; health: string }>();
@@ -119,7 +124,7 @@ export async function collectStatus(clients: AwsClients, env: CliEnvironment): P
   const releases = [...new Set(fleets.map((f) => f.release).filter((r) => r !== '-'))];
   const records = await Promise.all(releases.map((r) => readReleaseRecords(clients, env.app, env.envName, r)));
   const phases = releases.map((release, n) => ({ release, ...phaseStates(records[n], servingReleases.has(release)) }));
-  return { stackName: env.stackName, liveRelease, fleets, targets, serving, phases };
+  return { stackName: env.stackName, liveRelease, ...(notRollbackSafe ? { notRollbackSafe } : {}), fleets, targets, serving, phases };
 }
 
 const servingLine = (s: ServingStatus) =>
@@ -139,6 +144,8 @@ export function renderStatus(status: EnvironmentStatus, now = new Date()): strin
   const parts = [`${status.stackName}: live release ${status.liveRelease ?? '(none yet)'}`];
   const standby = standbyLine(status.fleets, now);
   if (standby) parts.push(standby);
+  const unsafe = status.notRollbackSafe;
+  if (unsafe) parts.push(`rollback to ${unsafe.previous}: not safe, ${status.liveRelease}'s migrations break it (${unsafe.reason ?? ''}); greenlight rollback refuses without --accept-schema-risk`);
   if (status.fleets.length === 0) {
     parts.push('no Auto Scaling groups in this stack');
     return parts.join('\n');

@@ -184,6 +184,13 @@ describe('greenlight status', () => {
     const TG2 = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/shop-r2/2222222222222222';
     const records: Record<string, unknown> = {
       '/greenlight/greenlight-demo/staging/live-release': 'r1',
+      // r1's deploy found that its migrations break r0: the line says a rollback is refused.
+      '/greenlight/greenlight-demo/staging/schema-record': {
+        release: 'r1',
+        previous: 'r0',
+        rollbackSafe: false,
+        reason: 'shop.0007_remove_item_price RemoveField: drops Item.price (column price): the live release still reads and writes it (acknowledged: unused)',
+      },
       '/greenlight/greenlight-demo/staging/gate/r1': progressRecord('r1', { verdict: 'pass', lastMessage: '2/2 healthy' }),
       '/greenlight/greenlight-demo/staging/smoke/r1': smokeRecord('r1', 'pass', 'smoke: 2 paths answered as expected'),
       '/greenlight/greenlight-demo/staging/bake/r1': bakeRecord('r1', { verdict: 'pass', lastMessage: 'bake: passed after 780s' }),
@@ -219,8 +226,9 @@ describe('greenlight status', () => {
         Listeners: [{ ListenerArn: 'l-8080', Port: 8080, DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }] }],
       });
     const out = await statusCommand({ env: 'staging' }, '.', createClients('eu-west-1'));
-    expect(out.split('\n').slice(0, 6)).toEqual([
+    expect(out.split('\n').slice(0, 7)).toEqual([
       'greenlight-demo-staging: live release r1',
+      "rollback to r0: not safe, r1's migrations break it (shop.0007_remove_item_price RemoveField: drops Item.price (column price): the live release still reads and writes it (acknowledged: unused)); greenlight rollback refuses without --accept-schema-risk",
       'serving listener (port 80) forwards to target group shop-r2 (release r2)',
       '',
       'RELEASE  GATE  SMOKE  TRAFFIC      CUTOVER   BAKE',
