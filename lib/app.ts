@@ -1,7 +1,8 @@
 // Builds one EnvironmentStack per selected environment from validated context, with cdk-nag on every synth.
 import { Annotations, type App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { loadSettings, selectEnvironments } from './config/load';
+import { unknownInstanceType } from './aws/instance-types';
+import { ConfigError, loadSettings, selectEnvironments } from './config/load';
 import { parseAmiOverride, parseRelease } from './config/release';
 import { longestDeploySeconds } from './config/schema';
 import { deployTimeProblem, parseDeployTime, parseRollbackId, parseStandbyRelease } from './config/standby';
@@ -36,6 +37,11 @@ export interface AppContext {
 /** Validates everything first, so a mistake builds nothing. Returns the stacks it built. */
 export function buildApp(app: App, context: AppContext): EnvironmentStack[] {
   const settings = loadSettings(context, { projectRoot: context.projectRoot, contextKeys: context.contextKeys });
+  const unknownTypes = Object.entries(settings.environments).flatMap(([name, env]) => {
+    const problem = unknownInstanceType(env.instanceType);
+    return problem ? [`environments.${name}.instanceType: ${problem}`] : [];
+  });
+  if (unknownTypes.length > 0) throw new ConfigError(unknownTypes);
   const release = parseRelease(context.release);
   const amiId = parseAmiOverride(context.ami);
   const selected = selectEnvironments(settings, context.env);

@@ -32,6 +32,17 @@ describe('buildApp', () => {
     expect(app.node.children).toHaveLength(0);
   });
 
+  it.each([
+    ['a size its family does not come in', 't3.smal', 'environments.production.instanceType: "t3.smal" is not an EC2 instance type: t3 comes in '],
+    ['a family EC2 does not have', 't9.small', 'environments.production.instanceType: "t9.small" is not an EC2 instance type: no family "t9"; families starting with "t": t1, t2, t3, t3a, t4g'],
+  ])('builds nothing for an instance type EC2 does not have: %s', (_name, instanceType, message) => {
+    const context = cdkContext();
+    const app = new App();
+    const production = { ...context.environments.production, instanceType };
+    expect(() => buildApp(app, { ...context, release: 'r1', environments: { ...context.environments, production } })).toThrow(message);
+    expect(app.node.children).toHaveLength(0);
+  });
+
   it('tags every stack with the app, the environment and the configured tags', () => {
     const staging = synthesize({ release: 'r1' }).templates['greenlight-demo-staging'];
     const alb = Object.values(staging.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0];
