@@ -1,8 +1,9 @@
 // npm run bench:cutover [-- --time-scale 0.2 --rate 150 --concurrency 8 --env staging --work-dir <dir>]
 // The same load against the same app and release, deployed (a) blue/green with greenlight's gate and
-// (b) by restarting gunicorn in place, and (c) a release failing after the cutover, which the bake
-// takes out. Prints errors, error seconds and p99 for each; exits 1 when (a) dropped a request or
-// (c) did not end as its scenario expects (rolled back with no failure outside the bake).
+// (b) by restarting gunicorn in place, (c) a release failing after the cutover, which the bake
+// takes out, and (d) the same release with traffic.steps [10], refused at its first step. Prints
+// errors, error seconds and p99 for each; exits 1 when (a) dropped a request or (c) or (d) did not
+// end as its scenario expects (no failure outside the bake's or the step's window).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,7 +44,7 @@ async function main(): Promise<number> {
     log,
   });
   process.stdout.write(renderBench(result));
-  return result.blueGreen.failed === 0 && result.failsAfterCutover.ok ? 0 : 1;
+  return result.blueGreen.failed === 0 && result.failsAfterCutover.ok && result.failsAtFirstStep.ok ? 0 : 1;
 }
 
 main().then(

@@ -119,7 +119,11 @@ export function bakeReport(stage: Stage, bake: BakeRun, load: LoadGenerator, cut
           failedBeforeSwitchBack: during.count,
           failedAfterSwitchBack: after,
           ...(during.firstAt !== undefined
-            ? { detectionMs: bake.decidedAt - during.firstAt, switchedBackAfterFirstFailureMs: switchBackAt - during.firstAt }
+            ? {
+                detectionMs: bake.decidedAt - during.firstAt,
+                switchedBackAfterFirstFailureMs: switchBackAt - during.firstAt,
+                sentFromFirstFailure: load.sentBetween(during.firstAt, switchBackAt),
+              }
             : {}),
         }
       : {}),

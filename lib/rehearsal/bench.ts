@@ -1,10 +1,11 @@
-// bench:cutover — the same fleet, app, new release and load, deployed three ways in one run:
+// bench:cutover — the same fleet, app, new release and load, deployed four ways in one run:
 // (a) greenlight's blue/green behind the load balancer, (b) a restart of gunicorn in place on the
-// live instances, as many teams deploy, and (c) blue/green with a release whose pages
-// fail right after the cutover, which the bake window takes out again. Errors, error seconds and p99
-// side by side, and for (c) the time from the first failed request until traffic was back on blue.
+// live instances, as many teams deploy, (c) blue/green with a release whose pages fail as soon as
+// it serves, which the bake window takes out again after an all-at-once cutover, and (d) the same
+// failing release with traffic.steps [10], refused at its first step. Errors, error seconds and p99
+// side by side, and for (c) and (d) the time from the first failed request until traffic was back on blue.
 import * as path from 'node:path';
-import type { EnvironmentSettings } from '../config/schema';
+import { type EnvironmentSettings, TRAFFIC_DEFAULTS } from '../config/schema';
 import type { LoadResult } from './load';
 import { rehearse, restartInPlace } from './release';
 import type { RehearsalReport } from './report';
@@ -29,7 +30,15 @@ export interface CutoverBenchResult {
   readonly report: RehearsalReport;
   /** The release that fails after the cutover: its report (bake verdict, failed requests, times). */
   readonly failsAfterCutover: RehearsalReport;
+  /** The same failing release with one traffic step of 10%: its report (the step's verdict, failed requests). */
+  readonly failsAtFirstStep: RehearsalReport;
 }
+
+/** (d)'s traffic: one step of 10%, the environment's other traffic settings or their defaults. */
+export const benchTraffic = (settings: EnvironmentSettings): NonNullable<EnvironmentSettings['traffic']> => ({
+  ...(settings.traffic ?? { ...TRAFFIC_DEFAULTS }),
+  steps: [10],
+});
 
 /** The bake (c) needs when the environment has none: the shortest the settings allow, default limits. */
 export const BENCH_BAKE = { duration: 60, maxErrorRate: 1, maxErrors: 0, alarms: [] as string[] } as const;
@@ -51,17 +60,31 @@ export async function benchCutover(o: CutoverBenchOptions): Promise<CutoverBench
   o.log('(b) restart in place: stop the old gunicorn, start the new one');
   const inPlace = await restartInPlace({ ...common, workDir: path.join(o.workDir, 'b'), log: (l) => o.log(`  (b) ${l}`) });
   o.log(`(c) blue/green, a release that fails after the cutover: the bake switches back${o.settings.bake ? '' : ` (bake ${BENCH_BAKE.duration}s: ${o.environment} has none)`}`);
+  const { traffic: _traffic, ...allAtOnce } = o.settings;
+  const bake = o.settings.bake ?? { ...BENCH_BAKE, alarms: [] };
   const failsAfterCutover = await rehearse({
     ...common,
-    settings: { ...o.settings, bake: o.settings.bake ?? { ...BENCH_BAKE, alarms: [] } },
+    settings: { ...allAtOnce, bake },
     scenario: scenarioNamed('errors-after-cutover'),
     workDir: path.join(o.workDir, 'c'),
     log: (l) => o.log(`  (c) ${l}`),
   });
-  return { blueGreen: report.load, inPlace: inPlace.load, report, failsAfterCutover };
+  o.log('(d) the same failing release with traffic.steps [10]: the first step puts every request back on blue');
+  const failsAtFirstStep = await rehearse({
+    ...common,
+    settings: { ...allAtOnce, bake, traffic: benchTraffic(o.settings) },
+    scenario: scenarioNamed('errors-after-cutover'),
+    workDir: path.join(o.workDir, 'd'),
+    log: (l) => o.log(`  (d) ${l}`),
+  });
+  return { blueGreen: report.load, inPlace: inPlace.load, report, failsAfterCutover, failsAtFirstStep };
 }
 
 const secs = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
+
+/** `121 of 130 requests sent from the first failure until blue served them all (93%)` */
+const exposed = (failed: number, sent: number | undefined) =>
+  sent === undefined || sent === 0 ? '' : `; ${failed} of the ${sent} requests sent from the first failure until blue served them all failed (${((100 * failed) / sent).toFixed(0)}%)`;
 
 /** How the bake took the failing release out: failures before and after the switch back, and the times. */
 function rollbackLine(r: RehearsalReport): string {
@@ -70,7 +93,18 @@ function rollbackLine(r: RehearsalReport): string {
   return (
     `${bake.failedBeforeSwitchBack} failed before the switch back, ${bake.failedAfterSwitchBack} after; ` +
     `detected ${secs(bake.detectionMs)} and back on blue ${secs(bake.switchedBackAfterFirstFailureMs)} after the first failed request ` +
-    `(bake polled every ${bake.pollIntervalMs} ms): ${bake.reason}`
+    `(bake polled every ${bake.pollIntervalMs} ms)${exposed(bake.failedBeforeSwitchBack ?? 0, bake.sentFromFirstFailure)}: ${bake.reason}`
+  );
+}
+
+/** How the first traffic step took the failing release out, and its failures against (c)'s. */
+function stepLine(r: RehearsalReport, allAtOnce: RehearsalReport): string {
+  const t = r.traffic;
+  if (!t || r.outcome !== 'refused at a traffic step') return `not refused at a traffic step (${r.outcome}): ${r.mismatch ?? t?.reason ?? 'no steps ran'}`;
+  const share = allAtOnce.load.failed > 0 ? ` = ${((100 * r.load.failed) / allAtOnce.load.failed).toFixed(0)}% of (c)'s` : '';
+  return (
+    `${t.failedDuringSteps} failed during the step${share}, ${t.failedAfterRestore ?? 0} after every request went back to blue; ` +
+    `detected ${secs(t.detectionMs)} after the first failed request (polled every ${t.pollIntervalMs} ms)${exposed(t.failedDuringSteps, t.sentFromFirstFailure)}: ${t.reason}`
   );
 }
 
@@ -87,10 +121,12 @@ export function renderBench(result: CutoverBenchResult): string {
     row('(a) greenlight blue/green', result.blueGreen),
     row('(b) restart in place', result.inPlace),
     row('(c) fails after cutover', result.failsAfterCutover.load),
+    row('(d) fails, steps [10]', result.failsAtFirstStep.load),
     '',
     `(a) errors: ${kinds(result.blueGreen)}; gate ${result.report.gate.verdict}: ${result.report.gate.reason}`,
     `(b) errors: ${kinds(result.inPlace)}`,
     `(c) errors: ${kinds(result.failsAfterCutover.load)}; ${rollbackLine(result.failsAfterCutover)}`,
+    `(d) errors: ${kinds(result.failsAtFirstStep.load)}; ${stepLine(result.failsAtFirstStep, result.failsAfterCutover)}`,
     '',
   ].join('\n');
 }

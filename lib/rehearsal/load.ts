@@ -75,6 +75,8 @@ export class LoadGenerator {
   private readonly failedSeconds = new Set<number>();
   /** When each failed request was sent (epoch ms), to place failures around the cutover and a switch back. */
   private readonly failureTimes: number[] = [];
+  /** When each request was sent (epoch ms), to tell what share of a window's requests failed. */
+  private readonly sendTimes: number[] = [];
   private firstFailure?: { atMs: number; what: string };
   private sent = 0;
   private served = 0;
@@ -124,6 +126,11 @@ export class LoadGenerator {
     return { count: inRange.length, ...(inRange.length > 0 ? { firstAt } : {}) };
   }
 
+  /** Requests sent in [fromMs, toMs) (epoch ms), failed or not. */
+  sentBetween(fromMs: number, toMs = Number.POSITIVE_INFINITY): number {
+    return this.sendTimes.filter((t) => t >= fromMs && t < toMs).length;
+  }
+
   /** When `backend` last answered one of the load's requests (epoch ms), if ever. */
   lastAnsweredBy(backend: string): number | undefined {
     return this.lastAnswer[backend];
@@ -141,6 +148,7 @@ export class LoadGenerator {
       const began = Date.now();
       const path = this.options.paths[this.sent % this.options.paths.length];
       this.sent += 1;
+      this.sendTimes.push(began);
       await this.request(path);
       const wait = periodMs - (Date.now() - began);
       if (wait > 0) await sleep(wait);

@@ -47,6 +47,8 @@ export interface BakeReport {
   readonly detectionMs?: number;
   /** From the first failed request until the listener pointed at blue again. */
   readonly switchedBackAfterFirstFailureMs?: number;
+  /** Requests sent, failed or not, from the first failed request until the switch back. */
+  readonly sentFromFirstFailure?: number;
 }
 
 /** The traffic steps: the verdict, where they stopped, both releases' figures there, and the load's failures. */
@@ -71,6 +73,8 @@ export interface TrafficReport {
   readonly failedAfterRestore?: number;
   /** From the first failed request to the refusing verdict. */
   readonly detectionMs?: number;
+  /** Requests sent, failed or not, from the first failed request until every request went back to blue. */
+  readonly sentFromFirstFailure?: number;
 }
 
 /** A rollback to the standby (blue kept running): its gate, and when blue served every request again. */

@@ -154,6 +154,8 @@ export function trafficReport(stage: Stage, run: TrafficRun, load: LoadGenerator
     decidedAfterStartMs: run.decidedAt - run.startedAt,
     failedDuringSteps: during.count,
     ...(run.restoredAt !== undefined ? { failedAfterRestore: load.failuresSent(run.restoredAt).count } : {}),
-    ...(during.firstAt !== undefined ? { detectionMs: run.decidedAt - during.firstAt } : {}),
+    ...(during.firstAt !== undefined
+      ? { detectionMs: run.decidedAt - during.firstAt, sentFromFirstFailure: load.sentBetween(during.firstAt, run.restoredAt ?? run.decidedAt) }
+      : {}),
   };
 }

@@ -118,20 +118,72 @@ describe('renderReport: the migration check', () => {
 
 describe('renderBench', () => {
   const clean = load({ sent: 4435, served: 4435, serverErrors: {}, failed: 0, errorSeconds: 0 });
+  const refused: RehearsalReport = {
+    ...rolledBack,
+    outcome: 'refused at a traffic step',
+    phaseFailed: 'traffic',
+    bake: undefined,
+    traffic: {
+      verdict: 'fail',
+      reason: "traffic step 1 (10%): 100% 5xx on the release's target group over 3s (limit 1%): 24 of 24 requests",
+      steps: [10],
+      stepDurationMs: 12_000,
+      pollIntervalMs: 3000,
+      step: 1,
+      weight: 10,
+      passed: [],
+      release: { requests: 24, errors5xx: 24, p99Ms: 9 },
+      live: { requests: 215, errors5xx: 0, p99Ms: 31 },
+      decidedAfterStartMs: 3100,
+      failedDuringSteps: 25,
+      failedAfterRestore: 0,
+      detectionMs: 2900,
+      sentFromFirstFailure: 240,
+    },
+    load: load({ sent: 8399, served: 8374, serverErrors: { '500': 25 }, failed: 25 }),
+  };
 
-  it("adds the failing release's row and how the bake took it out", () => {
-    const text = renderBench({ blueGreen: clean, inPlace: load({ serverErrors: { '502': 382 }, failed: 382 }), report: rolledBack, failsAfterCutover: rolledBack });
+  it("adds the failing release's rows, how the bake took it out, and how the first step did with what share of the failures", () => {
+    const text = renderBench({
+      blueGreen: clean,
+      inPlace: load({ serverErrors: { '502': 382 }, failed: 382 }),
+      report: rolledBack,
+      failsAfterCutover: rolledBack,
+      failsAtFirstStep: refused,
+    });
+    expect(text).toMatch(/^\(d\) fails, steps \[10\]\s+8399\s+25\s/m);
+    expect(text).toContain(
+      "(d) errors: 25× 500; 25 failed during the step = 10% of (c)'s, 0 after every request went back to blue; detected 2.9 s after the first failed request (polled every 3000 ms); " +
+        '25 of the 240 requests sent from the first failure until blue served them all failed (10%): traffic step 1 (10%)',
+    );
     expect(text).toMatch(/^\(c\) fails after cutover\s+8423\s+249\s+16\s+555\.6 ms\s+1359\.7 ms$/m);
     expect(text).toContain(
       '(c) errors: 249× 500; 249 failed before the switch back, 0 after; detected 15.3 s and back on blue 15.3 s after the first failed request (bake polled every 15000 ms)',
     );
   });
 
+  it('renders the steps: the verdict, where they ended, both releases\' figures with their p99s, and the failures', () => {
+    const text = renderReport(refused);
+    expect(text).toContain(
+      [
+        'traffic steps',
+        "  verdict            fail 3.1 s after the first step: traffic step 1 (10%): 100% 5xx on the release's target group over 3s (limit 1%): 24 of 24 requests",
+        '  steps              10%, 12.0 s each, polled every 3000 ms; ended at step 1 (10%)',
+        "  green's backend    24 requests, 24 5xx, p99 9 ms in the step",
+        "  blue's backend     215 requests, 0 5xx, p99 31 ms in the step",
+        '  failed requests    25 during the steps, 0 after every request went back to blue',
+        '  detection          2.9 s from the first failed request to the verdict',
+        '',
+      ].join('\n'),
+    );
+    expect(text).toContain('release       refused at a traffic step (phase traffic failed)\n');
+  });
+
   it('says so when the release was not rolled back after the cutover', () => {
     const live = { ...rolledBack, outcome: 'live' as const, mismatch: 'the bake passed; expected it to catch the 5xx' };
-    expect(renderBench({ blueGreen: clean, inPlace: clean, report: rolledBack, failsAfterCutover: live })).toContain(
-      '(c) errors: 249× 500; not rolled back after the cutover (live): the bake passed; expected it to catch the 5xx',
-    );
+    const text = renderBench({ blueGreen: clean, inPlace: clean, report: rolledBack, failsAfterCutover: live, failsAtFirstStep: live });
+    expect(text).toContain('(c) errors: 249× 500; not rolled back after the cutover (live): the bake passed; expected it to catch the 5xx');
+    expect(text).toContain('(d) errors: 249× 500; not refused at a traffic step (live): the bake passed; expected it to catch the 5xx');
   });
 });
 
