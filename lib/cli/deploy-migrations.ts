@@ -11,12 +11,13 @@ import { readParameter, writeParameter } from '../aws/ssm';
 import { readProjectConfig } from '../config/project';
 import { UserError } from '../errors';
 import type { MigrationCheck } from '../migrations/classify';
-import { renderCheck } from '../migrations/render';
+import { renderCheck, verdictLine } from '../migrations/render';
 import { releaseCommit, schemaRecord } from '../migrations/rollback-safety';
 import { liveReleaseParameterName, schemaRecordParameterName } from '../ssm-paths';
 import { checkProjectMigrations } from './check-migrations';
 import type { DeployRuntime, PreparedDeploy } from './deploy';
 import { explainAwsError } from './environment';
+import { errorAnnotation } from './job-summary';
 
 /** Checks a pair of project directories (the live release's, the new one's). */
 export type PairCheck = (liveDir: string, nextDir: string) => Promise<MigrationCheck>;
@@ -76,7 +77,13 @@ export async function migrationGate(prepared: PreparedDeploy, rt: DeployRuntime,
     }
     renderCheck(result).trimEnd().split('\n').forEach(say);
     if (result.verdict === 'fail') {
-      rt.print(`deploy refused before anything migrated: ${plan.release}'s migrations break ${live}, which serves until the cutover`);
+      const refusal = `deploy refused before anything migrated: ${plan.release}'s migrations break ${live}, which serves until the cutover`;
+      rt.print(refusal);
+      if (prepared.annotate) {
+        const now = rt.now();
+        const outcome = { exitCode: 1 as const, lines: [verdictLine(result), refusal] };
+        rt.print(errorAnnotation({ release: plan.release, envName: env.envName, stackName: plan.stackName, outcome, startedAt: now, finishedAt: now }) ?? '');
+      }
       return 1;
     }
     const recordParameter = schemaRecordParameterName(env.app, env.envName);

@@ -77,6 +77,10 @@ describe("greenlight deploy's migration check", () => {
     expect(lines).toContain('migrations:   BREAKS shop.0002_remove_text RemoveField: drops Greeting.text (column text): the live release still reads and writes it');
     expect(lines.at(-1)).toBe(`deploy refused before anything migrated: ${removes}'s migrations break ${v1}, which serves until the cutover`);
     expect(written()).toEqual([]);
+    // In a GitHub job (--annotate), the refusal is an error annotation on the run too.
+    const annotated = runtime();
+    expect(await migrationGate({ ...deploying(removes), annotate: true }, annotated.rt, repo)).toBe(1);
+    expect(annotated.lines.at(-1)).toMatch(new RegExp(`^::error title=${removes} failed in staging::refused: 1 operation\\(s\\) break the live release, first shop\\.0002_remove_text RemoveField: .*%0Adeploy refused before anything migrated: `));
   }, 60_000);
 
   it('goes on with an acknowledged removal, and records that the live release is no safe rollback', async () => {
