@@ -14,6 +14,7 @@ export const ISOLATED_FAST_TESTS: readonly string[] = [
   'test/ami/baked-image.test.ts',
   'test/ami/publish.test.ts',
   'test/bake/handler.test.ts',
+  'test/traffic/handler.test.ts',
   'test/capacity-probe/handler.test.ts',
   'test/cli/arguments.test.ts',
   'test/cli/status.test.ts',
