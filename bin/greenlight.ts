@@ -106,6 +106,7 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .command('status')
     .description("show the live release, the environment's fleets with their capacity, and each instance's target health")
     .option('--env <name>', 'environment in cdk.json')
+    .option('--preview-key', "also print each release's preview key, for credentials that may read it (never in a CI log)")
     .action(async (opts: StatusCommandOptions) => {
       const { statusCommand } = await import('../lib/cli/status');
       io.out(`${await statusCommand(opts)}\n`);

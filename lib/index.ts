@@ -14,6 +14,7 @@ export {
 } from './constructs/release-fleet';
 export { HealthGate, type HealthGateProps } from './constructs/health-gate';
 export { SmokeCheck, type SmokeCheckProps } from './constructs/smoke-check';
+export { PreviewKey, type PreviewKeyProps } from './constructs/preview-key';
 export { OutgoingScalingHold, type OutgoingScalingHoldProps } from './constructs/scaling-hold';
 export { ListenerCutover, type ListenerCutoverProps } from './constructs/cutover';
 export { BakeWindow, type BakeWindowProps } from './constructs/bake-window';

@@ -25,6 +25,13 @@ export const bakeProgressParameterName = (app: string, env: string, release: str
 export const trafficProgressParameterName = (app: string, env: string, release: string): string =>
   `/greenlight/${app}/${env}/traffic/${release}`;
 
+/**
+ * The preview key of one release, a SecureString: the smoke checks send it, `greenlight status
+ * --preview-key` prints it. Written and deleted by the release's PreviewKey resource.
+ */
+export const previewKeyParameterName = (app: string, env: string, release: string): string =>
+  `/greenlight/${app}/${env}/preview/${release}`;
+
 /** Prefix of the application's configuration, loaded into the env file at first boot. */
 export const configPrefix = (app: string, env: string): string => `/greenlight/${app}/${env}/config/`;
 

@@ -6,6 +6,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
+  ModifyRuleCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetHealthObservation } from '../observations';
@@ -157,6 +158,19 @@ export async function setListenerForward(
           },
         },
       ],
+    }),
+  );
+}
+
+/**
+ * Sets a rule's conditions to these http-header conditions, each header matching one exact value.
+ * ModifyRule replaces every condition of the rule; its actions and priority stay.
+ */
+export async function setRuleHeaderConditions(clients: AwsClients, ruleArn: string, headers: Readonly<Record<string, string>>): Promise<void> {
+  await clients.elb.send(
+    new ModifyRuleCommand({
+      RuleArn: ruleArn,
+      Conditions: Object.entries(headers).map(([name, value]) => ({ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: name, Values: [value] } })),
     }),
   );
 }

@@ -1,6 +1,7 @@
 // SSM Parameter Store: the gate's, smoke's and bake's records, the live-release pointer and its
 // history, and the AMI parameters publish-ami writes.
 import {
+  DeleteParameterCommand,
   GetParameterCommand,
   ParameterAlreadyExists,
   ParameterNotFound,
@@ -36,6 +37,30 @@ export async function writeParameter(clients: AwsClients, name: string, value: s
   await clients.ssm.send(
     new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true, Tier: 'Intelligent-Tiering' }),
   );
+}
+
+/** Writes a SecureString with the account's default SSM key; its value never leaves this call. */
+export async function writeSecureParameter(client: SSMClient, name: string, value: string, description: string): Promise<void> {
+  await client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString', Overwrite: true, Description: description }));
+}
+
+/** A SecureString's value, decrypted; undefined when it does not exist. */
+export async function readSecureParameter(client: SSMClient, name: string): Promise<string | undefined> {
+  try {
+    return (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
+  } catch (err) {
+    if (isParameterNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Deletes a parameter; one that is already gone is fine. */
+export async function deleteParameter(client: SSMClient, name: string): Promise<void> {
+  try {
+    await client.send(new DeleteParameterCommand({ Name: name }));
+  } catch (err) {
+    if (!isParameterNotFound(err)) throw err;
+  }
 }
 
 /** Creates an AMI parameter; false when another writer created it first. Never overwrites. */

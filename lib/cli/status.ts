@@ -5,9 +5,10 @@
 import { describeGroupScaling, stackGroups } from '../aws/auto-scaling';
 import { type AwsClients, createEnvironmentClients } from '../aws/clients';
 import { describeTargetHealth, servingListeners } from '../aws/elbv2';
-import { readParameter } from '../aws/ssm';
+import { readParameter, readSecureParameter } from '../aws/ssm';
 import { targetGroupLabel, targetReason } from '../health-gate/evaluate';
-import { liveReleaseParameterName, RELEASE_TAG, schemaRecordParameterName } from '../ssm-paths';
+import { PREVIEW_KEY_HEADER } from '../preview/key';
+import { liveReleaseParameterName, previewKeyParameterName, RELEASE_TAG, schemaRecordParameterName } from '../ssm-paths';
 import { parseSchemaRecord, type SchemaRecord } from '../migrations/rollback-safety';
 import { type CliEnvironment, explainAwsError, loadEnvironment } from './environment';
 import { type Phase, phaseStates } from './phases';
@@ -184,8 +185,42 @@ export function renderStatus(status: EnvironmentStatus, now = new Date()): strin
   return parts.join('\n');
 }
 
+/** One release's preview key, or why it cannot be shown. */
+export interface PreviewKeyStatus {
+  readonly release: string;
+  readonly key?: string;
+  readonly unreadable?: string;
+}
+
+/**
+ * Each release's preview key, read with decryption: only those whose credentials may read the
+ * environment's preview path see a key; the others see why not.
+ */
+export async function readPreviewKeys(clients: AwsClients, env: CliEnvironment, releases: readonly string[]): Promise<PreviewKeyStatus[]> {
+  return Promise.all(
+    releases.map(async (release): Promise<PreviewKeyStatus> => {
+      const name = previewKeyParameterName(env.app, env.envName, release);
+      try {
+        const key = await readSecureParameter(clients.ssm, name);
+        return key ? { release, key } : { release, unreadable: `no key at ${name}` };
+      } catch (err) {
+        return { release, unreadable: `${name} not readable with these credentials (${(err as Error).name})` };
+      }
+    }),
+  );
+}
+
+export function renderPreviewKeys(keys: readonly PreviewKeyStatus[]): string {
+  return [
+    `preview: send ${PREVIEW_KEY_HEADER} with the release's key, and the release header naming it, to the preview port`,
+    renderTable(['RELEASE', 'PREVIEW KEY'], keys.map((k) => [k.release, k.key ?? k.unreadable ?? ''])),
+  ].join('\n');
+}
+
 export interface StatusCommandOptions {
   readonly env?: string;
+  /** Print each release's preview key, for whoever may read it. */
+  readonly previewKey?: boolean;
 }
 
 export async function statusCommand(
@@ -197,7 +232,10 @@ export async function statusCommand(
   const env = loadEnvironment(opts.env, projectDir);
   const aws = clients ?? createEnvironmentClients(env.settings.region);
   try {
-    return renderStatus(await collectStatus(aws, env), now);
+    const status = await collectStatus(aws, env);
+    const text = renderStatus(status, now);
+    if (!opts.previewKey) return text;
+    return `${text}\n\n${renderPreviewKeys(await readPreviewKeys(aws, env, status.phases.map((p) => p.release)))}`;
   } catch (err) {
     return explainAwsError(err, `reading the state of ${env.stackName}`);
   }

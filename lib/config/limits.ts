@@ -39,6 +39,8 @@ export const LIMITS = {
   maxReplacedInstances: [0, 100],
   capacity: [1, 1000],
   smokePaths: [1, 20],
+  // Each is an inbound rule of the load balancer's security group, which holds 60.
+  previewCidrs: [0, 50],
   smokeTimeout: [1, 60],
   // The load balancer's metrics come in 60-second periods, so a shorter bake sees no full period.
   // CloudFormation waits at most an hour for the bake, which also settles, may give up on missing

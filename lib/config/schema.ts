@@ -71,6 +71,12 @@ const previewHeader = text('an HTTP header name', /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1
 
 const preview = z.strictObject({
   header: previewHeader.default(PREVIEW_DEFAULTS.header),
+  // Who else may reach the preview port; nobody by default. The release's key is still needed.
+  allowedCidrs: list(
+    text('an IPv4 CIDR other than 0.0.0.0/0', /^(?!0\.0\.0\.0\/0$)((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/, 'an address range such as "203.0.113.0/24"'),
+    LIMITS.previewCidrs,
+    'CIDRs',
+  ).default([]),
 });
 
 const smoke = z.strictObject({
@@ -301,7 +307,7 @@ export const environmentSchema = z
     healthCheckGracePeriod: seconds(LIMITS.healthCheckGracePeriod).default(300),
     gate: gate.default({ ...GATE_DEFAULTS }),
     listener: listener.default({ protocol: 'HTTP' }),
-    preview: preview.default({ ...PREVIEW_DEFAULTS }),
+    preview: preview.default({ ...PREVIEW_DEFAULTS, allowedCidrs: [] }),
     /** Requested through the preview route after the gate passes; none when absent. */
     smoke: smoke.optional(),
     /** Watches the release after the cutover; none when absent. */
@@ -332,6 +338,17 @@ export const environmentSchema = z
       });
     }
     checkScalingRoom(env, ctx);
+    // The smoke checks reach an internet-facing load balancer through the NAT gateways, whose
+    // addresses greenlight knows only for a VPC it creates.
+    if (env.smoke && env.vpc.vpcId !== undefined && env.preview.allowedCidrs.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['preview', 'allowedCidrs'],
+        message:
+          `is empty, but the smoke checks in imported VPC ${env.vpc.vpcId} reach the preview port through its NAT gateways; ` +
+          `list their public addresses, such as "198.51.100.7/32"`,
+      });
+    }
     // The scale-to-zero time is fixed when the deploy starts; the deploy must be over well before it.
     if (env.standby?.enabled) {
       const steps = trafficSeconds(env);

@@ -78,6 +78,12 @@ export interface LoadBalancerProps {
    * @default 8443 with a certificate, else 8080
    */
   readonly previewPort?: number;
+  /**
+   * IPv4 CIDRs that may reach the preview port, for people who look at a release before it goes
+   * live. The smoke checks admit their own way in (`SmokeCheck`).
+   * @default - none: the preview port is closed to the internet
+   */
+  readonly previewAllowedCidrs?: readonly string[];
 }
 
 /** Port the instances' nginx listens on. */
@@ -124,6 +130,7 @@ export class LoadBalancer extends Construct implements ILoadBalancer {
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
     validatePreviewPort(props.previewPort);
+    validateCidrs(props.previewAllowedCidrs ?? []);
 
     const albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSecurityGroup', {
       vpc: props.vpc,
@@ -132,7 +139,7 @@ export class LoadBalancer extends Construct implements ILoadBalancer {
     });
     Validations.of(albSecurityGroup).acknowledge({
       id: 'AwsSolutions-EC23',
-      reason: 'An internet-facing load balancer admits HTTP(S) from anywhere; only it can reach the instances.',
+      reason: 'An internet-facing load balancer admits HTTP(S) from anywhere on its serving ports; only it can reach the instances.',
     });
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc: props.vpc,
@@ -169,7 +176,8 @@ export class LoadBalancer extends Construct implements ILoadBalancer {
     const nothingLive = elbv2.ListenerAction.fixedResponse(503, { contentType: 'text/plain', messageBody: 'no release is live yet' });
     const noSuchRelease = elbv2.ListenerAction.fixedResponse(404, {
       contentType: 'text/plain',
-      messageBody: 'preview: no release answers to this header; send X-Greenlight-Release (or the configured header) with a release id',
+      // Says nothing of how a preview is asked for.
+      messageBody: 'not found',
     });
     this.servingPort = props.certificateArn ? 443 : 80;
     if (props.certificateArn) {
@@ -189,6 +197,8 @@ export class LoadBalancer extends Construct implements ILoadBalancer {
         certificates,
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
         defaultAction: noSuchRelease,
+        // Closed: cdk would open a listener to 0.0.0.0/0.
+        open: false,
       });
     } else {
       this.listener = this.alb.addListener('Http', {
@@ -201,7 +211,11 @@ export class LoadBalancer extends Construct implements ILoadBalancer {
         port: this.previewPort,
         protocol: elbv2.ApplicationProtocol.HTTP,
         defaultAction: noSuchRelease,
+        open: false,
       });
+    }
+    for (const cidr of props.previewAllowedCidrs ?? []) {
+      this.previewListener.connections.allowDefaultPortFrom(ec2.Peer.ipv4(cidr), 'greenlight preview: preview.allowedCidrs');
     }
   }
 
@@ -217,6 +231,16 @@ export class LoadBalancer extends Construct implements ILoadBalancer {
 function validatePreviewPort(port: number | undefined): void {
   if (port !== undefined && !Token.isUnresolved(port) && !(Number.isInteger(port) && port >= 1 && port <= 65535 && port !== 80 && port !== 443)) {
     throw new Error(`previewPort: ${port} must be a port from 1 to 65535 other than the serving listener's 80 and 443`);
+  }
+}
+
+function validateCidrs(cidrs: readonly string[]): void {
+  for (const cidr of cidrs) {
+    if (Token.isUnresolved(cidr)) continue;
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+    if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32 || cidr === '0.0.0.0/0') {
+      throw new Error(`previewAllowedCidrs: "${cidr}" must be an IPv4 CIDR such as "203.0.113.0/24", and not 0.0.0.0/0`);
+    }
   }
 }
 

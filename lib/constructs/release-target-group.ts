@@ -3,6 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { PREVIEW_DEFAULTS } from '../config/schema';
+import { NO_SOURCE } from '../preview/key';
 import { INSTANCE_PORT } from './load-balancer';
 
 /** The target group's health check. Every release's instances must pass it before they take traffic. */
@@ -54,13 +55,21 @@ export interface ReleaseTargetGroupProps {
    * probe's `previewPriority`, chosen at deploy time.
    */
   readonly previewPriority: number;
+  /**
+   * Whether the preview rule waits for a key (`PreviewKey`): created matching no request, it
+   * forwards only once the key is written into it. `false` makes the header alone enough, for
+   * a preview listener that only trusted clients reach.
+   * @default true
+   */
+  readonly previewKeyed?: boolean;
 }
 
 /**
  * One release's target group and its preview route. Give it a construct id derived from the
  * release: every release gets a new group, which only its own instances join, and the listener's
  * default action reaches it only at the cutover. Until then the one way in is a request carrying
- * the preview header with the release id.
+ * the preview header with the release id and, once a `PreviewKey` has keyed the rule, the
+ * release's preview key.
  */
 export class ReleaseTargetGroup extends Construct {
   /** The release's target group; only the release's own fleet joins it. */
@@ -91,10 +100,13 @@ export class ReleaseTargetGroup extends Construct {
     });
     // The rule also associates the group with the load balancer, so its health checks run (and
     // the gate can pass) before any user request can reach it.
+    const releaseHeader = elbv2.ListenerCondition.httpHeader(props.previewHeader ?? PREVIEW_DEFAULTS.header, [props.release]);
     this.previewRule = new elbv2.ApplicationListenerRule(this, 'PreviewRule', {
       listener: props.listener,
       priority: props.previewPriority,
-      conditions: [elbv2.ListenerCondition.httpHeader(props.previewHeader ?? PREVIEW_DEFAULTS.header, [props.release])],
+      // The key is in no template: the rule is created matching no request, and the PreviewKey
+      // resource writes the key into it. A stack update that rewrote the conditions would close it again.
+      conditions: props.previewKeyed === false ? [releaseHeader] : [releaseHeader, elbv2.ListenerCondition.sourceIps([NO_SOURCE])],
       action: elbv2.ListenerAction.forward([this.targetGroup]),
     });
   }

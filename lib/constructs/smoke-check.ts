@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -24,6 +24,13 @@ export interface SmokeCheckProps {
   readonly release: string;
   /** The preview header's name (`ReleaseTargetGroupProps.previewHeader`); its value is the release id. */
   readonly previewHeader: string;
+  /**
+   * The release's preview key (`PreviewKeyProps.parameterName`), sent with every request. A
+   * literal: the shared Provider's role may read under its parent path. Make `after` include the
+   * `PreviewKey`.
+   * @default - no key, for a rule that the header alone matches
+   */
+  readonly previewKeyParameterName?: string;
   /** Absolute paths, 1–20, each requested once. */
   readonly paths: readonly string[];
   /**
@@ -50,10 +57,12 @@ export interface SmokeCheckProps {
  * header, so the release answers before any user reaches it, and fails the deploy with the status
  * and the start of the body when a path does not answer as expected.
  *
- * The function runs in the VPC's private subnets with its own security group, which the load
- * balancer admits: that reaches an internal load balancer directly, and an internet-facing one
- * through the NAT gateway. Checks with the same result path, VPC and load balancer share one
- * Provider; others get a Provider of their own. Make the cutover depend on the checks.
+ * The function runs in the VPC's private subnets with its own security group. An internal load
+ * balancer is reached directly and admits that group. An internet-facing one is reached through
+ * the NAT gateways, whose addresses it admits on the preview port when the VPC was created in this
+ * app; for an imported VPC, admit them yourself (the environment's `preview.allowedCidrs`).
+ * Checks with the same result path, key path, VPC and load balancer share one Provider; others get
+ * a Provider of their own. Make the cutover depend on the checks.
  */
 export class SmokeCheck extends Construct {
   /** The `Custom::SmokeCheck` resource; it completes when every path answers as expected. */
@@ -73,6 +82,7 @@ export class SmokeCheck extends Construct {
       ExpectedStatuses: props.expectedStatuses ?? '200',
       TimeoutSeconds: timeout.toSeconds(),
       ResultParameter: props.resultParameterName,
+      ...(props.previewKeyParameterName ? { KeyParameter: props.previewKeyParameterName } : {}),
     };
     this.customResource = new CustomResource(this, 'Resource', {
       serviceToken: provider.provider.serviceToken,
@@ -82,6 +92,15 @@ export class SmokeCheck extends Construct {
     });
     this.customResource.node.addDependency(props.after);
   }
+}
+
+/** The public addresses of the NAT gateways a VPC created in this app has, as /32 CIDRs; none for an imported VPC. */
+function natAddresses(vpc: ec2.IVpc): string[] {
+  return vpc.publicSubnets
+    .map((subnet) => subnet.node.tryFindChild('EIP'))
+    .filter((eip): eip is ec2.CfnEIP => eip instanceof ec2.CfnEIP)
+    // Ref of an Elastic IP is its address.
+    .map((eip) => Fn.join('', [eip.ref, '/32']));
 }
 
 function validate(props: SmokeCheckProps, timeout: Duration): void {
@@ -99,13 +118,15 @@ function validate(props: SmokeCheckProps, timeout: Duration): void {
     throw new Error(`expectedStatuses: "${statuses}" must be statuses such as "200", "200,202" or "200-299"`);
   }
   validateParameterName('resultParameterName', props.resultParameterName);
+  if (props.previewKeyParameterName !== undefined) validateParameterName('previewKeyParameterName', props.previewKeyParameterName);
 }
 
 /** A smoke Provider: a function in the VPC that the load balancer admits, writing under one result path. */
 class SmokeCheckProvider extends Construct {
   static of(scope: Construct, props: SmokeCheckProps): SmokeCheckProvider {
     const prefix = parameterPath(props.resultParameterName);
-    const settings = { prefix, vpc: props.vpc.node.path, loadBalancer: props.loadBalancer.node.path };
+    const keyPrefix = props.previewKeyParameterName ? parameterPath(props.previewKeyParameterName) : undefined;
+    const settings = { prefix, keyPrefix, vpc: props.vpc.node.path, loadBalancer: props.loadBalancer.node.path };
     return sharedBySettings(scope, 'SmokeCheckProvider', settings, (stack, id) => new SmokeCheckProvider(stack, id, props, prefix));
   }
 
@@ -124,9 +145,23 @@ class SmokeCheckProvider extends Construct {
       allowAllOutbound: true,
     });
     const lb = props.loadBalancer;
+    const previewPort = ec2.Port.tcp(lb.previewPort);
     // An internal load balancer is reached directly and admits this group; an internet-facing
-    // one through the NAT gateway, as its DNS name resolves to public addresses.
-    lb.securityGroup.connections.allowFrom(securityGroup, ec2.Port.tcp(lb.previewPort), 'greenlight smoke checks');
+    // one through the NAT gateways, as its DNS name resolves to public addresses.
+    lb.securityGroup.connections.allowFrom(securityGroup, previewPort, 'greenlight smoke checks');
+    natAddresses(props.vpc).forEach((address, i) =>
+      lb.securityGroup.connections.allowFrom(ec2.Peer.ipv4(address), previewPort, `greenlight smoke checks through NAT gateway ${i + 1}`),
+    );
+    const keyPrefix = props.previewKeyParameterName ? parameterPath(props.previewKeyParameterName) : undefined;
+    if (keyPrefix) {
+      const keyArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${keyPrefix.slice(1)}*` });
+      // GetParameter with decryption: the account's default SSM key lets the caller decrypt through SSM.
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadPreviewKeys', actions: ['ssm:GetParameter'], resources: [keyArn] }));
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagText(stack, keyArn)}]`,
+        reason: "One preview key per release under the environment's own preview path; release ids are not known when the role is created.",
+      });
+    }
 
     const resultArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}*` });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'KeepSmokeResult', actions: ['ssm:PutParameter'], resources: [resultArn] }));

@@ -1,6 +1,7 @@
 // HAProxy stands in for the load balancer. Its health checks are rendered from the environment's
 // healthCheck settings (path, interval, timeout, thresholds, matcher), so the rehearsal checks an
 // instance exactly as the target group would. Pure: strings in, strings out.
+import { PREVIEW_KEY_HEADER, PREVIEW_KEY_PATTERN } from '../preview/key';
 import type { EnvironmentSettings } from '../config/schema';
 
 type HealthCheckSettings = EnvironmentSettings['healthCheck'];
@@ -47,6 +48,11 @@ export interface BackendSpec {
   readonly name: string;
   /** The release id, which the preview header names. @default no preview route to this backend */
   readonly release?: string;
+  /**
+   * The release's preview key, which the preview route also requires, like the keyed rule on AWS.
+   * @default the header alone routes to this backend
+   */
+  readonly previewKey?: string;
   readonly check: CheckSettings;
   /** Servers present when HAProxy starts (the live fleet); later ones join through `add server`. */
   readonly servers: readonly ServerSpec[];
@@ -173,8 +179,11 @@ export function previewRules(header: string, backends: readonly BackendSpec[]): 
     .filter((b) => b.release !== undefined)
     .map((b) => {
       if (!/^[A-Za-z0-9._-]+$/.test(b.release as string)) throw new Error(`release ${JSON.stringify(b.release)} has characters HAProxy does not allow`);
-      // Exact match on any occurrence of the header, as the load balancer's http-header condition.
-      return `  use_backend ${b.name} if { req.hdr(${header}) -m str ${b.release} }`;
+      if (b.previewKey !== undefined && !PREVIEW_KEY_PATTERN.test(b.previewKey)) throw new Error(`backend ${b.name}: its preview key is not one newPreviewKey makes`);
+      // Exact match on any occurrence of the header, as the load balancer's http-header condition;
+      // a keyed backend also needs its key, as the keyed rule does.
+      const key = b.previewKey === undefined ? '' : ` { req.hdr(${PREVIEW_KEY_HEADER}) -m str ${b.previewKey} }`;
+      return `  use_backend ${b.name} if { req.hdr(${header}) -m str ${b.release} }${key}`;
     });
 }
 

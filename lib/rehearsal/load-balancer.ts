@@ -33,12 +33,15 @@ export async function startHaproxy(stage: Stage, frontend: { address: string; po
         {
           name: stage.blueBackend,
           release: stage.blueRelease,
+          previewKey: stage.previewKeys.get(stage.blueRelease),
           check: stage.check,
           servers: blue.map((b) => ({ name: b.name, address: b.address, port: b.port })),
         },
-        { name: stage.greenBackend, release: stage.greenRelease, check: stage.greenCheck, servers: [] },
+        { name: stage.greenBackend, release: stage.greenRelease, previewKey: stage.previewKeys.get(stage.greenRelease), check: stage.greenCheck, servers: [] },
       ],
     }),
+    // It holds the preview keys: readable by this user only, like the SecureStrings on AWS.
+    { mode: 0o600 },
   );
   const proc = stage.supervisor.start('haproxy', 'haproxy', ['-f', configPath, '-db'], { logPath: path.join(dir, 'haproxy.log') });
   stage.api = new RuntimeApi(socketPath);

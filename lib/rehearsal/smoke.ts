@@ -1,6 +1,7 @@
 // Smoke checks, run locally: each configured path requested through HAProxy's preview route (the
 // preview header naming the new release), judged by the same pure verdict as the AWS handler.
 import * as http from 'node:http';
+import { PREVIEW_KEY_HEADER } from '../preview/key';
 import { bodyExcerpt, evaluateSmoke, MAX_REDIRECTS, sameSiteRedirect, type SmokeResult, type SmokeVerdict } from '../smoke/evaluate';
 import type { SmokeReport } from './report';
 import type { Stage } from './stage';
@@ -11,8 +12,8 @@ export interface SmokeRunProps {
   readonly port: number;
   /** The site's public name, as a person's browser would send it. */
   readonly hostHeader: string;
-  /** The preview header and the release it names. */
-  readonly preview: { readonly header: string; readonly release: string };
+  /** The preview header and the release it names, and the release's preview key. */
+  readonly preview: { readonly header: string; readonly release: string; readonly key?: string };
   readonly paths: readonly string[];
   /** A matcher: "200", "200,202" or "200-299". */
   readonly expectedStatuses: string;
@@ -34,7 +35,11 @@ const BODY_LIMIT = 4096;
 
 function request(props: SmokeRunProps, path: string): Promise<SmokeRequest> {
   return new Promise((resolve) => {
-    const headers = { host: props.hostHeader, [props.preview.header]: props.preview.release };
+    const headers = {
+      host: props.hostHeader,
+      [props.preview.header]: props.preview.release,
+      ...(props.preview.key ? { [PREVIEW_KEY_HEADER]: props.preview.key } : {}),
+    };
     const req = http.get({ host: props.host, port: props.port, path, headers, agent: false, timeout: props.timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -87,7 +92,7 @@ export async function smokeGreen(stage: Stage, frontend: { address: string; port
     host: frontend.address,
     port: frontend.port,
     hostHeader: stage.hostHeader,
-    preview: { header: settings.preview.header, release: stage.greenRelease },
+    preview: { header: settings.preview.header, release: stage.greenRelease, key: stage.previewKeys.get(stage.greenRelease) },
     paths: settings.smoke.paths,
     expectedStatuses: settings.smoke.expectedStatuses,
     // A per-request bound, not a phase duration: not scaled.

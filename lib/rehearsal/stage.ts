@@ -2,6 +2,7 @@
 // backends, the health check and gate policy, HAProxy's runtime API once it runs, the fake AWS
 // endpoints, the timeline, and the temporary resources to remove at the end. Each phase (blue.ts,
 // green.ts, smoke.ts, cutover.ts, bake.ts, rollback.ts, retire.ts) takes it and marks its progress.
+import { newPreviewKey } from '../preview/key';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EnvironmentSettings } from '../config/schema';
@@ -110,6 +111,8 @@ export class Stage {
   readonly policy: GatePolicy;
   readonly blueRelease: string;
   readonly greenRelease: string;
+  /** Each release's preview key, made per run as a release's PreviewKey resource makes one per deploy. */
+  readonly previewKeys: ReadonlyMap<string, string>;
   readonly blueBackend: string;
   readonly greenBackend: string;
   readonly manifest: AppManifest;
@@ -140,6 +143,7 @@ export class Stage {
     this.greenRelease = o.greenRelease ?? 'rehearsal-b';
     this.blueBackend = `release-${this.blueRelease}`;
     this.greenBackend = `release-${this.greenRelease}`;
+    this.previewKeys = new Map([this.blueRelease, this.greenRelease].map((release) => [release, newPreviewKey()]));
   }
 
   async cleanUp(): Promise<void> {

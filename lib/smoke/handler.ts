@@ -4,7 +4,8 @@
 import type { CdkCustomResourceEvent, CdkCustomResourceResponse } from 'aws-lambda';
 import { type AwsClients, createClients } from '../aws/clients';
 import { isTransient } from '../aws/errors';
-import { writeParameter } from '../aws/ssm';
+import { readSecureParameter, writeParameter } from '../aws/ssm';
+import { PREVIEW_KEY_HEADER } from '../preview/key';
 import { evaluateSmoke, type SmokeResult } from './evaluate';
 import { parseSmokeProperties } from './properties';
 import type { SmokeRecord } from './record';
@@ -29,10 +30,14 @@ export function smokeHandler(deps: SmokeDependencies) {
       return { PhysicalResourceId: event.PhysicalResourceId };
     }
     const run = parseSmokeProperties(event.ResourceProperties);
+    // The key goes into the requests' headers and nowhere else: not the record, not the log.
+    const key = run.keyParameter === undefined ? undefined : await readSecureParameter(deps.clients().ssm, run.keyParameter);
+    if (run.keyParameter !== undefined && !key) throw new Error(`smoke: the preview key ${run.keyParameter} does not exist; the release's PreviewKey resource writes it`);
+    const headers = { [run.header]: run.release, ...(key ? { [PREVIEW_KEY_HEADER]: key } : {}) };
     const ask = async (path: string): Promise<SmokeResult> => {
       let result: SmokeResult = { path, error: 'not requested' };
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        result = await deps.request({ baseUrl: run.baseUrl, path, headers: { [run.header]: run.release }, timeoutMs: run.timeoutMs });
+        result = await deps.request({ baseUrl: run.baseUrl, path, headers, timeoutMs: run.timeoutMs });
         if (result.status !== undefined) break;
       }
       return result;

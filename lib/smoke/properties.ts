@@ -12,6 +12,8 @@ export interface SmokeResourceProperties {
   readonly ExpectedStatuses: string;
   readonly TimeoutSeconds: string | number;
   readonly ResultParameter: string;
+  /** The release's preview key, a SecureString the checks send as X-Greenlight-Preview-Key; none for an unkeyed rule. */
+  readonly KeyParameter?: string;
 }
 
 export interface SmokeRun {
@@ -22,6 +24,7 @@ export interface SmokeRun {
   readonly expectedStatuses: string;
   readonly timeoutMs: number;
   readonly resultParameter: string;
+  readonly keyParameter?: string;
 }
 
 const text = (props: Record<string, unknown>, key: keyof SmokeResourceProperties): string => requiredText('smoke check', props, key);
@@ -46,5 +49,6 @@ export function parseSmokeProperties(props: Record<string, unknown> | undefined)
     expectedStatuses: text(p, 'ExpectedStatuses'),
     timeoutMs: seconds * 1000,
     resultParameter: text(p, 'ResultParameter'),
+    ...(p.KeyParameter === undefined ? {} : { keyParameter: text(p, 'KeyParameter') }),
   };
 }

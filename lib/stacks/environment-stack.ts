@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Construct, IDependable } from 'constructs';
+import { type Construct, DependencyGroup, type IDependable } from 'constructs';
 import { scheduleTime } from '../config/standby';
 import type { EnvironmentSettings, ScalingSettings } from '../config/schema';
 import { BakeWindow } from '../constructs/bake-window';
@@ -14,6 +14,7 @@ import { LiveReleasePointer } from '../constructs/live-release';
 import { LoadBalancer } from '../constructs/load-balancer';
 import { Network } from '../constructs/network';
 import { type FleetScaling, ReleaseFleet, startScalingAfter } from '../constructs/release-fleet';
+import { PreviewKey } from '../constructs/preview-key';
 import { OutgoingScalingHold } from '../constructs/scaling-hold';
 import { releaseScopedId } from '../constructs/release-id';
 import { ReleaseTargetGroup } from '../constructs/release-target-group';
@@ -25,6 +26,7 @@ import {
   configPrefix,
   gateProgressParameterName,
   liveReleaseParameterName,
+  previewKeyParameterName,
   smokeResultParameterName,
   trafficProgressParameterName,
 } from '../ssm-paths';
@@ -142,6 +144,7 @@ export class EnvironmentStack extends Stack {
       vpc,
       certificateArn: settings.listener.protocol === 'HTTPS' ? settings.listener.certificateArn : undefined,
       deletionProtection: settings.deletionProtection ?? envName === 'production',
+      previewAllowedCidrs: settings.preview.allowedCidrs,
     });
 
     const identity = new InstanceRole(this, 'InstanceRole', { configPrefix: configPrefix(app, envName) });
@@ -204,10 +207,18 @@ export class EnvironmentStack extends Stack {
       // The preview rule puts the target group behind the load balancer, so health checks run from
       // the first instance on, and go on while the release stands by.
       fleet.autoScalingGroup.node.addDependency(target.previewRule);
-      return { capacity, target, fleet };
+      // The rule forwards nothing until this keys it; a standby keeps its key with its rule.
+      const previewKey = new PreviewKey(this, releaseScopedId('PreviewKey', forRelease), {
+        release: forRelease,
+        previewRule: target.previewRule,
+        previewHeader: settings.preview.header,
+        parameterName: previewKeyParameterName(app, envName, forRelease),
+      });
+      return { capacity, target, fleet, previewKey };
     };
 
-    ({ capacity: this.capacity, target: this.target, fleet: this.fleet } = releaseResources(release, props.amiId, undefined, settings.scaling));
+    const current = releaseResources(release, props.amiId, undefined, settings.scaling);
+    ({ capacity: this.capacity, target: this.target, fleet: this.fleet } = current);
     const standby = props.standby;
     const standbyCapacity = standby?.capacity === undefined || standby.capacity === 'full' ? undefined : standby.capacity;
     if (standby) this.standbyFleet = releaseResources(standby.release, undefined, standbyCapacity).fleet;
@@ -233,11 +244,12 @@ export class EnvironmentStack extends Stack {
         loadBalancer: this.loadBalancer,
         release,
         previewHeader: settings.preview.header,
+        previewKeyParameterName: previewKeyParameterName(app, envName, release),
         paths: settings.smoke.paths,
         expectedStatuses: settings.smoke.expectedStatuses,
         timeout: Duration.seconds(settings.smoke.timeout),
         resultParameterName: smokeResultParameterName(app, envName, release),
-        after: this.gate,
+        after: new DependencyGroup(this.gate, current.previewKey),
       });
     }
 
@@ -332,7 +344,7 @@ export class EnvironmentStack extends Stack {
       value: this.target.targetGroup.targetGroupArn,
     });
     new CfnOutput(this, 'PreviewUrl', {
-      description: `The release before its cutover: send the header ${settings.preview.header}: ${release}`,
+      description: `The release before its cutover, from preview.allowedCidrs: send ${settings.preview.header}: ${release} and its key (greenlight status --preview-key)`,
       value: `${this.loadBalancer.previewProtocol}://${this.loadBalancer.alb.loadBalancerDnsName}:${this.loadBalancer.previewPort}/`,
     });
     // The hold finds the outgoing release through the pointer, so the pointer moves after it.

@@ -337,4 +337,29 @@ describe('greenlight status', () => {
     await expect(statusCommand({}, 'missing.json', createClients('eu-west-1'))).rejects.toThrow('--env <name> is required');
     expect(ssm.calls()).toHaveLength(0);
   });
+
+  it("prints each release's preview key with --preview-key, and why not where these credentials cannot read it", async () => {
+    const key = 'b5'.repeat(32);
+    // No records of the phases; the live pointer names r1.
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'Parameter not found', $metadata: {} }));
+    ssm.on(GetParameterCommand, { Name: '/greenlight/greenlight-demo/staging/live-release' }).resolves({ Parameter: { Value: 'r1' } });
+    ssm.on(GetParameterCommand, { Name: '/greenlight/greenlight-demo/staging/preview/r2', WithDecryption: true }).resolves({ Parameter: { Value: key } });
+    ssm
+      .on(GetParameterCommand, { Name: '/greenlight/greenlight-demo/staging/preview/r1', WithDecryption: true })
+      .rejects(Object.assign(new Error('not authorized to perform: kms:Decrypt'), { name: 'AccessDeniedException' }));
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [group('shop-staging-Fleet-r1', 'r1', 1, [['i-a', 'InService']]), group('shop-staging-Fleet-r2', 'r2', 1, [['i-c', 'InService']])],
+    });
+    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+    const plain = await statusCommand({ env: 'staging' }, '.', createClients('eu-west-1'));
+    expect(plain).not.toContain(key);
+    expect(ssm.commandCalls(GetParameterCommand).filter((c) => c.args[0].input.WithDecryption)).toHaveLength(0);
+    const out = await statusCommand({ env: 'staging', previewKey: true }, '.', createClients('eu-west-1'));
+    expect(out.split('\n').slice(-4)).toEqual([
+      'preview: send X-Greenlight-Preview-Key with the release\'s key, and the release header naming it, to the preview port',
+      'RELEASE  PREVIEW KEY',
+      'r1       /greenlight/greenlight-demo/staging/preview/r1 not readable with these credentials (AccessDeniedException)',
+      `r2       ${key}`,
+    ]);
+  });
 });

@@ -49,7 +49,7 @@ describe('loadSettings', () => {
 
   it('defaults the preview header and leaves smoke checks and the bake off', () => {
     const env = loadProduction({}).environments.production;
-    expect(env.preview).toEqual({ header: 'X-Greenlight-Release' });
+    expect(env.preview).toEqual({ header: 'X-Greenlight-Release', allowedCidrs: [] });
     expect(env.smoke).toBeUndefined();
     expect(env.bake).toBeUndefined();
   });
@@ -174,6 +174,13 @@ describe('loadSettings', () => {
     ['a smoke status of 5xx', { smoke: { paths: ['/'], expectedStatuses: '500' } }, 'environments.production.smoke.expectedStatuses: "500" is not a valid matcher; expected HTTP codes 200–499 as "200", "200,202" or "200-299"'],
     ['a bake without a duration', { bake: {} }, 'environments.production.bake.duration: is required; allowed 60–2970s'],
     ['a bake shorter than a metric period', { bake: { duration: 30 } }, 'environments.production.bake.duration: 30s is out of range; allowed 60–2970s'],
+    ['the preview open to the internet', { preview: { allowedCidrs: ['0.0.0.0/0'] } }, 'environments.production.preview.allowedCidrs[0]: "0.0.0.0/0" is not an IPv4 CIDR other than 0.0.0.0/0; expected an address range such as "203.0.113.0/24"'],
+    ['a preview CIDR without its prefix', { preview: { allowedCidrs: ['203.0.113.7'] } }, 'environments.production.preview.allowedCidrs[0]: "203.0.113.7" is not an IPv4 CIDR other than 0.0.0.0/0; expected an address range such as "203.0.113.0/24"'],
+    [
+      'smoke checks in an imported VPC with no address admitted to the preview',
+      { smoke: { paths: ['/'] }, vpc: { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a'], publicSubnetIds: ['subnet-0123456789abcdef0'], privateSubnetIds: ['subnet-0123456789abcdef2'] } },
+      'environments.production.preview.allowedCidrs: is empty, but the smoke checks in imported VPC vpc-0123456789abcdef0 reach the preview port through its NAT gateways; list their public addresses, such as "198.51.100.7/32"',
+    ],
     ['a bake longer than CloudFormation waits for it', { bake: { duration: 3000 } }, 'environments.production.bake.duration: 3000s is out of range; allowed 60–2970s'],
     ['an error rate above 100', { bake: { duration: 300, maxErrorRate: 150 } }, 'environments.production.bake.maxErrorRate: 150 is out of range; allowed a percentage 0–100'],
     ['an error rate as text', { bake: { duration: 300, maxErrorRate: '1%' } }, 'environments.production.bake.maxErrorRate: "1%" is not a number; allowed a percentage 0–100'],

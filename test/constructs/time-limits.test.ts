@@ -115,6 +115,7 @@ describe('time limits', () => {
       'Custom::BakeWindow',
       'Custom::CapacityProbe',
       'Custom::HealthGate',
+      'Custom::PreviewKey',
       'Custom::ScalingHold',
       'Custom::SmokeCheck',
       'Custom::TrafficSteps',

@@ -38,6 +38,7 @@ export const LAYERS: readonly Layer[] = [
       'lib/traffic/handler.ts',
       'lib/smoke/handler.ts',
       'lib/capacity-probe/handler.ts',
+      'lib/preview/handler.ts',
       'lib/constructs/',
       'lib/stacks/',
       'lib/app.ts',

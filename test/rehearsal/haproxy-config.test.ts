@@ -21,6 +21,7 @@ import {
 } from '../../lib/rehearsal/haproxy-config';
 import { ephemeralPort } from '../../lib/rehearsal/net';
 import { cdkContext, minimalEnvironment } from '../helpers/settings';
+import { newPreviewKey } from '../../lib/preview/key';
 
 const staging = loadSettings(cdkContext()).environments.staging;
 
@@ -147,6 +148,8 @@ describe('renderHaproxyConfig', () => {
   });
 });
 
+const KEY = newPreviewKey();
+
 describe('the preview route', () => {
   const withPreview = props({
     preview: { header: 'X-Greenlight-Release' },
@@ -176,7 +179,19 @@ describe('the preview route', () => {
     expect(() => previewRules('X#Release', withPreview.backends)).toThrow('preview.header "X#Release"');
   });
 
-  it('routes by the header in a real HAProxy: the named release, else the live one', async () => {
+  it('requires a keyed backend\'s key beside the header, and refuses a key it did not make', () => {
+    const key = newPreviewKey();
+    const backends = [withPreview.backends[0], { ...withPreview.backends[1], previewKey: key }];
+    expect(previewRules('X-Greenlight-Release', backends)).toEqual([
+      '  use_backend release-a if { req.hdr(X-Greenlight-Release) -m str a }',
+      `  use_backend release-b if { req.hdr(X-Greenlight-Release) -m str b } { req.hdr(X-Greenlight-Preview-Key) -m str ${key} }`,
+    ]);
+    expect(() => previewRules('X-Greenlight-Release', [{ ...withPreview.backends[1], previewKey: 'b }' }])).toThrow(
+      'backend release-b: its preview key is not one newPreviewKey makes',
+    );
+  });
+
+  it('routes by the header and the key in a real HAProxy: the named release with its key, else the live one', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'greenlight-preview-'));
     const servers: http.Server[] = [];
     let haproxy: ReturnType<typeof spawn> | undefined;
@@ -201,7 +216,7 @@ describe('the preview route', () => {
         preview: { header: 'X-Greenlight-Release' },
         backends: [
           { name: 'release-a', release: 'r1', check, servers: [{ name: 'blue-1', address: '127.0.1.1', port: ports[0] }] },
-          { name: 'release-b', release: 'r2', check, servers: [{ name: 'green-1', address: '127.0.1.2', port: ports[1] }] },
+          { name: 'release-b', release: 'r2', previewKey: KEY, check, servers: [{ name: 'green-1', address: '127.0.1.2', port: ports[1] }] },
         ],
       });
       fs.writeFileSync(path.join(dir, 'haproxy.cfg'), config);
@@ -225,8 +240,11 @@ describe('the preview route', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(await get({})).toBe('blue-1');
-      expect(await get({ 'X-Greenlight-Release': 'r2' })).toBe('green-1');
-      expect(await get({ 'x-greenlight-release': 'r2' })).toBe('green-1');
+      // No key, no preview: the release id alone reaches the live release only.
+      expect(await get({ 'X-Greenlight-Release': 'r2' })).toBe('blue-1');
+      expect(await get({ 'X-Greenlight-Release': 'r2', 'X-Greenlight-Preview-Key': newPreviewKey() })).toBe('blue-1');
+      expect(await get({ 'X-Greenlight-Release': 'r2', 'X-Greenlight-Preview-Key': KEY })).toBe('green-1');
+      expect(await get({ 'x-greenlight-release': 'r2', 'x-greenlight-preview-key': KEY })).toBe('green-1');
       expect(await get({ 'X-Greenlight-Release': 'r1' })).toBe('blue-1');
       expect(await get({ 'X-Greenlight-Release': 'r3' })).toBe('blue-1');
       expect(await get({ 'X-Greenlight-Release': 'r2x' })).toBe('blue-1');

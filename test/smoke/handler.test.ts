@@ -2,7 +2,7 @@
 // preview listener; SSM is mocked underneath the outbound module.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { CdkCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,14 +14,17 @@ import { requestPath } from '../../lib/smoke/request';
 const ssm = mockClient(SSMClient);
 let server: Server;
 let baseUrl: string;
-const seen: Array<{ path: string; header: string | undefined }> = [];
+const seen: Array<{ path: string; header: string | undefined; key?: string }> = [];
+const KEY = 'a3'.repeat(32);
 
 beforeAll(async () => {
   // Answers like a load balancer whose preview rule matches only the release's header.
   server = createServer((req, res) => {
-    seen.push({ path: req.url ?? '', header: req.headers['x-greenlight-release'] as string | undefined });
-    if (req.headers['x-greenlight-release'] !== 'r2') {
-      res.writeHead(404).end('preview: no release answers to this header');
+    const key = req.headers['x-greenlight-preview-key'] as string | undefined;
+    seen.push({ path: req.url ?? '', header: req.headers['x-greenlight-release'] as string | undefined, ...(key ? { key } : {}) });
+    // A keyed release (r4) also needs its key, like its keyed rule.
+    if (!((req.headers['x-greenlight-release'] === 'r2' && !key) || (req.headers['x-greenlight-release'] === 'r4' && key === KEY))) {
+      res.writeHead(404).end('not found');
       return;
     }
     if (req.url === '/orders/') res.writeHead(500).end('Traceback (most recent call last):\n  File "views.py", line 3\nProgrammingError: relation "orders" does not exist');
@@ -92,7 +95,27 @@ describe('smoke handler', () => {
   });
 
   it('a release the preview rule does not match answers the listener default, 404', async () => {
-    await expect(onEvent(event({ Release: 'r3', Paths: ['/'] }))).rejects.toThrow('smoke: GET / answered 404 (expected 200): "preview: no release answers to this header"');
+    await expect(onEvent(event({ Release: 'r3', Paths: ['/'] }))).rejects.toThrow('smoke: GET / answered 404 (expected 200): "not found"');
+  });
+
+  it("sends the release's preview key, read with decryption, and keeps it out of the record and the log", async () => {
+    ssm.on(GetParameterCommand, { Name: '/greenlight/shop/staging/preview/r4', WithDecryption: true }).resolves({ Parameter: { Value: KEY } });
+    const out = await onEvent(event({ Release: 'r4', KeyParameter: '/greenlight/shop/staging/preview/r4' }));
+    expect(out.Data).toEqual({ Verdict: 'pass', Message: 'smoke: 2/2 paths answered 200 (/, /health/)' });
+    expect(seen.map((s) => s.key)).toEqual([KEY, KEY]);
+    expect(JSON.stringify(ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input))).not.toContain(KEY);
+    expect(JSON.stringify(out)).not.toContain(KEY);
+    expect(lines.join('\n')).not.toContain(KEY);
+  });
+
+  it('without the key, a keyed release answers 404 like its rule; a missing key fails before any request', async () => {
+    await expect(onEvent(event({ Release: 'r4', Paths: ['/'] }))).rejects.toThrow('smoke: GET / answered 404 (expected 200): "not found"');
+    seen.length = 0;
+    ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'Parameter not found', $metadata: {} }));
+    await expect(onEvent(event({ Release: 'r4', KeyParameter: '/greenlight/shop/staging/preview/r4' }))).rejects.toThrow(
+      "smoke: the preview key /greenlight/shop/staging/preview/r4 does not exist; the release's PreviewKey resource writes it",
+    );
+    expect(seen).toHaveLength(0);
   });
 
   it('names a path that did not answer in time, after asking twice', async () => {

@@ -115,7 +115,11 @@ describe('a release at the traffic layer', () => {
     expect(rule.Properties).toMatchObject({
       ListenerArn: { Ref: preview },
       Priority: { 'Fn::GetAtt': [probe, 'PreviewPriority'] },
-      Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Greenlight-Release', Values: ['2026.11.02-4d5e6f7'] } }],
+      // Created matching no request: the release's PreviewKey writes its key into the rule.
+      Conditions: [
+        { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Greenlight-Release', Values: ['2026.11.02-4d5e6f7'] } },
+        { Field: 'source-ip', SourceIpConfig: { Values: ['255.255.255.255/32'] } },
+      ],
       Actions: [{ Type: 'forward', TargetGroupArn: { Ref: one(resources, 'AWS::ElasticLoadBalancingV2::TargetGroup') } }],
     });
     expect(resources[probe].Properties).toMatchObject({ ListenerArn: { Ref: preview }, Release: '2026.11.02-4d5e6f7' });
@@ -174,10 +178,12 @@ describe('a release at the traffic layer', () => {
     for (const id of routes) {
       const r = resources[id];
       if (waitsFor(resources, id).has(gate)) continue;
-      // The only route that exists before the gate: a rule matching the header with the release id.
+      // The only route that exists before the gate: a rule matching the header with the release id,
+      // and until its key is written into it, no source at all.
       expect(r.Type, id).toBe('AWS::ElasticLoadBalancingV2::ListenerRule');
       expect(r.Properties?.Conditions, id).toEqual([
         { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Greenlight-Release', Values: ['2026.11.02-4d5e6f7'] } },
+        { Field: 'source-ip', SourceIpConfig: { Values: ['255.255.255.255/32'] } },
       ]);
     }
     // Instances admit only the load balancer, so nothing bypasses it.
