@@ -134,7 +134,7 @@ function validate(props: BakeWindowProps, settle: Duration, pollInterval: Durati
 }
 
 /** `app/<name>/<id>`, as CloudWatch names a load balancer: its own attribute, or the tail of an imported one's ARN. */
-function loadBalancerFullName(lb: elbv2.IApplicationLoadBalancer): string {
+export function loadBalancerFullName(lb: elbv2.IApplicationLoadBalancer): string {
   if (lb instanceof elbv2.ApplicationLoadBalancer) return lb.loadBalancerFullName;
   const parts = Fn.split('/', lb.loadBalancerArn);
   return Fn.join('/', [Fn.select(1, parts), Fn.select(2, parts), Fn.select(3, parts)]);

@@ -1,10 +1,11 @@
 import * as path from 'node:path';
-import { ArnFormat, CustomResource, type Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, type Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { PreviewKeyResourceProperties } from '../preview/handler';
+import { loadBalancerFullName } from './bake-window';
 import { customResourceRole, HandlerFunction } from './handler-function';
 import { nagText } from './health-gate';
 import { acknowledgeProviderFramework, oneShotTimeout, parameterPath, sharedBySettings, validateParameterName } from './provider-framework';
@@ -14,6 +15,8 @@ export interface PreviewKeyProps {
   readonly release: string;
   /** The release's preview rule (`ReleaseTargetGroup.previewRule`), created so that it matches nothing. */
   readonly previewRule: elbv2.ApplicationListenerRule;
+  /** The load balancer of the preview listener; the function may change the rules of its listeners only. */
+  readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   /** The preview header's name; the rule keeps requiring it to name the release. */
   readonly previewHeader: string;
   /**
@@ -40,7 +43,7 @@ export class PreviewKey extends Construct {
     if (!Token.isUnresolved(props.previewHeader) && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/.test(props.previewHeader)) {
       throw new Error(`previewHeader: ${JSON.stringify(props.previewHeader)} must be an HTTP header name of 1–40 characters`);
     }
-    const provider = PreviewKeyProvider.of(this, parameterPath(props.parameterName));
+    const provider = PreviewKeyProvider.of(this, parameterPath(props.parameterName), loadBalancerFullName(props.loadBalancer));
     const properties: PreviewKeyResourceProperties = {
       ParameterName: props.parameterName,
       RuleArn: props.previewRule.listenerRuleArn,
@@ -58,24 +61,26 @@ export class PreviewKey extends Construct {
 
 /** A preview key Provider, shared by the stack's keys under one parameter path. */
 class PreviewKeyProvider extends Construct {
-  static of(scope: Construct, prefix: string): PreviewKeyProvider {
-    return sharedBySettings(scope, 'PreviewKeyProvider', { prefix }, (stack, id) => new PreviewKeyProvider(stack, id, prefix));
+  static of(scope: Construct, prefix: string, loadBalancer: string): PreviewKeyProvider {
+    return sharedBySettings(scope, 'PreviewKeyProvider', { prefix, loadBalancer }, (stack, id) => new PreviewKeyProvider(stack, id, prefix, loadBalancer));
   }
 
   readonly provider: cr.Provider;
   /** The custom resource's ServiceTimeout: the handler's own time limit and a margin. */
   readonly serviceTimeout: Duration;
 
-  private constructor(scope: Construct, id: string, prefix: string) {
+  /** `loadBalancer` is its full name, `app/<name>/<id>`. */
+  private constructor(scope: Construct, id: string, prefix: string, loadBalancer: string) {
     super(scope, id);
     const stack = Stack.of(this);
     const { role, logGroup } = customResourceRole(this, 'PreviewKey', "greenlight preview key: keys each release's preview rule");
     const keyArn = stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}*` });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'KeepPreviewKeys', actions: ['ssm:PutParameter', 'ssm:DeleteParameter'], resources: [keyArn] }));
+    // Rule ARNs are `listener-rule/app/<name>/<id>/<listener id>/<rule id>`.
     const ruleArn = stack.formatArn({
       service: 'elasticloadbalancing',
       resource: 'listener-rule',
-      resourceName: 'app/*',
+      resourceName: Fn.join('', [loadBalancer, '/*/*']),
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
     role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'KeyPreviewRules', actions: ['elasticloadbalancing:ModifyRule'], resources: [ruleArn] }));
@@ -85,7 +90,7 @@ class PreviewKeyProvider extends Construct {
     });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagText(stack, ruleArn)}]`,
-      reason: "Each release's rule is created after the role; rule ARNs carry ids ELB picks, so the account's and region's application load balancer rules.",
+      reason: "Each release's rule is created after the role, with an id ELB picks; the grant is this load balancer's listener rules.",
     });
     const onEvent = new HandlerFunction(this, 'OnEvent', {
       entry: path.join(__dirname, '..', 'preview', 'handler.ts'),

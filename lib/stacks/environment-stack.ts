@@ -211,6 +211,7 @@ export class EnvironmentStack extends Stack {
       const previewKey = new PreviewKey(this, releaseScopedId('PreviewKey', forRelease), {
         release: forRelease,
         previewRule: target.previewRule,
+        loadBalancer: this.loadBalancer.alb,
         previewHeader: settings.preview.header,
         parameterName: previewKeyParameterName(app, envName, forRelease),
       });

@@ -105,7 +105,7 @@ describe('the closed preview', () => {
       [['ssm:DeleteParameter', 'ssm:PutParameter'], expect.stringContaining(':parameter/greenlight/greenlight-demo/staging/preview/*')],
     ]);
     expect(sid('KeyPreviewRules').map((st) => [st.Action, JSON.stringify(st.Resource)])).toEqual([
-      ['elasticloadbalancing:ModifyRule', expect.stringContaining(':listener-rule/app/*')],
+      ['elasticloadbalancing:ModifyRule', expect.stringMatching(/:listener-rule\/",\{"Fn::GetAtt":\["LoadBalancerAlb[0-9A-F]+","LoadBalancerFullName"\]\},"\/\*\/\*"/)],
     ]);
     expect(sid('ReadPreviewKeys').map((st) => [st.Action, JSON.stringify(st.Resource)])).toEqual([
       ['ssm:GetParameter', expect.stringContaining(':parameter/greenlight/greenlight-demo/staging/preview/*')],
