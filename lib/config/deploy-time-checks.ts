@@ -1,6 +1,6 @@
 // Checks across settings that AWS would otherwise make only at deploy time (or the instance at its
-// first boot): where the certificate and the zones are, which architecture the type is, and
-// whether scaling has room within the group's capacity. The schema (schema.ts) runs them.
+// first boot): where the certificate and the zones are, which architecture the type is, whether
+// the smoke checks can reach the closed preview, and whether scaling has room within the group's capacity. The schema (schema.ts) runs them.
 import type { z } from 'zod';
 import { IMAGE_ARCHITECTURE, isArm64InstanceType } from './image-facts';
 import type { ScalingSettings } from './schema';
@@ -8,17 +8,35 @@ import type { ScalingSettings } from './schema';
 /**
  * Mistakes CloudFormation or the instance would only catch at deploy time: a certificate or zones
  * of another region or account, an arm64 type for the x86_64 image, a health path that nginx
- * redirects to HTTPS, and subnets that do not pair with the imported zones.
+ * redirects to HTTPS, subnets that do not pair with the imported zones, and smoke checks in an
+ * imported VPC whose NAT addresses the preview port does not admit.
  */
 export function imageAndPlacementIssues(env: {
   readonly account: string;
   readonly region: string;
   readonly instanceType: string;
-  readonly vpc: { readonly availabilityZones?: readonly string[]; readonly publicSubnetIds?: readonly string[]; readonly privateSubnetIds?: readonly string[] };
+  readonly vpc: {
+    readonly vpcId?: string;
+    readonly availabilityZones?: readonly string[];
+    readonly publicSubnetIds?: readonly string[];
+    readonly privateSubnetIds?: readonly string[];
+  };
   readonly listener: { readonly protocol: string; readonly certificateArn?: string };
   readonly healthCheck: { readonly path: string };
+  readonly preview: { readonly allowedCidrs: readonly string[] };
+  readonly smoke?: unknown;
 }): Array<{ path: PropertyKey[]; message: string }> {
   const issues: Array<{ path: PropertyKey[]; message: string }> = [];
+  // The smoke checks reach an internet-facing load balancer through the NAT gateways, whose
+  // addresses greenlight knows only for a VPC it creates.
+  if (env.smoke && env.vpc.vpcId !== undefined && env.preview.allowedCidrs.length === 0) {
+    issues.push({
+      path: ['preview', 'allowedCidrs'],
+      message:
+        `is empty, but the smoke checks in imported VPC ${env.vpc.vpcId} reach the preview port through its NAT gateways; ` +
+        `list their public addresses, such as "198.51.100.7/32"`,
+    });
+  }
   const arn = env.listener.certificateArn;
   if (arn) {
     const [, , , certRegion, certAccount] = arn.split(':');

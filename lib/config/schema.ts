@@ -338,17 +338,6 @@ export const environmentSchema = z
       });
     }
     checkScalingRoom(env, ctx);
-    // The smoke checks reach an internet-facing load balancer through the NAT gateways, whose
-    // addresses greenlight knows only for a VPC it creates.
-    if (env.smoke && env.vpc.vpcId !== undefined && env.preview.allowedCidrs.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['preview', 'allowedCidrs'],
-        message:
-          `is empty, but the smoke checks in imported VPC ${env.vpc.vpcId} reach the preview port through its NAT gateways; ` +
-          `list their public addresses, such as "198.51.100.7/32"`,
-      });
-    }
     // The scale-to-zero time is fixed when the deploy starts; the deploy must be over well before it.
     if (env.standby?.enabled) {
       const steps = trafficSeconds(env);
