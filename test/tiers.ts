@@ -50,6 +50,7 @@ export const SYNTH_TESTS: readonly string[] = [
   'test/pipelines/execution-policy.test.ts',
   'test/pipelines/escalation.test.ts',
   'test/pipelines/lambda-roles.test.ts',
+  'test/pipelines/instance-role.test.ts',
   'test/examples/cdk-app.test.ts',
 ];
 

@@ -20,6 +20,8 @@ export interface StackRole {
   readonly service: string;
   readonly boundary?: string;
   readonly grants: readonly RoleGrant[];
+  /** Its policies' Allow statements as one document, with the template's intrinsics resolved. */
+  readonly policy: { readonly Version: string; readonly Statement: readonly Record<string, unknown>[] };
 }
 
 interface Statement {
@@ -66,8 +68,10 @@ export async function stackRoles(stack: Stack): Promise<StackRole[]> {
         .flatMap(([pid, q]) => (q.Properties!.PolicyDocument as { Statement: Statement[] }).Statement.map((s) => [pid, s] as [string, Statement])),
     ];
     const grants: RoleGrant[] = [];
+    const resolved: Record<string, unknown>[] = [];
     for (const [from, s] of statements) {
       if (s.Effect !== 'Allow') continue;
+      resolved.push({ Effect: 'Allow', Action: s.Action, Resource: list(s.Resource).map((r) => arns.resolve(r)) });
       for (const action of list(s.Action)) {
         for (const resource of list(s.Resource)) {
           for (const concreteResource of await concrete(action, arns.resolve(resource), stack.region, stack.account)) grants.push({ action, resource: concreteResource, from });
@@ -92,6 +96,10 @@ export async function stackRoles(stack: Stack): Promise<StackRole[]> {
       service: trust.map((t) => t.Principal.Service).find(Boolean) ?? 'none',
       boundary: p.PermissionsBoundary === undefined ? undefined : arns.resolve(p.PermissionsBoundary),
       grants,
+      policy: {
+        Version: '2012-10-17',
+        Statement: [...resolved, ...(managed.length ? [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }] : [])],
+      },
     });
   }
   return roles;
