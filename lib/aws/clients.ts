@@ -66,5 +66,8 @@ export const createSsmClient = (region?: string): SSMClient => new SSMClient({ r
 /** An EC2 client with the SDK's defaults, for release-ami --find-baked. */
 export const createEc2Client = (region?: string): EC2Client => new EC2Client({ region });
 
+/** An EC2 client in the environment's region, unless AWS_REGION says otherwise (as createEnvironmentClients). */
+export const createEnvironmentEc2Client = (environmentRegion: string): EC2Client => createEc2Client(process.env.AWS_REGION || environmentRegion);
+
 /** The CLI's clients for an environment: AWS_REGION when set, otherwise the environment's region. */
 export const createEnvironmentClients = (environmentRegion: string): AwsClients => createClients(process.env.AWS_REGION || environmentRegion);

@@ -1,6 +1,7 @@
 // Elastic Load Balancing: target health, the listeners that serve, and the preview listener's rules.
 import {
   type Action,
+  DescribeAccountLimitsCommand,
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
@@ -173,4 +174,34 @@ export async function setRuleHeaderConditions(clients: AwsClients, ruleArn: stri
       Conditions: Object.entries(headers).map(([name, value]) => ({ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: name, Values: [value] } })),
     }),
   );
+}
+
+/** The account's Elastic Load Balancing limits in the region, by name (`rules-per-application-load-balancer`, `target-groups`). */
+export async function accountLimits(clients: AwsClients): Promise<Map<string, number>> {
+  const limits = new Map<string, number>();
+  let marker: string | undefined;
+  do {
+    const page = await clients.elb.send(new DescribeAccountLimitsCommand({ Marker: marker }));
+    for (const l of page.Limits ?? []) if (l.Name && l.Max !== undefined) limits.set(l.Name, Number(l.Max));
+    marker = page.NextMarker;
+  } while (marker);
+  return limits;
+}
+
+/** How many target groups the account has in the region, every page. */
+export async function targetGroupCount(clients: AwsClients): Promise<number> {
+  let count = 0;
+  let marker: string | undefined;
+  do {
+    const page = await clients.elb.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: 400 }));
+    count += page.TargetGroups?.length ?? 0;
+    marker = page.NextMarker;
+  } while (marker);
+  return count;
+}
+
+/** The load balancers a target group is behind. */
+export async function loadBalancersOf(clients: AwsClients, targetGroupArn: string): Promise<string[]> {
+  const out = await clients.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] }));
+  return out.TargetGroups?.[0]?.LoadBalancerArns ?? [];
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { type AwsClients, createEnvironmentClients } from '../aws/clients';
+import { type AwsClients, createEnvironmentClients, createEnvironmentEc2Client } from '../aws/clients';
 import { readParameter } from '../aws/ssm';
 import {
   amiParameterName,
@@ -22,6 +22,7 @@ import { amiOption, pollIntervalMs, releaseOption, wholeOption } from '../option
 import { scheduleTime } from '../config/standby';
 import type { ReleaseRecords } from './phases';
 import { readReleaseRecords } from './release-records';
+import { runPreflight } from './preflight';
 import { checkSessionBound } from './session-bound';
 import { chooseStandby } from './standby';
 import { findStandby } from './find-standby';
@@ -107,6 +108,8 @@ export interface DeployRuntime {
   readonly sleep: (ms: number) => Promise<void>;
   /** Appends to a file: the job summary. */
   readonly appendFile?: (file: string, text: string) => void;
+  /** Reads what the deploy would trip over and returns one line per problem (`runPreflight`). */
+  readonly preflight?: (plan: DeployPlan) => Promise<readonly string[]>;
 }
 
 /**
@@ -134,6 +137,14 @@ export async function withStandby(prepared: PreparedDeploy, rt: DeployRuntime): 
 export async function runDeploy(prepared: PreparedDeploy, rt: DeployRuntime): Promise<number> {
   const env = prepared.env;
   const plan = await withStandby(prepared, rt);
+  if (rt.preflight) {
+    const problems = await rt.preflight(plan).catch((err) => explainAwsError(err, `preflight of ${env.stackName}`));
+    if (problems.length > 0) {
+      problems.forEach((line) => rt.print(`preflight: ${line}`));
+      rt.print(`deploy refused before cdk deploy touched ${plan.stackName}: ${problems.length} problem${problems.length === 1 ? '' : 's'} above`);
+      return 1;
+    }
+  }
   const gateParameter = gateProgressParameterName(env.app, env.envName, plan.release);
   const startedAt = rt.now();
   const args = cdkDeployArgs(plan);
@@ -198,8 +209,11 @@ export function spawnCdk(args: readonly string[]): Promise<number> {
 
 /** Real clients in the environment's region (AWS_REGION wins), the real cdk, and the console. */
 export function defaultRuntime(env: CliEnvironment): DeployRuntime {
+  const clients = createEnvironmentClients(env.settings.region);
+  const ec2 = createEnvironmentEc2Client(env.settings.region);
   return {
-    clients: createEnvironmentClients(env.settings.region),
+    clients,
+    preflight: (plan) => runPreflight(clients, ec2, env, plan),
     runCdk: spawnCdk,
     print: (line) => console.log(line),
     now: () => Date.now(),
