@@ -409,52 +409,53 @@ describe('bake role', () => {
   });
 
   // docs/iam-traces.md, "A bake rerun of the same release": every call Packer and greenlight make, in order.
+  // Every call Packer and greenlight make in a bake with encrypt_boot, ami_users and a customer managed key, then its rerun.
+  const run: [string, string, Context][] = [
+    ['ec2:DescribeImages', '*', {}],
+    ['ec2:CreateKeyPair', ec2('key-pair', 'packer_1'), createTags],
+    ['ec2:CreateTags', ec2('key-pair', 'packer_1'), { ...createTags, 'ec2:CreateAction': 'CreateKeyPair' }],
+    ['ec2:CreateSecurityGroup', ec2('security-group', '*'), createTags],
+    ['ec2:CreateSecurityGroup', 'arn:aws:ec2:eu-west-1:111111111111:vpc/vpc-0bake', createTags],
+    ['ec2:CreateTags', ec2('security-group', 'sg-0build'), { ...createTags, 'ec2:CreateAction': 'CreateSecurityGroup' }],
+    ['ec2:AuthorizeSecurityGroupIngress', ec2('security-group', 'sg-0build'), packerTag],
+    ['ec2:RunInstances', ec2('instance', '*'), createTags],
+    ['ec2:RunInstances', ec2('volume', '*'), createTags],
+    ['ec2:RunInstances', ec2('network-interface', '*'), createTags],
+    ['ec2:RunInstances', ec2('image', 'ami-0debian'), { 'ec2:Owner': '136693071363' }],
+    ['ec2:RunInstances', ec2('subnet', 'subnet-0a'), { 'ec2:Vpc': 'arn:aws:ec2:eu-west-1:111111111111:vpc/vpc-0bake' }],
+    ['ec2:RunInstances', ec2('key-pair', 'packer_1'), packerTag],
+    ['ec2:RunInstances', ec2('security-group', 'sg-0build'), packerTag],
+    ['ec2:CreateTags', ec2('instance', 'i-0build'), { ...createTags, 'ec2:CreateAction': 'RunInstances' }],
+    ['kms:CreateGrant', BAKE.AMI_KMS_KEY_ARN, { 'kms:GrantIsForAWSResource': 'true' }],
+    ['kms:GenerateDataKeyWithoutPlaintext', BAKE.AMI_KMS_KEY_ARN, {}],
+    ['kms:Decrypt', BAKE.AMI_KMS_KEY_ARN, {}],
+    ['ec2:StopInstances', ec2('instance', 'i-0build'), packerTag],
+    ['ec2:CreateImage', ec2('instance', 'i-0build'), packerTag],
+    ['ec2:CreateImage', ec2('image', '*'), createTags],
+    ['ec2:CreateImage', ec2('snapshot', '*'), createTags],
+    ['ec2:CreateTags', ec2('image', 'ami-0temp'), { ...createTags, 'ec2:CreateAction': 'CreateImage' }],
+    ['ec2:CreateTags', ec2('snapshot', 'snap-0temp'), { ...createTags, 'ec2:CreateAction': 'CreateImage' }],
+    // encrypt_boot: Packer copies the temporary image under the key (copying its tags), then deletes it.
+    ['ec2:CopyImage', ec2('image', 'ami-0temp'), packerTag],
+    ['ec2:CopyImage', ec2('image', '*'), {}],
+    ['ec2:CopyImage', ec2('snapshot', '*'), {}],
+    ['kms:ReEncryptFrom', BAKE.AMI_KMS_KEY_ARN, {}],
+    ['kms:ReEncryptTo', BAKE.AMI_KMS_KEY_ARN, {}],
+    ['kms:DescribeKey', BAKE.AMI_KMS_KEY_ARN, {}],
+    ['ec2:ModifyImageAttribute', ec2('image', 'ami-0final'), packerTag],
+    ['ec2:DeregisterImage', ec2('image', 'ami-0temp'), packerTag],
+    ['ec2:DeleteSnapshot', ec2('snapshot', 'snap-0temp'), packerTag],
+    ['ec2:CreateTags', ec2('image', 'ami-0final'), { 'aws:RequestTag/greenlight:app': app, 'aws:TagKeys': ['Name', 'greenlight:app', 'greenlight:release', 'greenlight:git-sha', 'greenlight:built'] }],
+    ['ec2:CreateTags', ec2('snapshot', 'snap-0final'), { 'aws:RequestTag/greenlight:app': app, 'aws:TagKeys': ['Name', 'greenlight:app', 'greenlight:release', 'greenlight:git-sha', 'greenlight:built'] }],
+    ['ec2:TerminateInstances', ec2('instance', 'i-0build'), packerTag],
+    ['ec2:DeleteSecurityGroup', ec2('security-group', 'sg-0build'), packerTag],
+    ['ec2:DeleteKeyPair', ec2('key-pair', 'packer_1'), packerTag],
+    // greenlight publish-ami, then the rerun: release-ami reads the parameter, or finds the AMI by its tags and records it.
+    ['ssm:GetParameter', ssmArn('eu-west-1', '111111111111', amiParameterName(app, RELEASE)), {}],
+    ['ssm:PutParameter', ssmArn('eu-west-1', '111111111111', amiParameterName(app, RELEASE)), {}],
+    ['ec2:DescribeImages', '*', {}],
+  ];
   it('traces a bake with encrypt_boot, a shared AMI and a customer managed key, then its rerun', async () => {
-    const run: [string, string, Context][] = [
-      ['ec2:DescribeImages', '*', {}],
-      ['ec2:CreateKeyPair', ec2('key-pair', 'packer_1'), createTags],
-      ['ec2:CreateTags', ec2('key-pair', 'packer_1'), { ...createTags, 'ec2:CreateAction': 'CreateKeyPair' }],
-      ['ec2:CreateSecurityGroup', ec2('security-group', '*'), createTags],
-      ['ec2:CreateSecurityGroup', 'arn:aws:ec2:eu-west-1:111111111111:vpc/vpc-0bake', createTags],
-      ['ec2:CreateTags', ec2('security-group', 'sg-0build'), { ...createTags, 'ec2:CreateAction': 'CreateSecurityGroup' }],
-      ['ec2:AuthorizeSecurityGroupIngress', ec2('security-group', 'sg-0build'), packerTag],
-      ['ec2:RunInstances', ec2('instance', '*'), createTags],
-      ['ec2:RunInstances', ec2('volume', '*'), createTags],
-      ['ec2:RunInstances', ec2('network-interface', '*'), createTags],
-      ['ec2:RunInstances', ec2('image', 'ami-0debian'), { 'ec2:Owner': '136693071363' }],
-      ['ec2:RunInstances', ec2('subnet', 'subnet-0a'), { 'ec2:Vpc': 'arn:aws:ec2:eu-west-1:111111111111:vpc/vpc-0bake' }],
-      ['ec2:RunInstances', ec2('key-pair', 'packer_1'), packerTag],
-      ['ec2:RunInstances', ec2('security-group', 'sg-0build'), packerTag],
-      ['ec2:CreateTags', ec2('instance', 'i-0build'), { ...createTags, 'ec2:CreateAction': 'RunInstances' }],
-      ['kms:CreateGrant', BAKE.AMI_KMS_KEY_ARN, { 'kms:GrantIsForAWSResource': 'true' }],
-      ['kms:GenerateDataKeyWithoutPlaintext', BAKE.AMI_KMS_KEY_ARN, {}],
-      ['kms:Decrypt', BAKE.AMI_KMS_KEY_ARN, {}],
-      ['ec2:StopInstances', ec2('instance', 'i-0build'), packerTag],
-      ['ec2:CreateImage', ec2('instance', 'i-0build'), packerTag],
-      ['ec2:CreateImage', ec2('image', '*'), createTags],
-      ['ec2:CreateImage', ec2('snapshot', '*'), createTags],
-      ['ec2:CreateTags', ec2('image', 'ami-0temp'), { ...createTags, 'ec2:CreateAction': 'CreateImage' }],
-      ['ec2:CreateTags', ec2('snapshot', 'snap-0temp'), { ...createTags, 'ec2:CreateAction': 'CreateImage' }],
-      // encrypt_boot: Packer copies the temporary image under the key (copying its tags), then deletes it.
-      ['ec2:CopyImage', ec2('image', 'ami-0temp'), packerTag],
-      ['ec2:CopyImage', ec2('image', '*'), {}],
-      ['ec2:CopyImage', ec2('snapshot', '*'), {}],
-      ['kms:ReEncryptFrom', BAKE.AMI_KMS_KEY_ARN, {}],
-      ['kms:ReEncryptTo', BAKE.AMI_KMS_KEY_ARN, {}],
-      ['kms:DescribeKey', BAKE.AMI_KMS_KEY_ARN, {}],
-      ['ec2:ModifyImageAttribute', ec2('image', 'ami-0final'), packerTag],
-      ['ec2:DeregisterImage', ec2('image', 'ami-0temp'), packerTag],
-      ['ec2:DeleteSnapshot', ec2('snapshot', 'snap-0temp'), packerTag],
-      ['ec2:CreateTags', ec2('image', 'ami-0final'), { 'aws:RequestTag/greenlight:app': app, 'aws:TagKeys': ['Name', 'greenlight:app', 'greenlight:release', 'greenlight:git-sha', 'greenlight:built'] }],
-      ['ec2:CreateTags', ec2('snapshot', 'snap-0final'), { 'aws:RequestTag/greenlight:app': app, 'aws:TagKeys': ['Name', 'greenlight:app', 'greenlight:release', 'greenlight:git-sha', 'greenlight:built'] }],
-      ['ec2:TerminateInstances', ec2('instance', 'i-0build'), packerTag],
-      ['ec2:DeleteSecurityGroup', ec2('security-group', 'sg-0build'), packerTag],
-      ['ec2:DeleteKeyPair', ec2('key-pair', 'packer_1'), packerTag],
-      // greenlight publish-ami, then the rerun: release-ami reads the parameter, or finds the AMI by its tags and records it.
-      ['ssm:GetParameter', ssmArn('eu-west-1', '111111111111', amiParameterName(app, RELEASE)), {}],
-      ['ssm:PutParameter', ssmArn('eu-west-1', '111111111111', amiParameterName(app, RELEASE)), {}],
-      ['ec2:DescribeImages', '*', {}],
-    ];
     for (const [action, resource, context] of run) {
       expect(await can(action, resource, context), `${action} ${resource}`).toBe(true);
     }
@@ -465,5 +466,31 @@ describe('bake role', () => {
     }
     expect(policy.Statement.map((s) => s.Sid).filter((sid) => !used.has(sid))).toEqual([]);
     expect(grantsIgnoringConditions(policy, 'ec2:ForceDeregister', '*')).toEqual([]);
+  });
+
+  // The amazon-ebs builder's AWS calls, read from the plugin's source (test/fixtures/packer-amazon-ebs-calls.json).
+  it("traces every call of Packer's amazon-ebs builder that greenlight's template can make, and grants the reads", async () => {
+    const packer = JSON.parse(readFileSync(path.join(REPO_ROOT, 'test', 'fixtures', 'packer-amazon-ebs-calls.json'), 'utf8')) as { calls: Record<string, string[]> };
+    const template = readFileSync(path.join(REPO_ROOT, 'packer', 'greenlight.pkr.hcl'), 'utf8');
+    /** Calls made only for options greenlight's template does not set, each with the option. */
+    const unused: { calls: string[]; option: RegExp; why: string }[] = [
+      { calls: ['ec2:CreateFleet', 'ec2:CreateLaunchTemplate', 'ec2:DeleteLaunchTemplate'], option: /spot_/, why: 'spot instances' },
+      { calls: ['ec2:GetPasswordData'], option: /winrm|windows_password/, why: 'Windows' },
+      { calls: ['ec2-instance-connect:SendSSHPublicKey'], option: /session_manager|ssh_interface\s*=\s*"session_manager"/, why: 'the Session Manager tunnel' },
+      { calls: ['ec2:EnableImageDeprecation'], option: /deprecate_at/, why: 'deprecation' },
+      { calls: ['ec2:EnableImageDeregistrationProtection'], option: /deregistration_protection/, why: 'deregistration protection' },
+      { calls: ['ec2:ModifySnapshotAttribute'], option: /snapshot_users|snapshot_groups/, why: 'sharing snapshots (a shared AMI launches without)' },
+      { calls: ['ec2:ModifyInstanceAttribute'], option: /ena_support|sriov_support/, why: 'ENA and SR-IOV flags' },
+      { calls: ['ec2:DeleteVolume'], option: /delete_on_termination\s*=\s*false/, why: 'volumes kept after the build' },
+      { calls: ['iam:AddRoleToInstanceProfile', 'iam:CreateInstanceProfile', 'iam:CreateRole', 'iam:DeleteInstanceProfile', 'iam:DeleteRole', 'iam:DeleteRolePolicy', 'iam:GetInstanceProfile', 'iam:PutRolePolicy', 'iam:RemoveRoleFromInstanceProfile'], option: /temporary_iam_instance_profile|iam_instance_profile/, why: 'an instance profile for the build instance' },
+    ];
+    for (const u of unused) expect(template, `greenlight.pkr.hcl sets ${u.why}`).not.toMatch(u.option);
+    const calls = Object.entries(packer.calls).flatMap(([service, ops]) => ops.map((op) => `${service}:${op}`));
+    for (const u of unused) for (const c of u.calls) expect(calls, `${c} is a call of the plugin`).toContain(c);
+    const made = calls.filter((c) => !unused.some((u) => u.calls.includes(c)));
+    const traced = new Set(run.map(([action]) => action));
+    // Reads take no resource (or any): granted on "*" in the region.
+    for (const read of made.filter((c) => /^ec2:Describe/.test(c))) expect(await can(read, '*'), read).toBe(true);
+    expect(made.filter((c) => !/^ec2:Describe/.test(c) && !traced.has(c)), 'made by Packer, missing from the trace').toEqual([]);
   });
 });
