@@ -90,6 +90,9 @@ const used = new Set<Exception>();
 /** Each shape's refusals that no exception excuses. */
 const refusals = new Map<string, string[]>();
 
+/** The simulator's decision on each distinct request, by account, region, action, resource and context. */
+const asked = new Map<string, string>();
+
 beforeAll(async () => {
   for (const shape of PROVED) {
     const results: Outcome[] = [];
@@ -99,7 +102,13 @@ beforeAll(async () => {
       const { requests, unresolved, untyped } = await cloudFormationRequests(stack);
       const decided = [];
       for (const r of requests) {
-        const decision = await decide({ identity: [policy] }, { principal, action: r.action, resource: r.resource, context: { 'aws:RequestedRegion': stack.region, ...r.context } });
+        // The same request recurs across handlers and shapes (r1 and r2 share the network): asked once.
+        const key = JSON.stringify([stack.account, stack.region, r.action, r.resource, r.context]);
+        let decision = asked.get(key);
+        if (!decision) {
+          decision = await decide({ identity: [policy] }, { principal, action: r.action, resource: r.resource, context: { 'aws:RequestedRegion': stack.region, ...r.context } });
+          asked.set(key, decision);
+        }
         decided.push({ ...r, decision });
       }
       results.push({ stack, requests: decided, unresolved, untyped });
