@@ -68,6 +68,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/stacks/standby-moto.test.ts',
   'test/bake/moto.test.ts',
   'test/pipelines/standby-parity.test.ts',
+  'test/preview/moto.test.ts',
   'test/traffic/moto.test.ts',
   // the CLI as a process
   'test/cli/cli-process.test.ts',
