@@ -1,8 +1,11 @@
-// The deploy role (iam/deploy-role-policy.json) against every AWS call greenlight's deploy, status,
-// watch, rollback and publish-ami can make, read from their code (test/helpers/sdk-calls), with the
+// The deploy role (iam/deploy-role-policy.json) against every AWS call the CLI's commands that run as
+// it (deploy, status, watch, rollback, publish-ami, and any added since) can make, read from their
+// code (test/helpers/sdk-calls), with the
 // IAM policy simulator: each call is granted in the environment's account and region, on the
 // resources the policy names for it, with the request context the call carries (the stack's tag on
 // an Auto Scaling group it changes). A command that gains a call without a grant fails here.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decide, type PolicyDocument } from '../helpers/iam-simulator';
 import { sdkActionsReachedFrom } from '../helpers/sdk-calls';
@@ -12,14 +15,27 @@ import { list, renderPolicy } from './iam-policy';
 
 const { app, environments } = cdkContext();
 
-/** The commands a deploy role runs, by the module and function each starts from. */
-const COMMANDS: readonly (readonly [string, string, string])[] = [
-  ['deploy', 'lib/cli/deploy.ts', 'deployCommand'],
-  ['status', 'lib/cli/status.ts', 'statusCommand'],
-  ['watch', 'lib/cli/watch.ts', 'watchCommand'],
-  ['rollback', 'lib/cli/rollback.ts', 'rollbackCommand'],
-  ['publish-ami', 'lib/ami/publish.ts', 'publishAmi'],
-];
+/**
+ * The CLI's commands, as bin/greenlight.ts loads them (`const { fn } = await import('../lib/…')`):
+ * each runs as the deploy role but those named here, so a new command is held to the policy at once.
+ */
+const NOT_AS_THE_DEPLOY_ROLE: Readonly<Record<string, string>> = {
+  resolveApp: 'reads cdk.json only',
+  rehearseCommand: 'runs on this machine, against its own fake AWS',
+  doctorCommand: 'checks this machine',
+  checkMigrationsCommand: 'reads two checkouts; no AWS call',
+  releaseAmiCommand: 'runs as the bake role in the bake job (iam/bake-role-policy.json)',
+  addEnvironment: 'edits cdk.json and the pipelines',
+  checkNewEnvironment: 'edits cdk.json and the pipelines',
+};
+const entry = readFileSync(path.join(REPO_ROOT, 'bin', 'greenlight.ts'), 'utf8');
+const COMMANDS: readonly (readonly [string, string, string])[] = [...entry.matchAll(/const \{ ([^}]+) \} = await import\('\.\.\/(lib\/[^']+)'\)/g)].flatMap(([, names, module]) =>
+  names
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => !(n in NOT_AS_THE_DEPLOY_ROLE))
+    .map((n) => [n, `${module}.ts`, n] as const),
+);
 
 describe.each(Object.entries(environments))('the deploy role for %s', (envName, settings) => {
   const { account, region } = settings as { account: string; region: string };
@@ -28,6 +44,11 @@ describe.each(Object.entries(environments))('the deploy role for %s', (envName, 
   const principal = `arn:aws:iam::${account}:role/greenlight-deploy-${envName}`;
   // What CloudFormation tags every resource of the stack with.
   const carried = { 'aws:RequestedRegion': region, 'aws:ResourceTag/aws:cloudformation:stack-name': `${app}-${envName}` };
+
+  it('holds every command the CLI loads, but those that run as another principal', () => {
+    expect(COMMANDS.map(([name]) => name).sort()).toEqual(expect.arrayContaining(['deployCommand', 'publishAmi', 'rollbackCommand', 'statusCommand', 'watchCommand']));
+    for (const name of Object.keys(NOT_AS_THE_DEPLOY_ROLE)) expect(entry, `${name} is still loaded by bin/greenlight.ts`).toContain(name);
+  });
 
   it.each(COMMANDS.map(([name, file, fn]) => [name, file, fn]))('%s: every call its code can make is allowed', async (_name, file, fn) => {
     const calls = sdkActionsReachedFrom(REPO_ROOT, file, fn);
