@@ -18,6 +18,7 @@ export const ISOLATED_FAST_TESTS: readonly string[] = [
   'test/capacity-probe/handler.test.ts',
   'test/cli/arguments.test.ts',
   'test/cli/preflight.test.ts',
+  'test/pipelines/rollback-parity.test.ts',
   'test/cli/status.test.ts',
   'test/cli/watch.test.ts',
   'test/health-gate/handler.test.ts',
