@@ -28,13 +28,18 @@ export async function doctorCommand(raw: DoctorCommandOptions): Promise<number> 
   const env = environmentNamed(settings, envName);
   const config = readEnvFile(raw.envFile);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  ensurePrerequisites(false, log);
+  // The app's PostgreSQL, unless --env-file names its database.
+  ensurePrerequisites(config?.DATABASE_URL === undefined, log);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'greenlight-doctor-'));
   const rows = await doctor({ app: settings.app, appDir, ...(liveAppDir ? { liveAppDir } : {}), environment: envName, settings: env, ...(config ? { config } : {}), repoRoot: REPO_ROOT, workDir, log });
   const ok = passed(rows);
   process.stdout.write(raw.json ? `${JSON.stringify({ ok, checks: rows }, null, 2)}\n` : renderTable(rows));
   // The logs explain a failure; a clean run leaves nothing behind.
   if (ok) fs.rmSync(workDir, { recursive: true, force: true });
-  else log(`logs: ${workDir}`);
+  else {
+    // The logs stay for the failure; the release images (a virtualenv each) go.
+    for (const image of ['image', 'live-image']) fs.rmSync(path.join(workDir, image, 'opt'), { recursive: true, force: true });
+    log(`logs: ${workDir}`);
+  }
   return ok ? 0 : 1;
 }

@@ -14,6 +14,7 @@ import { loadHostHeader } from '../rehearsal/blue';
 import { appUserIds, BakeError, bakeImage, localAppConfig, type ReleaseImage } from '../rehearsal/image';
 import { Instance } from '../rehearsal/instance';
 import { ephemeralPort } from '../rehearsal/net';
+import { appDatabase } from '../rehearsal/postgres';
 import { ProcessSupervisor } from '../rehearsal/processes';
 import { SystemctlServer } from '../rehearsal/systemctl';
 import {
@@ -167,7 +168,9 @@ class Doctor {
       const rest = Object.values(CHECKS).filter((c) => c !== CHECKS.bake && c !== CHECKS.path && (c !== CHECKS.migrationSafety || o.liveAppDir));
       return [pathRow(manifest.healthPath, o.environment, o.settings.healthCheck.path), bakeRow({ ok: false, step: error.step, cause: error.cause }), ...notBaked(rest)];
     }
-    const config = localAppConfig(path.join(o.workDir, 'db'), o.config);
+    const database = await appDatabase(o.config, o.workDir, await ephemeralPort(), this.supervisor, this.cleanups);
+    this.log(`database: ${database.said}`);
+    const config = localAppConfig(path.join(o.workDir, 'db'), { ...database.config, ...o.config });
 
     const root = path.join(o.workDir, 'instance');
     // The release directory the instance runs, ready before its first boot.

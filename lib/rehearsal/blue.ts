@@ -7,6 +7,7 @@ import { deriveBreakingGreen } from './breaking-migration';
 import { startFakeImdsFleet } from './fake-aws';
 import { launchFleet, releaseSsm } from './fleet';
 import { localAppConfig } from './image';
+import { appDatabase } from './postgres';
 import { bakeImage, type BootResult, type Instance, type ReleaseImage } from './instance';
 import { LoadGenerator } from './load';
 import { startHaproxy } from './load-balancer';
@@ -59,7 +60,9 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
   // One address more when green scales out during the gate.
   const addresses = Array.from({ length: 2 * stage.n + (o.scenario.greenScalesOutMidGate ? 1 : 0) }, (_, i) => `127.0.1.${i + 1}`);
   const port = o.port ?? (await instancePort(addresses));
-  const config = { ...localAppConfig(stage.dir('db'), o.config), WEB_CONCURRENCY: String(o.workers ?? 2) };
+  const database = await appDatabase(o.config, stage.dir('postgres-app'), await ephemeralPort(), stage.supervisor, stage.cleanups);
+  stage.mark('database', database.said);
+  const config = { ...localAppConfig(stage.dir('db'), { ...database.config, ...o.config }), WEB_CONCURRENCY: String(o.workers ?? 2) };
   stage.hostHeader = loadHostHeader(config);
   stage.systemctl = await SystemctlServer.start();
   stage.imds = await startFakeImdsFleet();
@@ -92,7 +95,7 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
   load.start();
   // Stopped here normally; this covers a rehearsal that fails half-way.
   stage.cleanups.push(async () => void (await load.stop()));
-  stage.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to ${paths.join(', ')} in turn`);
+  stage.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to ${paths.join(', ')}${paths.length > 1 ? ' in turn' : ''}`);
   await sleep(Math.min(2_000, Math.max(500, stage.check.intervalMs)));
   return { blueImage, greenImage, port, config, blue, blueBoots, frontend, haproxy, load };
 }

@@ -2,8 +2,9 @@
 // cdk.json, plays the release and prints the report. Exit code 0 only when the outcome is the
 // scenario's expected one and no request failed.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { environmentNamed, readProjectConfig } from '../config/project';
-import { checkRehearseOptions, REPO_ROOT, type RehearseCommandOptions, runDirectory } from './options';
+import { checkRehearseOptions, KEPT_RUNS, pruneRuns, REPO_ROOT, type RehearseCommandOptions, runDirectory } from './options';
 import { ensurePrerequisites } from './prerequisites';
 import { rehearse } from './release';
 import { renderReport } from './report';
@@ -15,8 +16,13 @@ export async function rehearseCommand(raw: RehearseCommandOptions): Promise<numb
   const env = environmentNamed(settings, envName);
   const options = checkRehearseOptions(raw, envName, env);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  ensurePrerequisites(options.scenario.greenDatabaseDown === true, log);
+  // The app's PostgreSQL, unless --env-file names its database; db-down stops one of its own.
+  ensurePrerequisites(options.config?.DATABASE_URL === undefined || options.scenario.greenDatabaseDown === true, log);
   const workDir = runDirectory(raw.workDir);
+  if (raw.workDir === undefined) {
+    const removed = pruneRuns(path.dirname(workDir));
+    if (removed > 0) log(`removed ${removed} older run directories from ${path.dirname(workDir)} (the newest ${KEPT_RUNS} are kept)`);
+  }
   fs.mkdirSync(workDir, { recursive: true });
 
   let report;

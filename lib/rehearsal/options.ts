@@ -62,6 +62,30 @@ export function runDirectory(raw: string | undefined): string {
   return path.join(REPO_ROOT, '.rehearsal', `${stamp}-${process.pid}`);
 }
 
+/** Default run directories kept under .rehearsal/: each holds two release images and every instance's logs. */
+export const KEPT_RUNS = 5;
+
+/**
+ * Removes default run directories beyond the newest `keep` (their names sort by start time), but
+ * none touched in the last hour, which may belong to a run still going. Returns how many went.
+ */
+export function pruneRuns(parent: string, keep = KEPT_RUNS, now = Date.now()): number {
+  if (!fs.existsSync(parent)) return 0;
+  const runs = fs
+    .readdirSync(parent, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^\d{8}-\d{6}-\d+$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  let removed = 0;
+  for (const name of runs.slice(0, Math.max(0, runs.length - keep))) {
+    const dir = path.join(parent, name);
+    if (now - fs.statSync(dir).mtimeMs < 60 * 60_000) continue;
+    fs.rmSync(dir, { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
+}
+
 /** `--app DIR`: a Django project with its manifest; its errors name the flag and the directory. */
 export function appDirectory(flag: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;

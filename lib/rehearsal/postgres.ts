@@ -107,3 +107,33 @@ export class Postgres {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** The app's database for a local run, and the line that says which it is. */
+export interface AppDatabase {
+  /** Over the local defaults: DATABASE_URL of the PostgreSQL started here, or nothing when the configuration names one. */
+  readonly config: Readonly<Record<string, string>>;
+  readonly said: string;
+}
+
+/**
+ * PostgreSQL, as the health contract asks, started for the app unless the given configuration names
+ * a database (`DATABASE_URL` in `--env-file`), which is then used as it is. Either way, says which.
+ */
+export async function appDatabase(
+  given: Readonly<Record<string, string>> | undefined,
+  logDir: string,
+  port: number,
+  supervisor: ProcessSupervisor,
+  cleanups: Array<() => Promise<void>>,
+): Promise<AppDatabase> {
+  const url = given?.DATABASE_URL;
+  if (url !== undefined) {
+    // The scheme and host only: the URL may carry a password.
+    const where = /^([a-z0-9+.-]+):\/\/(?:[^@/]*@)?([^/?]*)/i.exec(url);
+    return { config: {}, said: `the app's own DATABASE_URL from --env-file (${where ? `${where[1]}://${where[2] || 'localhost'}` : 'as given'}); it is migrated as first boot migrates` };
+  }
+  const db = new Postgres(logDir, port, supervisor);
+  cleanups.push(() => db.remove());
+  await db.start('app');
+  return { config: { DATABASE_URL: db.url('app') }, said: `PostgreSQL on 127.0.0.1:${port}, database app, removed at the end (DATABASE_URL in --env-file to use another)` };
+}

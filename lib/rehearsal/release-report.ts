@@ -81,6 +81,11 @@ export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalRepor
           : bake?.decision.verdict === 'fail'
             ? 'bake'
             : undefined;
+  // The cause behind a failed gate, smoke check or bake, as far as the app logged it: an instance's last exception.
+  const logged =
+    phaseFailed === 'gate' || phaseFailed === 'smoke' || phaseFailed === 'bake' || phaseFailed === 'traffic'
+      ? (facts.green?.green ?? []).map((g) => ({ name: g.name, exception: g.lastException() })).find((g) => g.exception !== undefined)
+      : undefined;
   return {
     scenario: o.scenario.name,
     summary: o.scenario.summary,
@@ -109,6 +114,7 @@ export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalRepor
     ...(gate?.firstAllHealthyAt !== undefined ? { greenHealthyAfterMs: gate.firstAllHealthyAt - stage.started } : {}),
     outcome,
     ...(phaseFailed ? { phaseFailed } : {}),
+    ...(logged?.exception ? { appException: `${logged.name}'s app log: ${logged.exception}` } : {}),
     ...(smoke ? { smoke } : {}),
     ...(facts.traffic ? { traffic: facts.traffic } : {}),
     ...(facts.bake ? { bake: facts.bake } : {}),

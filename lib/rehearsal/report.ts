@@ -144,6 +144,8 @@ export interface RehearsalReport {
   /** Where the release ended up, and the phase that failed when it was rolled back. */
   readonly outcome: ReleaseOutcome;
   readonly phaseFailed?: 'migrations' | 'gate' | 'smoke' | 'traffic' | 'bake';
+  /** After a failed gate, smoke check, traffic step or bake: the last exception a green instance's app logged. */
+  readonly appException?: string;
   /** Present when the environment has smoke checks and the gate passed. */
   readonly smoke?: SmokeReport;
   /** Present when the environment has traffic steps and the smoke checks passed. */
@@ -289,6 +291,7 @@ export function renderReport(r: RehearsalReport): string {
     ...bakeLines(r.bake),
     ...rollbackLines(r.rollback),
     `release       ${r.outcome}${r.phaseFailed ? ` (phase ${r.phaseFailed} failed)` : ''}`,
+    ...(r.appException ? [`cause         ${r.appException}`] : []),
     '',
     'instances',
     ...r.instances.map((i) => `  ${i.name.padEnd(9)} ${i.address.padEnd(11)} ${i.release.padEnd(14)} ${i.boot}`),

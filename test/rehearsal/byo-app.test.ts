@@ -141,18 +141,22 @@ describe('a fault scenario on the same project', () => {
 describe('doctor on the same project', () => {
   const failing = (rows: readonly CheckRow[]) => rows.filter((r) => r.status === 'fail').map((r) => r.check).sort();
   let address = 0;
-  const check = (o: ShopfrontOptions, healthPath = SHOPFRONT_HEALTH_PATH, liveAppDir?: string) =>
-    doctor({
+  const check = (o: ShopfrontOptions, healthPath = SHOPFRONT_HEALTH_PATH, liveAppDir?: string) => {
+    const workDir = tempDir('gl-doctor-');
+    // An app on SQLite names its database, as --env-file would; the others get doctor's PostgreSQL.
+    const database: Record<string, string> = o.sqliteOnly ? { DATABASE_URL: `sqlite:///${workDir}/db/app.sqlite3` } : {};
+    return doctor({
       app: 'shopfront',
       appDir: shopfront(o),
       ...(liveAppDir ? { liveAppDir } : {}),
       environment: 'rehearsal',
       settings: environment(healthPath),
-      config: CONFIG,
+      config: { ...CONFIG, ...database },
       repoRoot: REPO_ROOT,
-      workDir: tempDir('gl-doctor-'),
+      workDir,
       address: `127.0.3.${++address}`,
     });
+  };
 
   it('passes a build that meets the contract, and finds each trap on builds made to have it', async () => {
     const [good, noSlash, https] = await Promise.all([

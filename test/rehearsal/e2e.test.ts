@@ -202,6 +202,8 @@ describe('rehearse: a release that fails after the cutover', () => {
     expect(report.bake?.verdict).toBe('fail');
     expect(report.bake?.reason).toMatch(/^bake: \d+(\.\d+)?% 5xx on the release's target group over \d+s \(limit 1%\): \d+ of \d+ requests$/);
     expect(report.bake?.figures.errors5xx).toBeGreaterThan(0);
+    // The cause, from green's app log: the tables the fault dropped.
+    expect(report.appException).toMatch(/^green-1's app log: django\.db\.utils\.OperationalError: no such table: /);
     // Every failed request fell between the cutover and the switch back, and the report says how many.
     expect(report.load.failed).toBeGreaterThan(0);
     expect(report.bake?.failedBeforeSwitchBack).toBe(report.load.failed);

@@ -1,6 +1,8 @@
 // The rehearsal's inputs and pure pieces: option validation, scenarios and their outcome checks,
 // the prerequisite check, the report, and the load generator against a local server.
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +10,7 @@ import { loadSettings } from '../../lib/config/load';
 import { environmentNamed } from '../../lib/config/project';
 import { UserError } from '../../lib/errors';
 import { numberOption } from '../../lib/options';
-import { checkRehearseOptions, loadPathsOption, timeScaleFor } from '../../lib/rehearsal/options';
+import { checkRehearseOptions, loadPathsOption, pruneRuns, timeScaleFor } from '../../lib/rehearsal/options';
 import { loadPaths } from '../../lib/rehearsal/blue';
 import { checkSettingsFrom } from '../../lib/rehearsal/haproxy-config';
 import { LoadGenerator, percentile } from '../../lib/rehearsal/load';
@@ -28,6 +30,22 @@ describe('options', () => {
     expect(() => numberOption('--instances', '2.5', 1, 8, true)).toThrow('--instances "2.5": expected a whole number from 1 to 8');
     expect(() => numberOption('--rate', 'fast', 1, 2000, false)).toThrow(UserError);
     expect(() => numberOption('--port', '', 1, 65535, true)).toThrow('--port "": expected a whole number from 1 to 65535');
+  });
+
+  it('prunes default run directories beyond the newest five, sparing any touched in the last hour', () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-runs-'));
+    try {
+      const names = Array.from({ length: 8 }, (_, i) => `20261206-2000${i}0-${100 + i}`);
+      for (const n of names) fs.mkdirSync(path.join(parent, n, 'image'), { recursive: true });
+      fs.mkdirSync(path.join(parent, 'my-own-run'));
+      const old = Date.now() / 1000 - 2 * 3600;
+      for (const n of names.slice(1)) fs.utimesSync(path.join(parent, n), old, old);
+      // The oldest was touched just now: a run that may still be going.
+      expect(pruneRuns(parent)).toBe(2);
+      expect(fs.readdirSync(parent).sort()).toEqual([names[0], ...names.slice(3), 'my-own-run'].sort());
+    } finally {
+      fs.rmSync(parent, { recursive: true, force: true });
+    }
   });
 
   it('takes the load paths from --load-paths, or the home page and the smoke paths', () => {

@@ -188,6 +188,14 @@ describe('renderBench', () => {
 });
 
 describe('the load in the report', () => {
+  it('names the exception the app logged behind a failed phase', () => {
+    const text = renderReport({ ...rolledBack, appException: 'green-1\'s app log: django.db.utils.OperationalError: no such table: greenlight_example_greeting' });
+    expect(text).toContain(
+      "release       rolled back after cutover (phase bake failed)\ncause         green-1's app log: django.db.utils.OperationalError: no such table: greenlight_example_greeting\n",
+    );
+    expect(renderReport(rolledBack)).not.toContain('cause ');
+  });
+
   it('says what it requested and counts redirects as served and 4xx apart', () => {
     const text = renderReport({
       ...rolledBack,
