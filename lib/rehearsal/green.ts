@@ -8,7 +8,7 @@ import { runGate, type GateRun } from './gate';
 import { addServerCommand, enableServerCommands } from './haproxy-config';
 import type { InstanceProcessState, ServerStatus } from './haproxy-state';
 import type { BootResult, Instance } from './instance';
-import { ephemeralPort } from './net';
+import { ephemeralPort, probeRedirect } from './net';
 import { Postgres } from './postgres';
 import { MidGateScaleOut } from './scale-out';
 import { sleep, type Stage } from './stage';
@@ -24,6 +24,8 @@ export interface GreenGated {
   readonly scaleOut?: MidGateScaleOut;
   /** Green's own SQLite database, when the scenario breaks it after the cutover. */
   readonly greenDatabase: string;
+  /** Green's first instance's answer to its check path, asked as the load balancer asks, once the gate is over (when the scenario wants it). */
+  readonly checkAnswer?: { readonly status: number | string; readonly location?: string };
 }
 
 export async function launchGreenAndGate(stage: Stage, { greenImage, port, config }: BlueServing): Promise<GreenGated> {
@@ -85,7 +87,7 @@ export async function launchGreenAndGate(stage: Stage, { greenImage, port, confi
   const flapping = { stop: false, done: Promise.resolve() };
   if (scenario.greenFlaps) flapping.done = flap(stage, green[0], () => flapping.stop);
 
-  if (o.gateAfterBoot) await afterBoot;
+  if (o.gateAfterBoot || scenario.greenCheckAnswerMatters) await afterBoot;
   stage.mark('gate polling', `${stage.policy.consecutiveHealthyPolls} consecutive healthy polls needed`);
   let greenHealthy = false;
   const gate = await runGate({
@@ -107,7 +109,9 @@ export async function launchGreenAndGate(stage: Stage, { greenImage, port, confi
   await flapping.done;
   await afterBoot;
   stage.mark(`gate ${gate.decision.verdict}`, gate.decision.message);
-  return { green, greenBoots, terminated, gate, scaleOut, greenDatabase };
+  const checkAnswer =
+    scenario.greenCheckAnswerMatters && green[0] ? await probeRedirect(green[0].address, green[0].port, stage.greenCheck.path, green[0].address) : undefined;
+  return { green, greenBoots, terminated, gate, scaleOut, greenDatabase, ...(checkAnswer ? { checkAnswer } : {}) };
 }
 
 /**

@@ -37,6 +37,18 @@ export async function instancePort(addresses: readonly string[], preferred = 80)
   throw new Error(`no port is free on every instance address (${addresses.join(', ')})`);
 }
 
+/** GET once, without keep-alive: the status code and any redirect's Location, or the error code when there was no answer. */
+export function probeRedirect(address: string, port: number, path: string, host: string, timeoutMs = 5_000): Promise<{ status: number | string; location?: string }> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: address, port, path, headers: { host }, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}) }));
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: err.code ?? err.message }));
+  });
+}
+
 /** GET once, without keep-alive: the status code, or the error code when there was no answer. */
 export function probe(address: string, port: number, path: string, host: string, timeoutMs = 5_000): Promise<number | string> {
   return new Promise((resolve) => {

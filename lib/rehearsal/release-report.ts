@@ -39,6 +39,7 @@ export function releaseReport(stage: Stage, facts: ReleaseFacts): RehearsalRepor
     consecutiveHealthyPolls: stage.policy.consecutiveHealthyPolls,
     greenBoots: facts.greenBoots.map(describeBoot),
     greenEverHealthy: (gate?.everHealthy.size ?? 0) > 0,
+    ...(facts.green?.checkAnswer ? { greenCheckAnswer: { path: stage.greenCheck.path, ...facts.green.checkAnswer } } : {}),
     ...(smoke ? { smoke: smoke.verdict } : {}),
     ...(traffic ? { traffic: { verdict: traffic.decision.verdict === 'fail' ? 'fail' : 'pass', reason: traffic.decision.message } } : {}),
     ...(bake ? { bake: { verdict: bake.decision.verdict === 'pass' ? 'pass' : 'fail', reason: bake.decision.message } } : {}),

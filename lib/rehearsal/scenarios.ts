@@ -48,6 +48,8 @@ export interface OutcomeFacts {
   readonly outcome: ReleaseOutcome;
   /** The gate on the standby when the scenario rolls back to it. */
   readonly rollback?: { readonly verdict: 'pass' | 'fail'; readonly reason: string };
+  /** Green's answer to its check path after the gate (Host = its IP), when the scenario asks for it. */
+  readonly greenCheckAnswer?: { readonly path: string; readonly status: number | string; readonly location?: string };
   /** Green's scale-out during the gate, when the scenario plays one and it happened. */
   readonly scaleOut?: ScaleOutFacts;
   /** The migration check before green launched, and what blue's load saw once green migrated. */
@@ -87,6 +89,11 @@ export interface Scenario {
   check(facts: OutcomeFacts): string | undefined;
   /** Green's target group health check, when the release changes it. */
   greenCheck?(check: CheckSettings): CheckSettings;
+  /**
+   * The gate starts once green has booted, and green's own answer to the check path decides the
+   * outcome: a verdict on nginx's answer before the app runs would not be the app's.
+   */
+  readonly greenCheckAnswerMatters?: boolean;
   /** Green's SSM configuration lacks the first name the app's manifest requires. */
   readonly greenMissesRequiredConfig?: boolean;
   /** Green's IMDS reports another private IP than the address the load balancer checks. */
@@ -143,10 +150,20 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
   'redirect-301': {
     name: 'redirect-301',
-    summary: "green's health-check path lacks the trailing slash, so Django answers 301",
-    expected: 'the gate fails on Target.ResponseCodeMismatch [301] with the trailing-slash hint; blue keeps serving',
+    summary: "green's health-check path lacks the trailing slash, so the booted app's APPEND_SLASH answers 301",
+    expected: 'the gate fails on Target.ResponseCodeMismatch [301] with the trailing-slash hint, the 301 being the app\'s redirect to the slash; blue keeps serving',
     expectedVerdict: 'fail',
-    check: gateFailedWith(/ResponseCodeMismatch \[301\]/, /trailing slash/),
+    check: (facts) => {
+      const gate = gateFailedWith(/ResponseCodeMismatch \[301\]/, /trailing slash/)(facts);
+      if (gate) return gate;
+      if (!facts.greenBoots.every((b) => b === 'started')) return `green did not boot, so the 301 was not the app's: ${facts.greenBoots.join('; ')}`;
+      const answer = facts.greenCheckAnswer;
+      if (!answer) return "green's answer to the check path was not recorded";
+      const target = answer.location === undefined ? undefined : new URL(answer.location, 'http://green.invalid');
+      const toSlash = answer.status === 301 && target?.protocol === 'http:' && target.pathname === `${answer.path}/`;
+      return toSlash ? undefined : `green answers GET ${answer.path} with ${answer.status}${answer.location ? ` to ${answer.location}` : ''}, not the app's redirect to ${answer.path}/`;
+    },
+    greenCheckAnswerMatters: true,
     greenCheck: (check) => ({ ...check, path: check.path.length > 1 ? check.path.replace(/\/+$/, '') : check.path }),
   },
   'bad-host': {

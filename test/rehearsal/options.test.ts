@@ -247,7 +247,15 @@ describe('scenarios', () => {
   it('a failure scenario expects its own reason, not just any failure', () => {
     const redirect = scenarioNamed('redirect-301');
     const hint = 'Hint for Target.ResponseCodeMismatch [301]: end it with a trailing slash';
-    expect(redirect.check(facts({ reason: `green-1: Target.ResponseCodeMismatch [301]. ${hint}` }))).toBeUndefined();
+    const appRedirect = { path: '/health', status: 301, location: '/health/' };
+    expect(redirect.check(facts({ reason: `green-1: Target.ResponseCodeMismatch [301]. ${hint}`, greenCheckAnswer: appRedirect }))).toBeUndefined();
+    // The 301 must be the booted app's redirect to the slash: not nginx's to https, not before green booted.
+    expect(
+      redirect.check(facts({ reason: `green-1: Target.ResponseCodeMismatch [301]. ${hint}`, greenCheckAnswer: { ...appRedirect, location: 'https://127.0.1.3/health' } })),
+    ).toBe("green answers GET /health with 301 to https://127.0.1.3/health, not the app's redirect to /health/");
+    expect(redirect.check(facts({ reason: `green-1: Target.ResponseCodeMismatch [301]. ${hint}`, greenBoots: ['failed in step migrations: x'], greenCheckAnswer: appRedirect }))).toBe(
+      "green did not boot, so the 301 was not the app's: failed in step migrations: x",
+    );
     expect(redirect.check(facts({ reason: 'green-1: Target.Timeout' }))).toContain('its reason does not match');
     expect(redirect.check(facts({ verdict: 'pass' }))).toBe('the gate passed; expected it to fail');
     const missing = scenarioNamed('missing-config');
