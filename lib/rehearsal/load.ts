@@ -77,6 +77,8 @@ export class LoadGenerator {
   private readonly failureTimes: number[] = [];
   /** When each request was sent (epoch ms), to tell what share of a window's requests failed. */
   private readonly sendTimes: number[] = [];
+  /** When each failed request got its answer or error (epoch ms), in the same order. */
+  private readonly failureAnsweredTimes: number[] = [];
   private firstFailure?: { atMs: number; what: string };
   private sent = 0;
   private served = 0;
@@ -131,6 +133,22 @@ export class LoadGenerator {
     return this.sendTimes.filter((t) => t >= fromMs && t < toMs).length;
   }
 
+  /**
+   * Failed requests that failed from `answeredFromMs` on and were sent before `sentBeforeMs` (epoch
+   * ms): what a change at `answeredFromMs` broke, counting a request it held (a lock a migration
+   * took) by when it failed, not when it was sent. `firstAt` is when the first of them failed.
+   */
+  failuresAnswered(answeredFromMs: number, sentBeforeMs = Number.POSITIVE_INFINITY): { readonly count: number; readonly firstAt?: number } {
+    const answered = this.failureAnsweredTimes.filter((t, i) => t >= answeredFromMs && this.failureTimes[i] < sentBeforeMs);
+    const firstAt = answered.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+    return { count: answered.length, ...(answered.length > 0 ? { firstAt } : {}) };
+  }
+
+  /** Failed requests that failed before `ms` (epoch ms). */
+  failuresAnsweredBefore(ms: number): number {
+    return this.failureAnsweredTimes.filter((t) => t < ms).length;
+  }
+
   /** When `backend` last answered one of the load's requests (epoch ms), if ever. */
   lastAnsweredBy(backend: string): number | undefined {
     return this.lastAnswer[backend];
@@ -159,6 +177,7 @@ export class LoadGenerator {
   private failure(at: number, bucket: Record<string, number>, key: string): void {
     bucket[key] = (bucket[key] ?? 0) + 1;
     this.failureTimes.push(at);
+    this.failureAnsweredTimes.push(Date.now());
     const atMs = at - this.startedAt;
     this.failedSeconds.add(Math.floor(atMs / 1000));
     this.firstFailure ??= { atMs, what: key };

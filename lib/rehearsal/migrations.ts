@@ -77,8 +77,10 @@ export async function migrationsReport(stage: Stage, phase: MigrationsPhase, liv
   if (at === undefined) return { ...base, cause: "green's migrations were never recorded as applied" };
   const sinceStart = (t: number) => t - stage.started;
   // Blue serves every user request until the cutover (and again after a switch back).
-  const blueFailures = live.load.failuresSent(at, after.cutoverAt);
-  const before = live.load.failuresSent(0, at);
+  // By when they failed: a request sent just before the migration and held by its lock (PostgreSQL's
+  // ALTER TABLE) fails once the column is gone.
+  const blueFailures = live.load.failuresAnswered(at, after.cutoverAt);
+  const before = { count: live.load.failuresAnsweredBefore(at) };
   const first = check.findings.find((f) => f.severity === 'breaks' && !f.acknowledged) ?? check.findings[0];
   return {
     ...base,
