@@ -1,7 +1,7 @@
 // doctor's verdicts without a boot: a check that could not be verified never counts as a pass, so
 // the exit code is 0 only when every row passed.
 import { describe, expect, it } from 'vitest';
-import { bootRow, CHECKS, dbTimeoutRow, migrationSafetyRow, notBooted, passed, pathRow, renderTable } from '../../lib/doctor/checks';
+import { bakeRow, bootRow, CHECKS, dbTimeoutRow, hostValidatedRow, migrationSafetyRow, notBooted, pagesRow, passed, pathRow, renderTable, settingsFix } from '../../lib/doctor/checks';
 import { classifyPlan, type ReleaseGraph } from '../../lib/migrations/classify';
 
 const HEALTH_TIMEOUT_MS = 5_000;
@@ -69,5 +69,53 @@ describe('the migration check row (--live-app)', () => {
   it('fails, naming the cause, when the migrations could not be read', () => {
     const row = migrationSafetyRow({ error: "the live release (shop-v1): the settings shop.settings do not load: KeyError: 'X'" }, 'shop-v1');
     expect(row).toMatchObject({ status: 'fail', detail: expect.stringContaining("KeyError: 'X'") });
+  });
+});
+
+describe('the rows of the app as users and the load balancer see it', () => {
+  const context = { healthPath: '/health/', address: '127.0.3.1', timeoutMs: HEALTH_TIMEOUT_MS, foreignHost: 'greenlight-doctor.invalid' };
+
+  it('passes a health check that refuses a foreign Host, and fails one that answers it', () => {
+    expect(hostValidatedRow({ status: 400, ms: 3 }, context).status).toBe('pass');
+    expect(hostValidatedRow({ status: 200, ms: 3 }, context)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^GET \/health\/ with Host greenlight-doctor\.invalid -> 200: a Host not in ALLOWED_HOSTS is not refused/),
+      fix: expect.stringContaining('request.get_host()'),
+    });
+    expect(hostValidatedRow({ status: 'ECONNREFUSED', ms: 3 }, context).status).toBe('fail');
+  });
+
+  it('fails a page that answers 5xx or nothing, naming the exception the app logged; a redirect or a 4xx is served', () => {
+    const served = [
+      { path: '/', chain: ['/', '/catalog/'], status: 200 },
+      { path: '/missing/', chain: ['/missing/'], status: 404 },
+    ];
+    expect(pagesRow(served, undefined, '/x/app.log')).toMatchObject({ status: 'pass', detail: 'GET / -> /catalog/ -> 200; GET /missing/ -> 404' });
+    const broken = [...served, { path: '/orders/', chain: ['/orders/'], status: 500, excerpt: 'Server Error (500)' }];
+    expect(pagesRow(broken, 'django.db.utils.ProgrammingError: relation "orders" does not exist', '/x/app.log')).toEqual({
+      check: CHECKS.pages,
+      status: 'fail',
+      detail: 'GET /orders/ -> 500: django.db.utils.ProgrammingError: relation "orders" does not exist',
+      fix: 'fix the exception the page raises (its traceback is in /x/app.log)',
+    });
+    expect(pagesRow([{ path: '/', chain: ['/'], status: 'timeout' }], undefined, '/x/app.log').detail).toBe('GET / -> timeout');
+  });
+
+  it('names the variable the settings read and the configuration lacks, and only then', () => {
+    expect(settingsFix("KeyError: 'DJANGO_SECRET_KEY'", { SECRET_KEY: 'x' }, 'other')).toBe(
+      "give DJANGO_SECRET_KEY in --env-file (NAME=VALUE lines): the app's settings read it, and list it in required-env (on AWS: SSM /greenlight/<app>/<env>/config/DJANGO_SECRET_KEY)",
+    );
+    expect(settingsFix('django.core.exceptions.ImproperlyConfigured: STRIPE_KEY is not set', {}, 'other')).toMatch(/^give STRIPE_KEY in --env-file/);
+    expect(settingsFix("KeyError: 'DJANGO_SECRET_KEY'", { DJANGO_SECRET_KEY: 'x' }, 'other')).toBe('other');
+    expect(settingsFix('ModuleNotFoundError: No module named whitenoise', {}, 'other')).toBe('other');
+  });
+
+  it('says which bake step failed, with a fix for its cause', () => {
+    expect(bakeRow({ ok: false, step: 'requirements', cause: 'requirements.txt: no distribution of whitenoise==6.6.0 in wheels/ or the package index; …' })).toMatchObject({
+      status: 'fail',
+      detail: 'failed in step requirements: requirements.txt: no distribution of whitenoise==6.6.0 in wheels/ or the package index; …',
+      fix: expect.stringContaining('wheels/'),
+    });
+    expect(bakeRow({ ok: false, step: 'static', cause: "manage.py collectstatic --no-input: KeyError: 'DJANGO_SECRET_KEY'" }).fix).toContain('GREENLIGHT_BAKE=1');
   });
 });

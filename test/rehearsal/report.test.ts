@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { renderBench } from '../../lib/rehearsal/bench';
 import type { LoadResult } from '../../lib/rehearsal/load';
 import { renderReport, type RehearsalReport } from '../../lib/rehearsal/report';
+import { lastException } from '../../lib/rehearsal/first-boot';
 
 const load = (patch: Partial<LoadResult> = {}): LoadResult => ({
   paths: ['/'],
@@ -203,5 +204,24 @@ describe('the load in the report', () => {
     });
     expect(text).toContain('  requested          GET /, /catalog/ in turn\n');
     expect(text).toContain('  served             100 (50 redirects: 50× 302)\n  4xx (not failed)   3 (3× 404)\n  5xx                0\n');
+  });
+});
+
+describe('lastException', () => {
+  it("finds the exception of the app log's last traceback, past the frames and the lines after it", () => {
+    const log = [
+      'Traceback (most recent call last):',
+      '  File "/x/views.py", line 3, in home',
+      'KeyError: \'first\'',
+      '[2026-12-06 21:00:00 +0000] [12] [INFO] Booting worker',
+      'Internal Server Error: /catalog/',
+      'Traceback (most recent call last):',
+      '  File "/x/django/template/loader.py", line 19, in get_template',
+      '    raise TemplateDoesNotExist(template_name, chain=chain)',
+      'django.template.exceptions.TemplateDoesNotExist: catalog/home.html',
+      '127.0.0.1 - - "GET /catalog/ HTTP/1.0" 500',
+    ];
+    expect(lastException(log)).toBe('django.template.exceptions.TemplateDoesNotExist: catalog/home.html');
+    expect(lastException(['[INFO] Listening at: unix:/run/greenlight/gunicorn.sock'])).toBeUndefined();
   });
 });
