@@ -2,13 +2,13 @@ import * as path from 'node:path';
 import { ArnFormat, CustomResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as cr from 'aws-cdk-lib/custom-resources';
+import type * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import type { BakeResourceProperties } from '../bake/properties';
-import { customResourceRole, HandlerFunction } from './handler-function';
+import { customResourceRole } from './handler-function';
 import { nagText } from './health-gate';
 import { BAKE_TIMING, bakeLongestRun, maxBakeDuration } from '../time-limits';
-import { acknowledgeProviderFramework, parameterPath, pollingTimeouts, sharedBySettings, validateParameterName } from './provider-framework';
+import { parameterPath, pollingProvider, pollingTimeouts, sharedBySettings, validateParameterName } from './provider-framework';
 
 export interface BakeWindowProps {
   /** The load balancer whose metrics the bake reads; may be imported. */
@@ -178,23 +178,16 @@ class BakeProvider extends Construct {
     });
     grantAlarmsAndProgress(role, { alarms: props.alarms, progressPrefix: props.progressPrefix, sid: 'KeepBakeProgress', phase: 'bake' });
 
-    const entry = path.join(__dirname, '..', 'bake', 'handler.ts');
-    const onEvent = new HandlerFunction(this, 'OnEvent', { entry, handler: 'onEvent', description: 'greenlight bake: checks the bake properties', role, logGroup });
-    const isComplete = new HandlerFunction(this, 'IsComplete', {
-      entry,
-      handler: 'isComplete',
-      description: "greenlight bake: one poll of the release target group's figures",
+    // The bake decides first (at its end, or when figures stay out of reach); the framework's limit is a backstop.
+    this.provider = pollingProvider(this, {
+      entry: path.join(__dirname, '..', 'bake', 'handler.ts'),
       role,
       logGroup,
-    });
-    // The bake decides first (at its end, or when figures stay out of reach); the framework's limit is a backstop.
-    this.provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: onEvent.function,
-      isCompleteHandler: isComplete.function,
-      queryInterval: props.pollInterval,
+      onEventDescription: 'greenlight bake: checks the bake properties',
+      isCompleteDescription: "greenlight bake: one poll of the release target group's figures",
+      pollInterval: props.pollInterval,
       totalTimeout: props.totalTimeout,
     });
-    acknowledgeProviderFramework(this.provider, [onEvent.function, isComplete.function]);
   }
 }
 

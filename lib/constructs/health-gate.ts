@@ -2,13 +2,13 @@ import * as path from 'node:path';
 import { CustomResource, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as cr from 'aws-cdk-lib/custom-resources';
+import type * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import type { GateResourceProperties } from '../health-gate/properties';
 import { GATE_REPORT_MARGIN, gateServiceTimeout, maxGateTimeout, providerTotalTimeout } from '../health-gate/time-limits';
 import { CUSTOM_RESOURCE_TIMEOUT_LIMIT } from '../time-limits';
-import { customResourceRole, HandlerFunction } from './handler-function';
-import { acknowledgeProviderFramework, parameterPath, sharedBySettings, validateParameterName } from './provider-framework';
+import { customResourceRole } from './handler-function';
+import { parameterPath, pollingProvider, sharedBySettings, validateParameterName } from './provider-framework';
 
 /** A string as cdk-nag prints it in a finding id: pseudo parameters as `<AWS::Region>`, literals as they are. */
 export function nagText(stack: Stack, value: string): string {
@@ -180,29 +180,15 @@ class HealthGateProvider extends Construct {
       reason: "One progress parameter per release under the environment's own gate path; release ids are not known when the role is created.",
     });
 
-    const entry = path.join(__dirname, '..', 'health-gate', 'handler.ts');
-    const onEvent = new HandlerFunction(this, 'OnEvent', {
-      entry,
-      handler: 'onEvent',
-      description: 'greenlight health gate: checks the gate properties',
-      role,
-      logGroup,
-    });
-    const isComplete = new HandlerFunction(this, 'IsComplete', {
-      entry,
-      handler: 'isComplete',
-      description: 'greenlight health gate: one poll of the new fleet',
-      role,
-      logGroup,
-    });
     // The gate times out first; the framework's limit is only a backstop, in whole poll intervals.
-    const totalTimeout = Duration.seconds(providerTotalTimeout(props.timeout.toSeconds(), props.pollInterval.toSeconds()));
-    this.provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: onEvent.function,
-      isCompleteHandler: isComplete.function,
-      queryInterval: props.pollInterval,
-      totalTimeout,
+    this.provider = pollingProvider(this, {
+      entry: path.join(__dirname, '..', 'health-gate', 'handler.ts'),
+      role,
+      logGroup,
+      onEventDescription: 'greenlight health gate: checks the gate properties',
+      isCompleteDescription: 'greenlight health gate: one poll of the new fleet',
+      pollInterval: props.pollInterval,
+      totalTimeout: Duration.seconds(providerTotalTimeout(props.timeout.toSeconds(), props.pollInterval.toSeconds())),
     });
-    acknowledgeProviderFramework(this.provider, [onEvent.function, isComplete.function]);
   }
 }

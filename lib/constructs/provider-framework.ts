@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as cr from 'aws-cdk-lib/custom-resources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { HandlerFunction } from './handler-function';
 import {
   CUSTOM_RESOURCE_TIMEOUT_LIMIT,
   oneShotServiceTimeout,
@@ -43,6 +46,37 @@ export function acknowledgeProviderFramework(provider: cr.Provider, handlers: re
     id: 'AwsSolutions-SF2',
     reason: 'The waiter is a single retry loop around one function; its polls are in the function\'s logs.',
   });
+}
+
+export interface PollingProviderProps {
+  /** The handler module, exporting `onEvent` and `isComplete`. */
+  readonly entry: string;
+  readonly role: iam.IRole;
+  readonly logGroup: logs.ILogGroup;
+  /** What each function does, for its description. */
+  readonly onEventDescription: string;
+  readonly isCompleteDescription: string;
+  readonly pollInterval: Duration;
+  /** The framework's limit, a backstop behind the handler's own decision. */
+  readonly totalTimeout: Duration;
+}
+
+/**
+ * A Provider whose `isComplete` polls every `pollInterval`: the two functions (`OnEvent`, `IsComplete`)
+ * and the framework (`Provider`) under `scope`, with the framework's findings acknowledged.
+ */
+export function pollingProvider(scope: Construct, props: PollingProviderProps): cr.Provider {
+  const { entry, role, logGroup } = props;
+  const onEvent = new HandlerFunction(scope, 'OnEvent', { entry, handler: 'onEvent', description: props.onEventDescription, role, logGroup });
+  const isComplete = new HandlerFunction(scope, 'IsComplete', { entry, handler: 'isComplete', description: props.isCompleteDescription, role, logGroup });
+  const provider = new cr.Provider(scope, 'Provider', {
+    onEventHandler: onEvent.function,
+    isCompleteHandler: isComplete.function,
+    queryInterval: props.pollInterval,
+    totalTimeout: props.totalTimeout,
+  });
+  acknowledgeProviderFramework(provider, [onEvent.function, isComplete.function]);
+  return provider;
 }
 
 /**

@@ -2,14 +2,14 @@ import * as path from 'node:path';
 import { CustomResource, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as cr from 'aws-cdk-lib/custom-resources';
+import type * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, type IDependable } from 'constructs';
 import type { TrafficResourceProperties } from '../traffic/properties';
 import { TRAFFIC_TIMING, trafficLongestRun } from '../time-limits';
 import { type BakeWindowProps, grantAlarmsAndProgress } from './bake-window';
-import { customResourceRole, HandlerFunction } from './handler-function';
+import { customResourceRole } from './handler-function';
 import { nagText } from './health-gate';
-import { acknowledgeProviderFramework, parameterPath, pollingTimeouts, sharedBySettings, validateParameterName } from './provider-framework';
+import { parameterPath, pollingProvider, pollingTimeouts, sharedBySettings, validateParameterName } from './provider-framework';
 
 /**
  * The bake's absolute limits and alarms (`maxErrorRate`, `maxErrors`, `alarms`) apply in every step;
@@ -206,27 +206,14 @@ class TrafficProvider extends Construct {
     });
     grantAlarmsAndProgress(role, { alarms: props.alarms, progressPrefix: props.progressPrefix, sid: 'KeepTrafficProgress', phase: 'traffic' });
 
-    const entry = path.join(__dirname, '..', 'traffic', 'handler.ts');
-    const onEvent = new HandlerFunction(this, 'OnEvent', {
-      entry,
-      handler: 'onEvent',
-      description: 'greenlight traffic: checks the step properties; on delete, undoes weights a cut-short run left',
+    this.provider = pollingProvider(this, {
+      entry: path.join(__dirname, '..', 'traffic', 'handler.ts'),
       role,
       logGroup,
-    });
-    const isComplete = new HandlerFunction(this, 'IsComplete', {
-      entry,
-      handler: 'isComplete',
-      description: 'greenlight traffic: one poll of a step, and the weights of the next',
-      role,
-      logGroup,
-    });
-    this.provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: onEvent.function,
-      isCompleteHandler: isComplete.function,
-      queryInterval: props.pollInterval,
+      onEventDescription: 'greenlight traffic: checks the step properties; on delete, undoes weights a cut-short run left',
+      isCompleteDescription: 'greenlight traffic: one poll of a step, and the weights of the next',
+      pollInterval: props.pollInterval,
       totalTimeout: props.totalTimeout,
     });
-    acknowledgeProviderFramework(this.provider, [onEvent.function, isComplete.function]);
   }
 }
