@@ -8,6 +8,7 @@ import type { WatchCommandOptions } from '../lib/cli/watch';
 import type { DeployCommandOptions } from '../lib/cli/deploy';
 import type { ReleaseAmiCommandOptions } from '../lib/cli/release-ami';
 import type { RollbackCommandOptions } from '../lib/cli/rollback';
+import type { RecoverCommandOptions } from '../lib/cli/recover';
 import type { RehearseCommandOptions } from '../lib/rehearsal/options';
 import { SCENARIO_NAMES } from '../lib/rehearsal/scenarios';
 import type { DoctorCommandOptions } from '../lib/doctor/command';
@@ -152,6 +153,16 @@ export async function main(argv: readonly string[], io: CliOutput = STDIO): Prom
     .action(async (opts: RollbackCommandOptions) => {
       const { rollbackCommand } = await import('../lib/cli/rollback');
       exitCode = await rollbackCommand(opts);
+    });
+
+  program
+    .command('recover')
+    .description('continue a rollback stuck in UPDATE_ROLLBACK_FAILED: name what failed, put the serving listener back on the live release, skip what is safe')
+    .option('--env <name>', 'environment in cdk.json')
+    .option('--dry-run', 'print the failed resources and what recover would do, and change nothing')
+    .action(async (opts: RecoverCommandOptions) => {
+      const { recoverCommand } = await import('../lib/cli/recover');
+      io.out(`${await recoverCommand(opts)}\n`);
     });
 
   program

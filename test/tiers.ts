@@ -18,6 +18,7 @@ export const ISOLATED_FAST_TESTS: readonly string[] = [
   'test/capacity-probe/handler.test.ts',
   'test/cli/arguments.test.ts',
   'test/cli/preflight.test.ts',
+  'test/cli/recover.test.ts',
   'test/pipelines/rollback-parity.test.ts',
   'test/cli/status.test.ts',
   'test/cli/watch.test.ts',
@@ -66,6 +67,7 @@ export const SLOW_TESTS: readonly string[] = [
   // AWS's API emulator (moto) as a process
   'test/health-gate/moto.test.ts',
   'test/cli/status-moto.test.ts',
+  'test/cli/recover-moto.test.ts',
   'test/stacks/standby-moto.test.ts',
   'test/bake/moto.test.ts',
   'test/pipelines/standby-parity.test.ts',

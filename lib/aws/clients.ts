@@ -2,6 +2,7 @@
 // AWS_ENDPOINT_URL, AWS_REGION and AWS_RETRY_MODE work as everywhere else; tests replace the SDK
 // underneath with aws-sdk-client-mock.
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -71,3 +72,7 @@ export const createEnvironmentEc2Client = (environmentRegion: string): EC2Client
 
 /** The CLI's clients for an environment: AWS_REGION when set, otherwise the environment's region. */
 export const createEnvironmentClients = (environmentRegion: string): AwsClients => createClients(process.env.AWS_REGION || environmentRegion);
+
+/** A CloudFormation client in the environment's region, unless AWS_REGION says otherwise, for recover. */
+export const createEnvironmentCloudFormationClient = (environmentRegion: string): CloudFormationClient =>
+  new CloudFormationClient({ region: process.env.AWS_REGION || environmentRegion });

@@ -1,14 +1,14 @@
 // The deploy's preflight: reads what `cdk deploy` would trip over (the AMI, the live group, the
 // subnets' free addresses, the load balancer's room and the account's limits, the serving
 // listener's default action) and returns one line per problem, before the stack is touched.
-import { releaseGroups } from '../aws/auto-scaling';
 import type { AwsClients, EC2Client } from '../aws/clients';
 import { imageState, stackPrivateSubnets, subnetFreeAddresses } from '../aws/ec2';
-import { accountLimits, listenerOnPort, listenerRulePriorities, loadBalancersOf, targetGroupCount } from '../aws/elbv2';
+import { accountLimits, listenerOnPort, listenerRulePriorities, targetGroupCount } from '../aws/elbv2';
 import { getParameterValue } from '../aws/ssm';
-import { amiParameterName, liveReleaseParameterName } from '../ssm-paths';
+import { amiParameterName } from '../ssm-paths';
 import type { DeployPlan } from './cdk-deploy';
 import type { CliEnvironment } from './environment';
+import { listenerOfTargetGroup, listenerPorts, liveTarget } from './live-target';
 import { type PreflightFacts, preflightProblems } from './preflight-checks';
 
 export async function collectPreflight(clients: AwsClients, ec2: EC2Client, env: CliEnvironment, plan: DeployPlan): Promise<PreflightFacts> {
@@ -17,23 +17,19 @@ export async function collectPreflight(clients: AwsClients, ec2: EC2Client, env:
   const amiId = plan.ami ?? (await getParameterValue(clients.ssm, parameter as string));
   const ami = { id: amiId, parameter, state: amiId ? await imageState(ec2, amiId) : undefined };
 
-  const liveRelease = await getParameterValue(clients.ssm, liveReleaseParameterName(env.app, env.envName));
-  const liveGroups = liveRelease ? await releaseGroups(clients, env.stackName, liveRelease) : [];
-  const liveGroup = liveGroups.sort((a, b) => (b.DesiredCapacity ?? 0) - (a.DesiredCapacity ?? 0))[0];
-  const live = liveRelease && liveGroup ? { release: liveRelease, desired: liveGroup.DesiredCapacity ?? 0, targetGroupArn: liveGroup.TargetGroupARNs?.[0] } : undefined;
+  const live = await liveTarget(clients, env);
 
   const freeAddresses = s.vpc.privateSubnetIds ? await subnetFreeAddresses(ec2, s.vpc.privateSubnetIds) : await stackPrivateSubnets(ec2, env.stackName);
 
   const limits = await accountLimits(clients);
   const targetGroups = { count: await targetGroupCount(clients), limit: limits.get('target-groups') };
 
-  const https = s.listener.protocol === 'HTTPS';
-  const [servingPort, previewPort] = https ? [443, 8443] : [80, 8080];
-  const loadBalancer = live?.targetGroupArn ? (await loadBalancersOf(clients, live.targetGroupArn))[0] : undefined;
+  const { serving: servingPort, preview: previewPort } = listenerPorts(env);
+  const lookup = live?.targetGroupArn ? await listenerOfTargetGroup(clients, live.targetGroupArn, servingPort) : undefined;
   let rules: PreflightFacts['rules'];
   let serving: PreflightFacts['serving'];
-  if (loadBalancer) {
-    const [servingListener, previewListener] = [await listenerOnPort(clients, loadBalancer, servingPort), await listenerOnPort(clients, loadBalancer, previewPort)];
+  if (lookup) {
+    const [servingListener, previewListener] = [lookup.listener, await listenerOnPort(clients, lookup.loadBalancerArn, previewPort)];
     let count = 0;
     for (const l of [servingListener, previewListener]) if (l) count += (await listenerRulePriorities(clients, l.listenerArn)).size;
     rules = { count, limit: limits.get('rules-per-application-load-balancer') };

@@ -10,9 +10,11 @@ import { readModule, resolveSpecifier } from './architecture';
 /** The IAM service prefix of each SDK client package. */
 export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   '@aws-sdk/client-auto-scaling': 'autoscaling',
+  '@aws-sdk/client-cloudformation': 'cloudformation',
   '@aws-sdk/client-cloudwatch': 'cloudwatch',
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  '@aws-sdk/client-service-quotas': 'servicequotas',
   '@aws-sdk/client-ssm': 'ssm',
 };
 

@@ -181,6 +181,7 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
   const stackTag = (stack: string): Context => ({ 'aws:ResourceTag/aws:cloudformation:stack-name': stack });
   const standbyGroup = group(`${stackName}-FleetGroupr1-ABC`);
   const ASG_WRITES = ['autoscaling:DeleteScheduledAction', 'autoscaling:UpdateAutoScalingGroup'];
+  const RECOVER_WRITES = ['cloudformation:ContinueUpdateRollback', 'elasticloadbalancing:ModifyListener'];
 
   it('may assume the CDK roles that deploy and publish assets, in its own account and region, and not the lookup role', async () => {
     for (const role of ['deploy-role', 'file-publishing-role']) {
@@ -207,7 +208,7 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
 
   it("writes only a release AMI's parameter and, for a rollback, its own stack's groups; reads no other environment", async () => {
     const writes = policy.Statement.flatMap((s) => list(s.Action)).filter((a) => !isDescribeOnly(a));
-    expect(writes).toEqual(['sts:AssumeRole', 'ssm:PutParameter', 'ssm:PutParameter', ...ASG_WRITES]);
+    expect(writes).toEqual(['sts:AssumeRole', ...RECOVER_WRITES, 'ssm:PutParameter', 'ssm:PutParameter', ...ASG_WRITES]);
     expect(await can('ssm:PutParameter', ssmArn(region, account, amiParameterName(app, RELEASE)))).toBe(true);
     // The deploy's migration check, which a rollback reads: its own environment's record only.
     expect(await can('ssm:PutParameter', ssmArn(region, account, schemaRecordParameterName(app, envName)))).toBe(true);
@@ -221,6 +222,19 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
       expect(await can('ssm:GetParameter', ssmArn(region, account, gateProgressParameterName(app, other, 'r1')))).toBe(false);
       expect(await can('cloudformation:DescribeStacks', `arn:aws:cloudformation:${region}:${account}:stack/${app}-${other}/abc`)).toBe(false);
     }
+  });
+
+  it('recover: continues only its own stack\'s rollback, and moves only a listener CloudFormation tagged for its own stack', async () => {
+    const stack = (name: string, r = region) => `arn:aws:cloudformation:${r}:${account}:stack/${name}/abc`;
+    expect(await can('cloudformation:ContinueUpdateRollback', stack(stackName))).toBe(true);
+    expect(await can('cloudformation:ListStackResources', stack(stackName))).toBe(true);
+    expect(await can('cloudformation:ContinueUpdateRollback', stack(stackName, 'us-east-1')), 'another region').toBe(false);
+    for (const other of others) expect(await can('cloudformation:ContinueUpdateRollback', stack(`${app}-${other}`)), other).toBe(false);
+    const listener = (r = region) => `arn:aws:elasticloadbalancing:${r}:${account}:listener/app/${stackName.slice(0, 8)}-Alb-ABC/50dc6c495c0c9188/f2f7dc8efc522ab2`;
+    expect(await can('elasticloadbalancing:ModifyListener', listener(), stackTag(stackName))).toBe(true);
+    expect(await can('elasticloadbalancing:ModifyListener', listener()), 'without the stack\'s tag').toBe(false);
+    expect(await can('elasticloadbalancing:ModifyListener', listener('us-east-1'), stackTag(stackName)), 'another region').toBe(false);
+    for (const other of others) expect(await can('elasticloadbalancing:ModifyListener', listener(), stackTag(`${app}-${other}`)), other).toBe(false);
   });
 
   it("changes Auto Scaling groups only by name and by CloudFormation's tag of its own stack, never on '*'", async () => {
