@@ -86,6 +86,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/rehearsal/scale-out.test.ts',
   'test/rehearsal/byo-app.test.ts',
   'test/rehearsal/bake-requirements.test.ts',
+  'test/rehearsal/static-files.test.ts',
   'test/rehearsal/lending-app.test.ts',
   // Django's migration loader (python3-django), and the release images it runs in
   'test/migrations/plan.test.ts',

@@ -1,6 +1,7 @@
 // What a rehearsal instance runs is what the AMI bakes: packer/files' nginx site, gunicorn config and
 // systemd unit. Only the listen address, socket path, log paths and file roots are rewritten, each
-// by an exact literal so that a changed AMI file fails loudly here instead of drifting. Pure.
+// by an exact literal so that a changed AMI file fails loudly here instead of drifting (the static
+// files' alias, there only for an app with a static step, by its `alias /opt/` prefix). Pure.
 
 /** Where one instance keeps what an EC2 instance keeps under /. */
 export interface InstancePaths {
@@ -40,12 +41,14 @@ export function renderSite(site: string, paths: InstancePaths): string {
     ['error_log /var/log/nginx/greenlight-error.log;', `error_log ${paths.root}/var/log/nginx/greenlight-error.log;`],
     ['include /etc/greenlight/nginx/tls.conf;', `include ${paths.root}/etc/greenlight/nginx/tls.conf;`],
   ];
+  const rewritten = rewrites.reduce((text, [from, to]) => replaceLiteral(text, from, to, file), site);
+  // The release's STATIC_ROOT, present only when the app has a static step: in the image.
+  const out = rewritten.split('\n').map((line) => (line.trim().startsWith('alias /opt/') ? line.replace('alias /opt/', `alias ${paths.image}/opt/`) : line)).join('\n');
   // Only comment lines may still name the AMI's paths after the rewrite.
-  const out = rewrites.reduce((text, [from, to]) => replaceLiteral(text, from, to, file), site);
   const leftover = out
     .split('\n')
     .filter((line) => !line.trim().startsWith('#'))
-    .find((line) => /\s\/(run|var\/log|etc\/greenlight)\//.test(line) || /listen 80\b/.test(line));
+    .find((line) => /\s\/(run|var\/log|etc\/greenlight|opt)\//.test(line) || /listen 80\b/.test(line));
   if (leftover) throw new Error(`${file}: line "${leftover.trim()}" names an AMI path the rehearsal does not rewrite`);
   return out;
 }

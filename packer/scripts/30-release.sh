@@ -3,6 +3,7 @@
 # ([tool.greenlight] in pyproject.toml) describes it:
 #   /opt/<app>/releases/<release>/app    the code, owned by root and read-only for the app user
 #   /opt/<app>/releases/<release>/venv   python3 -m venv --system-site-packages (Debian's python3)
+#   /opt/<app>/releases/<release>/static.json  with a static step: the STATIC_URL and STATIC_ROOT nginx serves
 #   /opt/<app>/current -> releases/<release>
 # The rehearsal and doctor run this same script for their local image, with GREENLIGHT_ROOT naming
 # the directory that stands for / (empty on the AMI).
@@ -73,7 +74,18 @@ if [ "${#static[@]}" -gt 0 ]; then
     fail static "${static[*]}: ${cause:-no output}"
   fi
   cat "$static_log"
+  # What nginx serves at STATIC_URL, read from the same settings: STATIC_ROOT, inside the app directory.
+  # The nginx site is rendered with it (greenlight-app render reads the release's static.json).
+  if ! (cd "$release_dir/app" &&
+    env GREENLIGHT_BAKE=1 DJANGO_SETTINGS_MODULE="$(manifest get "$GREENLIGHT_APP_SOURCE" settings)" \
+      "$release_dir/venv/bin/python" "$GREENLIGHT_FILES/greenlight-app" static "$release_dir/app") >"$release_dir/static.json" 2>"$static_log"; then
+    cause="$(grep -v '^[[:space:]]*$' "$static_log" | tail -n 1)"
+    rm -f "$static_log"
+    fail static "${cause:-reading STATIC_URL and STATIC_ROOT failed}"
+  fi
+  cat "$static_log"
   rm -f "$static_log"
+  [ -s "$release_dir/static.json" ] || rm -f "$release_dir/static.json"
 fi
 "$release_dir/venv/bin/python" -m compileall -q "$release_dir/app"
 

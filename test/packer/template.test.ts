@@ -1,6 +1,6 @@
 // The AMI's template and shell scripts, checked with the real tools: shellcheck and Debian's Packer 1.6.6.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,20 @@ describe('files rendered at bake from the app manifest', () => {
     expect(code.match(/location = [^ ]+ \{/g)).toEqual(['location = /ops/ready/ {']);
     expect(code).not.toMatch(/@[A-Z_]+@|\/health\/|\/healthz\//);
     expect(code).toMatch(/location = \/ops\/ready\/ \{\s+access_log \/var\/log\/nginx\/greenlight-health\.log;/);
+  });
+
+  it("serves static files only when the release holds the bake's static.json, at its STATIC_URL from its STATIC_ROOT", () => {
+    expect(render('nginx-site.conf')).not.toMatch(/^\s*(alias|location \^~)/m);
+    // The release layout: static.json beside the app directory.
+    const release = mkdtempSync(join(tmpdir(), 'greenlight-release-'));
+    cpSync(app, join(release, 'app'), { recursive: true });
+    writeFileSync(join(release, 'static.json'), JSON.stringify({ url: '/assets/', root: 'build/static' }));
+    const out = run(join(ROOT, 'packer/files/greenlight-app'), ['render', join(release, 'app'), '--app', 'shopfront', join(ROOT, 'packer/files/nginx-site.conf')]);
+    rmSync(release, { recursive: true, force: true });
+    expect(out.status).toBe(0);
+    const code = out.stdout.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    expect(code).toMatch(/location \^~ \/assets\/ \{\s+include \/etc\/greenlight\/nginx\/tls\.conf;\s+alias \/opt\/shopfront\/current\/app\/build\/static\/;/);
+    expect(code).not.toMatch(/@[A-Z_]+@/);
   });
 
   it('a bad manifest stops the render with one line naming the file and field', () => {
