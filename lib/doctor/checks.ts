@@ -240,9 +240,11 @@ export function bakeRow(bake: { readonly ok: true; readonly detail: string } | {
   const fix =
     bake.step === 'requirements'
       ? "ship the missing package's wheel in the app's wheels/ directory, or fix requirements.txt"
-      : bake.step === 'static'
-        ? 'make the static step run without the environment\'s configuration: settings see GREENLIGHT_BAKE=1 at bake and must import without secrets'
-        : 'see the bake log';
+      : bake.step === 'static' && /^STATIC_(ROOT|URL):/.test(bake.cause)
+        ? 'set STATIC_URL to a path such as /static/ and STATIC_ROOT to a directory inside the project, e.g. BASE_DIR / "staticfiles": nginx serves it from the release'
+        : bake.step === 'static'
+          ? 'make the static step run without the environment\'s configuration: settings see GREENLIGHT_BAKE=1 at bake and must import without secrets'
+          : 'see the bake log';
   return fail(CHECKS.bake, `failed in step ${bake.step}: ${bake.cause}`, fix);
 }
 

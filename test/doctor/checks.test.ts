@@ -117,5 +117,8 @@ describe('the rows of the app as users and the load balancer see it', () => {
       fix: expect.stringContaining('wheels/'),
     });
     expect(bakeRow({ ok: false, step: 'static', cause: "manage.py collectstatic --no-input: KeyError: 'DJANGO_SECRET_KEY'" }).fix).toContain('GREENLIGHT_BAKE=1');
+    const outside = bakeRow({ ok: false, step: 'static', cause: 'STATIC_ROOT: received "/var/www/static"; expected a directory inside the app directory, …' });
+    expect(outside.fix).toContain('STATIC_ROOT to a directory inside the project');
+    expect(outside.fix).not.toContain('GREENLIGHT_BAKE');
   });
 });
