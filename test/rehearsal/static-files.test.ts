@@ -167,6 +167,13 @@ describe('a static root nginx cannot serve from the release stops the bake in on
     );
   }, 120_000);
 
+  it("STATIC_ROOT holding the project's code, which nginx would serve", () => {
+    const error = bakeError(project(['STATIC_URL = "/static/"', 'STATIC_ROOT = BASE_DIR / "shop"']));
+    expect(error.message).toMatch(
+      /^bake failed in step static: STATIC_ROOT: received "\/\S+\/opt\/shop\/releases\/r1\/app\/shop"; expected a directory of its own, and it holds the settings shop\/settings\.py, which nginx would serve; use BASE_DIR \/ "staticfiles"$/,
+    );
+  }, 120_000);
+
   it('STATIC_URL at the root of the site, which would hide the app', () => {
     const error = bakeError(project(['MEDIA_URL = "/media/"', 'STATIC_URL = "/"', 'STATIC_ROOT = BASE_DIR / "collected"']));
     expect(error.message).toBe(
