@@ -4,6 +4,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -76,3 +77,7 @@ export const createEnvironmentClients = (environmentRegion: string): AwsClients 
 /** A CloudFormation client in the environment's region, unless AWS_REGION says otherwise, for recover. */
 export const createEnvironmentCloudFormationClient = (environmentRegion: string): CloudFormationClient =>
   new CloudFormationClient({ region: process.env.AWS_REGION || environmentRegion });
+
+/** A Service Quotas client in the environment's region, unless AWS_REGION says otherwise, for the preflight. */
+export const createEnvironmentServiceQuotasClient = (environmentRegion: string): ServiceQuotasClient =>
+  new ServiceQuotasClient({ region: process.env.AWS_REGION || environmentRegion });

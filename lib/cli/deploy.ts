@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { type AwsClients, createEnvironmentClients, createEnvironmentEc2Client } from '../aws/clients';
+import { type AwsClients, createEnvironmentClients, createEnvironmentEc2Client, createEnvironmentServiceQuotasClient } from '../aws/clients';
 import { readParameter } from '../aws/ssm';
 import {
   amiParameterName,
@@ -213,7 +213,7 @@ export function defaultRuntime(env: CliEnvironment): DeployRuntime {
   const ec2 = createEnvironmentEc2Client(env.settings.region);
   return {
     clients,
-    preflight: (plan) => runPreflight(clients, ec2, env, plan),
+    preflight: (plan) => runPreflight(clients, ec2, createEnvironmentServiceQuotasClient(env.settings.region), env, plan),
     runCdk: spawnCdk,
     print: (line) => console.log(line),
     now: () => Date.now(),

@@ -16,12 +16,46 @@ export interface PreflightFacts {
   readonly targetGroups: { readonly count: number; readonly limit?: number };
   /** Where the serving listener forwards by default; undefined when it does not forward (or does not exist). */
   readonly serving?: { readonly port: number; readonly targetGroupArns: readonly string[] };
+  /**
+   * The account's On-Demand instances running now, the fleet's instance type with its vCPUs
+   * (undefined when the region does not offer it), and the Standard vCPU quota (undefined when
+   * Service Quotas has no value for it).
+   */
+  readonly vcpus?: {
+    readonly running: ReadonlyArray<{ readonly instanceType: string; readonly vcpus: number }>;
+    readonly instanceType: string;
+    readonly perInstance?: number;
+    readonly quota?: number;
+  };
 }
 
 /** Addresses the smoke checks' function may take in the same subnets besides the fleet. */
 export const FUNCTION_ADDRESSES = 2;
 
 const short = (arn: string): string => arn.split(':').pop() ?? arn;
+
+/** The Service Quotas code of the quota `STANDARD_FAMILY` instances count against. */
+export const STANDARD_VCPU_QUOTA_CODE = 'L-1216C47A';
+
+/**
+ * The families of the On-Demand Standard quota: A, C, D, H, I, M, R, T and Z (im4gn and is4gen are
+ * I). Not mac, inf, hpc, dl, trn, u-, x, g, p, f or vt, which have quotas of their own.
+ */
+export const isStandardFamily = (instanceType: string): boolean => /^(?:[acdhimrtz]|im|is)\d/.test(instanceType);
+
+/** One line when the running Standard vCPUs plus a whole new fleet at capacity.max exceed the quota. */
+function vcpuProblem(f: PreflightFacts): string | undefined {
+  const v = f.vcpus;
+  if (!v || v.quota === undefined || v.perInstance === undefined || !isStandardFamily(v.instanceType)) return undefined;
+  const running = v.running.filter((i) => isStandardFamily(i.instanceType)).reduce((sum, i) => sum + i.vcpus, 0);
+  const fleet = f.capacity.max * v.perInstance;
+  if (running + fleet <= v.quota) return undefined;
+  return (
+    `vCPUs: ${running} Standard vCPUs run in ${f.region} and the new fleet at capacity.max ${f.capacity.max} × ${v.instanceType} (${v.perInstance} vCPUs) needs ${fleet} more: ` +
+    `${running + fleet}, over the account's On-Demand Standard vCPU quota of ${v.quota} (Service Quotas ${STANDARD_VCPU_QUOTA_CODE}); ` +
+    `request a higher quota or lower capacity.max to ${Math.max(0, Math.floor((v.quota - running) / v.perInstance))}`
+  );
+}
 
 export function preflightProblems(f: PreflightFacts): string[] {
   const problems: string[] = [];
@@ -52,6 +86,8 @@ export function preflightProblems(f: PreflightFacts): string[] {
   if (f.targetGroups.limit !== undefined && f.targetGroups.count + 1 > f.targetGroups.limit) {
     problems.push(`target groups: the account has ${f.targetGroups.count} in ${f.region}, its limit is ${f.targetGroups.limit}; no room for the release's`);
   }
+  const vcpus = vcpuProblem(f);
+  if (vcpus) problems.push(vcpus);
   const recorded = f.live?.targetGroupArn;
   if (f.live && recorded) {
     const serving = f.serving?.targetGroupArns ?? [];

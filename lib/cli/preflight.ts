@@ -1,17 +1,24 @@
 // The deploy's preflight: reads what `cdk deploy` would trip over (the AMI, the live group, the
-// subnets' free addresses, the load balancer's room and the account's limits, the serving
+// subnets' free addresses, the load balancer's room and the account's limits (the EC2 vCPU quota among them), the serving
 // listener's default action) and returns one line per problem, before the stack is touched.
 import type { AwsClients, EC2Client } from '../aws/clients';
-import { imageState, stackPrivateSubnets, subnetFreeAddresses } from '../aws/ec2';
+import { imageState, instanceTypeVcpus, runningOnDemandInstances, stackPrivateSubnets, subnetFreeAddresses } from '../aws/ec2';
+import { ec2Quota, type ServiceQuotasClient } from '../aws/service-quotas';
 import { accountLimits, listenerOnPort, listenerRulePriorities, targetGroupCount } from '../aws/elbv2';
 import { getParameterValue } from '../aws/ssm';
 import { amiParameterName } from '../ssm-paths';
 import type { DeployPlan } from './cdk-deploy';
 import type { CliEnvironment } from './environment';
 import { listenerOfTargetGroup, listenerPorts, liveTarget } from './live-target';
-import { type PreflightFacts, preflightProblems } from './preflight-checks';
+import { type PreflightFacts, preflightProblems, STANDARD_VCPU_QUOTA_CODE } from './preflight-checks';
 
-export async function collectPreflight(clients: AwsClients, ec2: EC2Client, env: CliEnvironment, plan: DeployPlan): Promise<PreflightFacts> {
+export async function collectPreflight(
+  clients: AwsClients,
+  ec2: EC2Client,
+  quotas: ServiceQuotasClient,
+  env: CliEnvironment,
+  plan: DeployPlan,
+): Promise<PreflightFacts> {
   const s = env.settings;
   const parameter = plan.ami ? undefined : amiParameterName(env.app, plan.release);
   const amiId = plan.ami ?? (await getParameterValue(clients.ssm, parameter as string));
@@ -35,9 +42,15 @@ export async function collectPreflight(clients: AwsClients, ec2: EC2Client, env:
     rules = { count, limit: limits.get('rules-per-application-load-balancer') };
     if (servingListener) serving = { port: servingPort, targetGroupArns: servingListener.targetGroups.filter((t) => t.weight > 0).map((t) => t.arn) };
   }
-  return { region: s.region, ami, capacity: s.capacity, live, freeAddresses, rules, targetGroups, serving };
+  const vcpus = {
+    running: await runningOnDemandInstances(ec2),
+    instanceType: s.instanceType,
+    perInstance: await instanceTypeVcpus(ec2, s.instanceType),
+    quota: await ec2Quota(quotas, STANDARD_VCPU_QUOTA_CODE),
+  };
+  return { region: s.region, ami, capacity: s.capacity, live, freeAddresses, rules, targetGroups, serving, vcpus };
 }
 
 /** One line per problem; none when the deploy may go ahead. */
-export const runPreflight = async (clients: AwsClients, ec2: EC2Client, env: CliEnvironment, plan: DeployPlan): Promise<string[]> =>
-  preflightProblems(await collectPreflight(clients, ec2, env, plan));
+export const runPreflight = async (clients: AwsClients, ec2: EC2Client, quotas: ServiceQuotasClient, env: CliEnvironment, plan: DeployPlan): Promise<string[]> =>
+  preflightProblems(await collectPreflight(clients, ec2, quotas, env, plan));

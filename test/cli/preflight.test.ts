@@ -2,7 +2,7 @@
 // larger than capacity.max, a listener changed by hand, full subnets and full limits each become
 // one line, and greenlight deploy refuses before cdk runs.
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DescribeImagesCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeInstancesCommand, DescribeInstanceTypesCommand, DescribeSubnetsCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import {
   DescribeAccountLimitsCommand,
   DescribeListenersCommand,
@@ -10,12 +10,14 @@ import {
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetServiceQuotaCommand, NoSuchResourceException, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createClients } from '../../lib/aws/clients';
 import { type DeployRuntime, prepareDeploy, runDeploy } from '../../lib/cli/deploy';
 import { runPreflight } from '../../lib/cli/preflight';
+import { isStandardFamily, type PreflightFacts, preflightProblems } from '../../lib/cli/preflight-checks';
 import { cdkContext, REPO_ROOT } from '../helpers/settings';
 
 const APP = cdkContext().app;
@@ -24,6 +26,7 @@ const ssm = mockClient(SSMClient);
 const ec2 = mockClient(EC2Client);
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const asg = mockClient(AutoScalingClient);
+const quotas = mockClient(ServiceQuotasClient);
 const AMI = 'ami-0123456789abcdef0';
 const LB = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/shop/50dc6c495c0c9188';
 const LIVE_TG = 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/r1-web/73e2d6bc24d8a067';
@@ -32,11 +35,24 @@ const SERVING = `${LB.replace(':loadbalancer/', ':listener/')}/1111111111111111`
 const PREVIEW = `${LB.replace(':loadbalancer/', ':listener/')}/2222222222222222`;
 
 const prepared = () => prepareDeploy({ env: 'staging', release: 'r2' }, REPO_ROOT);
-const preflight = () => runPreflight(createClients('eu-west-1'), new EC2Client({ region: 'eu-west-1' }), prepared().env, prepared().plan);
+const quotasClient = () => new ServiceQuotasClient({ region: 'eu-west-1' });
+const preflight = () => runPreflight(createClients('eu-west-1'), new EC2Client({ region: 'eu-west-1' }), quotasClient(), prepared().env, prepared().plan);
+const instance = (type: string, cores: number, spot = false): Instance => ({
+  InstanceType: type as Instance['InstanceType'],
+  CpuOptions: { CoreCount: cores, ThreadsPerCore: 2 },
+  ...(spot ? { InstanceLifecycle: 'spot' as const } : {}),
+});
+/** The live fleet (2 × t3.small, 2 vCPUs each) and, on a second page, what else the account runs. */
+const running = (...others: Instance[]) => {
+  ec2.on(DescribeInstancesCommand).resolvesOnce({ Reservations: [{ Instances: [instance('t3.small', 1), instance('t3.small', 1)] }], NextToken: 'p2' }).resolves({ Reservations: [{ Instances: others }] });
+};
 
 /** A healthy environment: r1 live at 2 instances, its target group served, room everywhere. */
 beforeEach(() => {
-  for (const m of [ssm, ec2, elb, asg]) m.reset();
+  for (const m of [ssm, ec2, elb, asg, quotas]) m.reset();
+  running();
+  ec2.on(DescribeInstanceTypesCommand, { InstanceTypes: ['t3.small'] }).resolves({ InstanceTypes: [{ InstanceType: 't3.small', VCpuInfo: { DefaultVCpus: 2 } }] });
+  quotas.on(GetServiceQuotaCommand, { ServiceCode: 'ec2', QuotaCode: 'L-1216C47A' }).resolves({ Quota: { QuotaCode: 'L-1216C47A', Value: 64 } });
   ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'Parameter not found', $metadata: {} }));
   ssm.on(GetParameterCommand, { Name: `/greenlight/${APP}/releases/r2/ami-id` }).resolves({ Parameter: { Value: AMI } });
   ssm.on(GetParameterCommand, { Name: `/greenlight/${APP}/staging/live-release` }).resolves({ Parameter: { Value: 'r1' } });
@@ -123,13 +139,32 @@ describe('preflight', () => {
     ]);
   });
 
+  it("refuses a new fleet at capacity.max that the account's Standard vCPU quota has no room for", async () => {
+    // Running: 4 vCPUs of the live fleet, 16 of an m5.4xlarge; a Spot c5 and a g5 count against other quotas.
+    running(instance('m5.4xlarge', 8), instance('c5.9xlarge', 18, true), instance('g5.xlarge', 2));
+    quotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 26 } });
+    expect(await preflight()).toEqual([
+      "vCPUs: 20 Standard vCPUs run in eu-west-1 and the new fleet at capacity.max 4 × t3.small (2 vCPUs) needs 8 more: 28, over the account's On-Demand Standard vCPU quota of 26 (Service Quotas L-1216C47A); request a higher quota or lower capacity.max to 3",
+    ]);
+    expect(ec2.commandCalls(DescribeInstancesCommand)[0].args[0].input.Filters).toEqual([{ Name: 'instance-state-name', Values: ['pending', 'running'] }]);
+  });
+
+  it('passes a fleet that fits the vCPU quota exactly, and says nothing when Service Quotas has no value', async () => {
+    running(instance('m5.4xlarge', 8), instance('g5.xlarge', 2));
+    quotas.on(GetServiceQuotaCommand).resolves({ Quota: { Value: 28 } });
+    expect(await preflight()).toEqual([]);
+    quotas.on(GetServiceQuotaCommand).rejects(new NoSuchResourceException({ message: 'The request failed because the specified service does not exist.', $metadata: {} }));
+    running(instance('m5.24xlarge', 48));
+    expect(await preflight()).toEqual([]);
+  });
+
   it('greenlight deploy prints each problem and refuses before cdk runs', async () => {
     ec2.on(DescribeImagesCommand, { ImageIds: [AMI] }).rejects(Object.assign(new Error('not found'), { name: 'InvalidAMIID.NotFound' }));
     const lines: string[] = [];
     const cdkCalls: string[][] = [];
     const rt: DeployRuntime = {
       clients: createClients('eu-west-1'),
-      preflight: (plan) => runPreflight(createClients('eu-west-1'), new EC2Client({ region: 'eu-west-1' }), prepared().env, plan),
+      preflight: (plan) => runPreflight(createClients('eu-west-1'), new EC2Client({ region: 'eu-west-1' }), quotasClient(), prepared().env, plan),
       runCdk: async (args) => {
         cdkCalls.push([...args]);
         return 0;
@@ -144,5 +179,28 @@ describe('preflight', () => {
       `preflight: AMI: ${AMI} does not exist in eu-west-1, or is not shared with this account (from /greenlight/${APP}/releases/r2/ami-id)`,
     ]);
     expect(lines.at(-1)).toBe(`deploy refused before cdk deploy touched ${STACK}: 1 problem above`);
+  });
+});
+
+describe('the vCPU quota check', () => {
+  const facts = (instanceType: string, quota: number): PreflightFacts => ({
+    region: 'eu-west-1',
+    ami: { id: AMI, state: 'available' },
+    capacity: { min: 1, desired: 2, max: 4 },
+    freeAddresses: new Map(),
+    targetGroups: { count: 1 },
+    vcpus: { running: [{ instanceType: 'm5.large', vcpus: 2 }], instanceType, perInstance: 4, quota },
+  });
+
+  it('holds only instance types of the Standard quota to it', () => {
+    expect(preflightProblems(facts('m5.xlarge', 10))).toHaveLength(1);
+    expect(preflightProblems(facts('g5.xlarge', 10))).toEqual([]);
+  });
+
+  it('knows the Standard families from those with quotas of their own', () => {
+    const standard = ['a1.large', 'c7gn.xlarge', 'd3en.xlarge', 'h1.2xlarge', 'i4i.large', 'im4gn.large', 'is4gen.large', 'm7i.large', 'r8g.large', 't3.small', 'z1d.large'];
+    const others = ['mac1.metal', 'inf2.xlarge', 'hpc7g.4xlarge', 'dl1.24xlarge', 'trn1.2xlarge', 'u-6tb1.metal', 'x2idn.large', 'g5.xlarge', 'p5.48xlarge', 'f1.2xlarge', 'vt1.3xlarge'];
+    expect(standard.filter((t) => !isStandardFamily(t))).toEqual([]);
+    expect(others.filter(isStandardFamily)).toEqual([]);
   });
 });

@@ -82,7 +82,7 @@ describe('iam/ documents', () => {
       expect(resources.length, `${file} ${s.Sid} names its resources`).toBeGreaterThan(0);
       for (const r of resources) {
         // A wildcard may stand for ids nobody knows in advance, never for a whole service or account.
-        if (r !== '*') expect(r, `${file} ${s.Sid}`).toMatch(/^(arn:aws:[a-z0-9-]+:(<REGION>)?:(<ACCOUNT_ID>)?:[A-Za-z-]+[/:]|<AMI_KMS_KEY_ARN>$|arn:aws:s3:::<APP>-\*(\/\*)?$|arn:aws:s3:::cdk-hnb659fds-assets-<ACCOUNT_ID>-<REGION>\/\*$)/);
+        if (r !== '*') expect(r, `${file} ${s.Sid}`).toMatch(/^(arn:aws:[a-z0-9-]+:(<REGION>)?:(<ACCOUNT_ID>)?:[A-Za-z0-9-]+[/:]|<AMI_KMS_KEY_ARN>$|arn:aws:s3:::<APP>-\*(\/\*)?$|arn:aws:s3:::cdk-hnb659fds-assets-<ACCOUNT_ID>-<REGION>\/\*$)/);
       }
       if (!resources.includes('*')) continue;
       const takesNoResource = async (a: string) => (await actionResourceTypes(a)).types.length === 0;
@@ -274,10 +274,13 @@ describe.each(environments)('deploy role for %s', (envName, settings) => {
     ['autoscaling:DescribeAutoScalingGroups', '*', {}],
     ['autoscaling:DeleteScheduledAction', standbyGroup, stackTag(stackName)],
     ...(scaleUp ? [['autoscaling:UpdateAutoScalingGroup', standbyGroup, stackTag(stackName)] as [string, string, Context]] : []),
-    // The preflight, before cdk deploy: the AMI, the live group, the subnets, the load balancer's room and its serving listener.
+    // The preflight, before cdk deploy: the AMI, the live group, the subnets, the load balancer's room and its serving listener, the vCPU quota.
     ['ssm:GetParameter', ssmArn(region, account, liveReleaseParameterName(app, envName)), {}],
     ['ec2:DescribeImages', '*', {}],
     ['ec2:DescribeSubnets', '*', {}],
+    ['ec2:DescribeInstances', '*', {}],
+    ['ec2:DescribeInstanceTypes', '*', {}],
+    ['servicequotas:GetServiceQuota', `arn:aws:servicequotas:${region}:${account}:ec2/L-1216C47A`, {}],
     ['elasticloadbalancing:DescribeAccountLimits', '*', {}],
     ['elasticloadbalancing:DescribeTargetGroups', '*', {}],
     ['elasticloadbalancing:DescribeListeners', '*', {}],
