@@ -68,6 +68,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/health-gate/moto.test.ts',
   'test/cli/status-moto.test.ts',
   'test/cli/recover-moto.test.ts',
+  'test/cli/preflight-moto.test.ts',
   'test/stacks/standby-moto.test.ts',
   'test/bake/moto.test.ts',
   'test/pipelines/standby-parity.test.ts',

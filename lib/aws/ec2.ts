@@ -57,24 +57,39 @@ export async function instanceTypeVcpus(client: EC2Client, instanceType: string)
   }
 }
 
-/** A running or starting On-Demand instance: its type and its vCPUs (cores × threads per core). */
+/** A running or starting On-Demand instance: its type and its vCPUs. */
 export interface RunningInstance {
   readonly instanceType: string;
   readonly vcpus: number;
 }
 
+/** The default vCPUs of each of these instance types, by type: DescribeInstanceTypes, 100 types a call. */
+async function defaultVcpus(client: EC2Client, types: readonly string[]): Promise<Map<string, number>> {
+  const vcpus = new Map<string, number>();
+  for (let i = 0; i < types.length; i += 100) {
+    const out = await client.send(new DescribeInstanceTypesCommand({ InstanceTypes: types.slice(i, i + 100) as _InstanceType[] }));
+    for (const t of out.InstanceTypes ?? []) if (t.InstanceType) vcpus.set(t.InstanceType, t.VCpuInfo?.DefaultVCpus ?? 0);
+  }
+  return vcpus;
+}
+
 /**
  * The account's pending and running On-Demand instances in the client's region, every page of
- * DescribeInstances: Spot instances count against other quotas, so they are left out.
+ * DescribeInstances: Spot instances count against other quotas, so they are left out. Each counts
+ * its cores × threads per core, or its type's default vCPUs when DescribeInstances leaves its CPU
+ * options out.
  */
 export async function runningOnDemandInstances(client: EC2Client): Promise<RunningInstance[]> {
-  const instances: RunningInstance[] = [];
+  const found: Array<{ instanceType: string; vcpus?: number }> = [];
   const pages = paginateDescribeInstances({ client }, { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }], MaxResults: 1000 });
   for await (const page of pages) {
     for (const i of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
       if (i.InstanceLifecycle === 'spot') continue;
-      instances.push({ instanceType: i.InstanceType ?? '', vcpus: (i.CpuOptions?.CoreCount ?? 0) * (i.CpuOptions?.ThreadsPerCore ?? 1) });
+      const cores = i.CpuOptions?.CoreCount;
+      found.push({ instanceType: i.InstanceType ?? '', vcpus: cores ? cores * (i.CpuOptions?.ThreadsPerCore ?? 1) : undefined });
     }
   }
-  return instances;
+  const unknown = [...new Set(found.filter((i) => i.vcpus === undefined).map((i) => i.instanceType))];
+  const byType = unknown.length ? await defaultVcpus(client, unknown) : new Map<string, number>();
+  return found.map((i) => ({ instanceType: i.instanceType, vcpus: i.vcpus ?? byType.get(i.instanceType) ?? 0 }));
 }
