@@ -174,6 +174,15 @@ describe('greenlight recover, a stack in UPDATE_ROLLBACK_FAILED', () => {
 });
 
 describe('greenlight recover refuses, in one line and changing nothing', () => {
+  it('no --env, and an environment cdk.json does not have', async () => {
+    expect(await cliInProcess(['recover'])).toEqual({ code: 2, stdout: '', stderr: 'greenlight: --env <name> is required: the environment in cdk.json, e.g. --env staging\n' });
+    const run = await recover('--env', 'nowhere');
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toContain('nowhere');
+    expect(cfn.calls()).toHaveLength(0);
+  });
+
   it('a stack in any other state', async () => {
     cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: STACK, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(0) }] });
     const run = await recover();
