@@ -1,9 +1,10 @@
-// npm run bench:cutover [-- --time-scale 0.2 --rate 150 --concurrency 8 --env staging --work-dir <dir>]
+// npm run bench:cutover [-- --time-scale 0.2 --rate 150 --concurrency 256 --env staging --work-dir <dir>]
 // The same load against the same app and release, deployed (a) blue/green with greenlight's gate and
 // (b) by restarting gunicorn in place, (c) a release failing after the cutover, which the bake
 // takes out, and (d) the same release with traffic.steps [10], refused at its first step. Prints
 // errors, error seconds and p99 for each; exits 1 when (a) dropped a request or (c) or (d) did not
-// end as its scenario expects (no failure outside the bake's or the step's window).
+// end as its scenario expects (no failure outside the bake's or the step's window). The load arrives
+// open-loop at --rate, with at most --concurrency requests in flight.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,8 @@ async function main(): Promise<number> {
       env: { type: 'string', default: 'staging' },
       'time-scale': { type: 'string', default: '0.2' },
       rate: { type: 'string', default: '150' },
-      concurrency: { type: 'string', default: '8' },
+      // The most requests in flight: room for a release whose answers are slow without lowering the rate.
+      concurrency: { type: 'string', default: '256' },
       // gunicorn's unix socket lives under it, so a deep checkout may need a shorter one.
       'work-dir': { type: 'string' },
     },

@@ -4,6 +4,8 @@
 // it serves, which the bake window takes out again after an all-at-once cutover, and (d) the same
 // failing release with traffic.steps [10], refused at its first step. Errors, error seconds and p99
 // side by side, and for (c) and (d) the time from the first failed request until traffic was back on blue.
+// The load arrives open-loop at a fixed rate, as a site's users do, so a release that answers slowly
+// does not lower the load it fails: both failing rows get the same offered load, which each prints.
 import * as path from 'node:path';
 import { type EnvironmentSettings, TRAFFIC_DEFAULTS } from '../config/schema';
 import type { LoadResult } from './load';
@@ -17,6 +19,7 @@ export interface CutoverBenchOptions {
   readonly settings: EnvironmentSettings;
   readonly timeScale: number;
   readonly ratePerSecond: number;
+  /** The most requests in flight at once (the load's arrivals are open). */
   readonly concurrency: number;
   readonly workDir: string;
   readonly repoRoot: string;
@@ -24,6 +27,8 @@ export interface CutoverBenchOptions {
 }
 
 export interface CutoverBenchResult {
+  /** The load every row got: open arrivals at this rate, at most this many in flight. */
+  readonly load: { readonly ratePerSecond: number; readonly concurrency: number };
   readonly blueGreen: LoadResult;
   readonly inPlace: LoadResult;
   /** The blue/green run's own report (gate verdict, timeline). */
@@ -53,6 +58,7 @@ export async function benchCutover(o: CutoverBenchOptions): Promise<CutoverBench
     timeScale: o.timeScale,
     ratePerSecond: o.ratePerSecond,
     concurrency: o.concurrency,
+    arrivals: 'open' as const,
     repoRoot: o.repoRoot,
   };
   o.log('(a) blue/green: a new fleet, the health gate, cutover, drain');
@@ -77,14 +83,20 @@ export async function benchCutover(o: CutoverBenchOptions): Promise<CutoverBench
     workDir: path.join(o.workDir, 'd'),
     log: (l) => o.log(`  (d) ${l}`),
   });
-  return { blueGreen: report.load, inPlace: inPlace.load, report, failsAfterCutover, failsAtFirstStep };
+  return { load: { ratePerSecond: o.ratePerSecond, concurrency: o.concurrency }, blueGreen: report.load, inPlace: inPlace.load, report, failsAfterCutover, failsAtFirstStep };
 }
 
 const secs = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(1)} s`);
 
-/** `121 of 130 requests sent from the first failure until blue served them all (93%)` */
-const exposed = (failed: number, sent: number | undefined) =>
-  sent === undefined || sent === 0 ? '' : `; ${failed} of the ${sent} requests sent from the first failure until blue served them all failed (${((100 * failed) / sent).toFixed(0)}%)`;
+/**
+ * `; 121 of the 130 requests sent from the first failure until blue served them all failed (93%),
+ * 130 in 3.3 s = 39 requests/s`: the share exposed, and the load that window got.
+ */
+function exposed(failed: number, sent: number | undefined, windowMs: number | undefined): string {
+  if (sent === undefined || sent === 0) return '';
+  const rate = windowMs === undefined || windowMs <= 0 ? '' : `, ${sent} in ${secs(windowMs)} = ${((1000 * sent) / windowMs).toFixed(0)} requests/s`;
+  return `; ${failed} of the ${sent} requests sent from the first failure until blue served them all failed (${((100 * failed) / sent).toFixed(0)}%)${rate}`;
+}
 
 /** How the bake took the failing release out: failures before and after the switch back, and the times. */
 function rollbackLine(r: RehearsalReport): string {
@@ -93,7 +105,7 @@ function rollbackLine(r: RehearsalReport): string {
   return (
     `${bake.failedBeforeSwitchBack} failed before the switch back, ${bake.failedAfterSwitchBack} after; ` +
     `detected ${secs(bake.detectionMs)} and back on blue ${secs(bake.switchedBackAfterFirstFailureMs)} after the first failed request ` +
-    `(bake polled every ${bake.pollIntervalMs} ms)${exposed(bake.failedBeforeSwitchBack ?? 0, bake.sentFromFirstFailure)}: ${bake.reason}`
+    `(bake polled every ${bake.pollIntervalMs} ms)${exposed(bake.failedBeforeSwitchBack ?? 0, bake.sentFromFirstFailure, bake.switchedBackAfterFirstFailureMs)}: ${bake.reason}`
   );
 }
 
@@ -104,20 +116,23 @@ function stepLine(r: RehearsalReport, allAtOnce: RehearsalReport): string {
   const share = allAtOnce.load.failed > 0 ? ` = ${((100 * r.load.failed) / allAtOnce.load.failed).toFixed(0)}% of (c)'s` : '';
   return (
     `${t.failedDuringSteps} failed during the step${share}, ${t.failedAfterRestore ?? 0} after every request went back to blue; ` +
-    `detected ${secs(t.detectionMs)} after the first failed request (polled every ${t.pollIntervalMs} ms)${exposed(t.failedDuringSteps, t.sentFromFirstFailure)}: ${t.reason}`
+    `detected ${secs(t.detectionMs)} after the first failed request (polled every ${t.pollIntervalMs} ms)${exposed(t.failedDuringSteps, t.sentFromFirstFailure, t.restoredAfterFirstFailureMs)}: ${t.reason}`
   );
 }
 
 /** The side-by-side table. */
 export function renderBench(result: CutoverBenchResult): string {
+  const rate = (r: LoadResult) => (r.durationMs > 0 ? ((1000 * r.sent) / r.durationMs).toFixed(0) : 'n/a');
   const row = (name: string, r: LoadResult) =>
-    [name.padEnd(28), String(r.sent).padStart(8), String(r.failed).padStart(7), String(r.errorSeconds).padStart(13), `${r.latencyMs.p99} ms`.padStart(10), `${r.latencyMs.max} ms`.padStart(10)].join('  ');
+    [name.padEnd(28), String(r.sent).padStart(8), rate(r).padStart(5), String(r.failed).padStart(7), String(r.errorSeconds).padStart(13), `${r.latencyMs.p99} ms`.padStart(10), `${r.latencyMs.max} ms`.padStart(10)].join('  ');
   const kinds = (r: LoadResult) =>
     Object.entries({ ...r.serverErrors, ...r.connectionErrors })
       .map(([k, v]) => `${v}× ${k}`)
       .join(', ') || 'none';
   return [
-    `${'deploy'.padEnd(28)}  ${'requests'.padStart(8)}  ${'errors'.padStart(7)}  ${'error seconds'.padStart(13)}  ${'p99'.padStart(10)}  ${'max'.padStart(10)}`,
+    `load: open arrivals at ${result.load.ratePerSecond} requests/s (at most ${result.load.concurrency} in flight), the same in every row; req/s is each row's achieved rate over its run`,
+    '',
+    `${'deploy'.padEnd(28)}  ${'requests'.padStart(8)}  ${'req/s'.padStart(5)}  ${'errors'.padStart(7)}  ${'error seconds'.padStart(13)}  ${'p99'.padStart(10)}  ${'max'.padStart(10)}`,
     row('(a) greenlight blue/green', result.blueGreen),
     row('(b) restart in place', result.inPlace),
     row('(c) fails after cutover', result.failsAfterCutover.load),

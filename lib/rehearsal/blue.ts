@@ -90,12 +90,14 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
     hostHeader: stage.hostHeader,
     concurrency: o.concurrency ?? 8,
     ratePerSecond: o.ratePerSecond ?? 100,
+    arrivals: o.arrivals ?? 'clients',
     maxDurationMs: Math.max(10 * 60_000, 4 * stage.policy.timeoutMs),
   });
   load.start();
   // Stopped here normally; this covers a rehearsal that fails half-way.
   stage.cleanups.push(async () => void (await load.stop()));
-  stage.mark('load started', `${o.concurrency ?? 8} keep-alive clients, ${o.ratePerSecond ?? 100} requests/s to ${paths.join(', ')}${paths.length > 1 ? ' in turn' : ''}`);
+  const clients = o.arrivals === 'open' ? `open arrivals (at most ${o.concurrency ?? 8} in flight)` : `${o.concurrency ?? 8} keep-alive clients`;
+  stage.mark('load started', `${clients}, ${o.ratePerSecond ?? 100} requests/s to ${paths.join(', ')}${paths.length > 1 ? ' in turn' : ''}`);
   await sleep(Math.min(2_000, Math.max(500, stage.check.intervalMs)));
   return { blueImage, greenImage, port, config, blue, blueBoots, frontend, haproxy, load };
 }

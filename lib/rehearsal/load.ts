@@ -1,6 +1,7 @@
 // A bounded load generator: a fixed number of concurrent keep-alive HTTP clients, paced to a target
-// rate, requesting its paths in turn, stopping at a request count or a deadline, whichever comes
-// first. Every answer is counted as a load balancer counts it: 2xx and 3xx are served (a redirect is
+// rate (or, with open arrivals, requests started on a fixed schedule whether or not earlier ones
+// were answered), requesting its paths in turn, stopping at a request count or a deadline, whichever
+// comes first. Every answer is counted as a load balancer counts it: 2xx and 3xx are served (a redirect is
 // the app's answer), 5xx and connection errors are failures, 4xx are reported apart; with latency
 // and which backend/server answered.
 import * as http from 'node:http';
@@ -12,7 +13,15 @@ export interface LoadOptions {
   readonly paths: readonly string[];
   /** Host header: the site's public name, which the app allows. */
   readonly hostHeader: string;
-  /** Concurrent clients, each with its own keep-alive connection. @default 8 */
+  /**
+   * How requests start. `clients`: each of `concurrency` clients sends its next request once it has
+   * its answer, so slow answers lower the rate (a closed loop). `open`: requests start at the rate
+   * whether or not earlier ones were answered, as a site's users arrive, with at most `concurrency`
+   * in flight (an arrival past that waits for a free slot).
+   * @default 'clients'
+   */
+  readonly arrivals?: 'clients' | 'open';
+  /** Concurrent clients, each with its own keep-alive connection; with open arrivals, the most requests in flight. @default 8 */
   readonly concurrency?: number;
   /** Target requests per second across all clients. @default 100 */
   readonly ratePerSecond?: number;
@@ -86,10 +95,13 @@ export class LoadGenerator {
   private stoppedAt = 0;
   private stopping = false;
   private workers: Promise<void>[] = [];
+  /** Open arrivals: the requests in flight, and who waits for one of them to end. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(options: LoadOptions) {
     if (options.paths.length === 0) throw new Error('the load needs at least one path');
     this.options = {
+      arrivals: 'clients',
       concurrency: 8,
       ratePerSecond: 100,
       maxRequests: 200_000,
@@ -103,6 +115,10 @@ export class LoadGenerator {
 
   start(): void {
     this.startedAt = Date.now();
+    if (this.options.arrivals === 'open') {
+      this.workers = [this.arrive(1000 / this.options.ratePerSecond)];
+      return;
+    }
     const periodMs = (1000 * this.options.concurrency) / this.options.ratePerSecond;
     this.workers = Array.from({ length: this.options.concurrency }, (_, i) => this.worker(periodMs, (i * periodMs) / this.options.concurrency));
   }
@@ -172,6 +188,24 @@ export class LoadGenerator {
       if (wait > 0) await sleep(wait);
     }
     if (!this.stopping) this.stoppedAt = Date.now();
+  }
+
+  /** Open arrivals: request n starts at startedAt + n × period, late ones at once, at most `concurrency` in flight. */
+  private async arrive(periodMs: number): Promise<void> {
+    const deadline = this.startedAt + this.options.maxDurationMs;
+    while (!this.stopping && this.sent < this.options.maxRequests && Date.now() < deadline) {
+      const wait = this.startedAt + this.sent * periodMs - Date.now();
+      if (wait > 0) await sleep(wait);
+      while (this.inFlight.size >= this.options.concurrency) await Promise.race(this.inFlight);
+      if (this.stopping || Date.now() >= deadline) break;
+      const path = this.options.paths[this.sent % this.options.paths.length];
+      this.sent += 1;
+      this.sendTimes.push(Date.now());
+      const request = this.request(path).then(() => void this.inFlight.delete(request));
+      this.inFlight.add(request);
+    }
+    if (!this.stopping) this.stoppedAt = Date.now();
+    await Promise.all(this.inFlight);
   }
 
   private failure(at: number, bucket: Record<string, number>, key: string): void {

@@ -75,6 +75,8 @@ export interface TrafficReport {
   readonly detectionMs?: number;
   /** Requests sent, failed or not, from the first failed request until every request went back to blue. */
   readonly sentFromFirstFailure?: number;
+  /** From the first failed request until every request went back to blue (or the verdict, when none did). */
+  readonly restoredAfterFirstFailureMs?: number;
 }
 
 /** A rollback to the standby (blue kept running): its gate, and when blue served every request again. */

@@ -30,6 +30,8 @@ export interface RehearsalOptions {
   readonly workers?: number;
   /** Load: concurrent keep-alive clients and total requests per second. @default 8 clients, 100/s */
   readonly concurrency?: number;
+  /** Load: paced clients, or open arrivals with `concurrency` as the most in flight (see LoadOptions). @default 'clients' */
+  readonly arrivals?: 'clients' | 'open';
   readonly ratePerSecond?: number;
   /** Load: the paths requested in turn. @default `/` and the environment's smoke paths */
   readonly loadPaths?: readonly string[];

@@ -155,7 +155,11 @@ export function trafficReport(stage: Stage, run: TrafficRun, load: LoadGenerator
     failedDuringSteps: during.count,
     ...(run.restoredAt !== undefined ? { failedAfterRestore: load.failuresSent(run.restoredAt).count } : {}),
     ...(during.firstAt !== undefined
-      ? { detectionMs: run.decidedAt - during.firstAt, sentFromFirstFailure: load.sentBetween(during.firstAt, run.restoredAt ?? run.decidedAt) }
+      ? {
+          detectionMs: run.decidedAt - during.firstAt,
+          sentFromFirstFailure: load.sentBetween(during.firstAt, run.restoredAt ?? run.decidedAt),
+          restoredAfterFirstFailureMs: (run.restoredAt ?? run.decidedAt) - during.firstAt,
+        }
       : {}),
   };
 }

@@ -353,6 +353,49 @@ describe('LoadGenerator', () => {
     }
   });
 
+  it('holds its rate with open arrivals after slow answers, which paced clients cannot, and keeps its ceiling in flight', async () => {
+    // A request arriving within 300 ms of its path's first takes 500 ms, later ones are answered at
+    // once; requests in flight counted per path, one path per run.
+    const first: Record<string, number> = {};
+    const inFlight: Record<string, number> = {};
+    const most: Record<string, number> = {};
+    const server = http.createServer((req, res) => {
+      const key = req.url ?? '';
+      first[key] ??= Date.now();
+      inFlight[key] = (inFlight[key] ?? 0) + 1;
+      most[key] = Math.max(most[key] ?? 0, inFlight[key]);
+      setTimeout(
+        () => {
+          inFlight[key] -= 1;
+          res.end('ok');
+        },
+        Date.now() - first[key] < 300 ? 500 : 0,
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const run = async (path: string, arrivals: 'clients' | 'open') => {
+      const load = new LoadGenerator({ host: '127.0.0.1', port, paths: [path], hostHeader: 'localhost', ratePerSecond: 50, concurrency: 8, maxDurationMs: 1_500, arrivals });
+      load.start();
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      return load.stop();
+    };
+    try {
+      const [closed, open] = await Promise.all([run('/clients', 'clients'), run('/open', 'open')]);
+      // 8 clients each sending every 160 ms: the first 500 ms answer costs each about two requests.
+      expect(closed.sent).toBeLessThanOrEqual(66);
+      // Open arrivals: the requests due while 8 waited start once slots free, 75 in 1.5 s in all.
+      expect(open.sent).toBeGreaterThanOrEqual(70);
+      expect(open.sent).toBeLessThanOrEqual(76);
+      expect(open.served).toBe(open.sent);
+      // Both keep to 8 in flight.
+      expect(most['/clients']).toBeLessThanOrEqual(8);
+      expect(most['/open']).toBe(8);
+    } finally {
+      server.close();
+    }
+  });
+
   it('takes percentiles by nearest rank', () => {
     const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
     expect(percentile(sorted, 0.5)).toBe(50);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderBench } from '../../lib/rehearsal/bench';
 import type { LoadResult } from '../../lib/rehearsal/load';
-import { renderReport, type RehearsalReport } from '../../lib/rehearsal/report';
+import { renderReport, type BakeReport, type RehearsalReport } from '../../lib/rehearsal/report';
 import { lastException } from '../../lib/rehearsal/first-boot';
 
 const load = (patch: Partial<LoadResult> = {}): LoadResult => ({
@@ -140,26 +140,31 @@ describe('renderBench', () => {
       failedAfterRestore: 0,
       detectionMs: 2900,
       sentFromFirstFailure: 240,
+      restoredAfterFirstFailureMs: 1600,
     },
     load: load({ sent: 8399, served: 8374, serverErrors: { '500': 25 }, failed: 25 }),
   };
 
   it("adds the failing release's rows, how the bake took it out, and how the first step did with what share of the failures", () => {
     const text = renderBench({
+      load: { ratePerSecond: 150, concurrency: 256 },
       blueGreen: clean,
       inPlace: load({ serverErrors: { '502': 382 }, failed: 382 }),
       report: rolledBack,
-      failsAfterCutover: rolledBack,
+      failsAfterCutover: { ...rolledBack, bake: { ...(rolledBack.bake as BakeReport), sentFromFirstFailure: 2295 } },
       failsAtFirstStep: refused,
     });
-    expect(text).toMatch(/^\(d\) fails, steps \[10\]\s+8399\s+25\s/m);
+    expect(text).toMatch(/^load: open arrivals at 150 requests\/s \(at most 256 in flight\), the same in every row/);
+    // Each row's achieved rate over its run: 8399 requests in 101.4 s.
+    expect(text).toMatch(/^\(d\) fails, steps \[10\]\s+8399\s+83\s+25\s/m);
     expect(text).toContain(
       "(d) errors: 25× 500; 25 failed during the step = 10% of (c)'s, 0 after every request went back to blue; detected 2.9 s after the first failed request (polled every 3000 ms); " +
-        '25 of the 240 requests sent from the first failure until blue served them all failed (10%): traffic step 1 (10%)',
+        '25 of the 240 requests sent from the first failure until blue served them all failed (10%), 240 in 1.6 s = 150 requests/s: traffic step 1 (10%)',
     );
-    expect(text).toMatch(/^\(c\) fails after cutover\s+8423\s+249\s+16\s+555\.6 ms\s+1359\.7 ms$/m);
+    expect(text).toMatch(/^\(c\) fails after cutover\s+8423\s+83\s+249\s+16\s+555\.6 ms\s+1359\.7 ms$/m);
     expect(text).toContain(
-      '(c) errors: 249× 500; 249 failed before the switch back, 0 after; detected 15.3 s and back on blue 15.3 s after the first failed request (bake polled every 15000 ms)',
+      '(c) errors: 249× 500; 249 failed before the switch back, 0 after; detected 15.3 s and back on blue 15.3 s after the first failed request (bake polled every 15000 ms); ' +
+        '249 of the 2295 requests sent from the first failure until blue served them all failed (11%), 2295 in 15.3 s = 150 requests/s: bake:',
     );
   });
 
@@ -182,7 +187,7 @@ describe('renderBench', () => {
 
   it('says so when the release was not rolled back after the cutover', () => {
     const live = { ...rolledBack, outcome: 'live' as const, mismatch: 'the bake passed; expected it to catch the 5xx' };
-    const text = renderBench({ blueGreen: clean, inPlace: clean, report: rolledBack, failsAfterCutover: live, failsAtFirstStep: live });
+    const text = renderBench({ load: { ratePerSecond: 150, concurrency: 256 }, blueGreen: clean, inPlace: clean, report: rolledBack, failsAfterCutover: live, failsAtFirstStep: live });
     expect(text).toContain('(c) errors: 249× 500; not rolled back after the cutover (live): the bake passed; expected it to catch the 5xx');
     expect(text).toContain('(d) errors: 249× 500; not refused at a traffic step (live): the bake passed; expected it to catch the 5xx');
   });
