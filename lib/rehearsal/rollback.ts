@@ -11,11 +11,30 @@ import type { Stage } from './stage';
 /** A failed gate, smoke check or bake: green leaves the load balancer and stops; blue's processes and servers are untouched. */
 export async function rollBack(stage: Stage, green: readonly Instance[], terminated: Set<string>): Promise<void> {
   await stage.api.run(green.map((g) => `set server ${stage.greenBackend}/${g.name} state maint`));
-  await drain(stage, stage.greenBackend);
-  await stage.api.run(green.map((g) => `del server ${stage.greenBackend}/${g.name}`));
+  // Requests still on green at the deregistration delay are cut, as the load balancer cuts them.
+  const left = await drain(stage, stage.greenBackend);
   await Promise.all(green.map((g) => g.stop()));
   for (const g of green) terminated.add(g.name);
-  stage.mark('rollback', `${green.length} instances of ${stage.greenRelease} deregistered and stopped; ${stage.blueBackend} untouched`);
+  await stage.api.run(green.map((g) => `shutdown sessions server ${stage.greenBackend}/${g.name}`));
+  await deleteServers(stage, green);
+  const cut = left === 0 ? '' : ` (${left} sessions cut at the deregistration delay)`;
+  stage.mark('rollback', `${green.length} instances of ${stage.greenRelease} deregistered and stopped${cut}; ${stage.blueBackend} untouched`);
+}
+
+/** HAProxy refuses to delete a server until its cut sessions are gone, which takes a moment: each retried for up to 2 s. */
+async function deleteServers(stage: Stage, green: readonly Instance[]): Promise<void> {
+  for (const g of green) {
+    const deadline = Date.now() + 2_000;
+    for (;;) {
+      try {
+        await stage.api.run([`del server ${stage.greenBackend}/${g.name}`]);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline || !/still has connections/.test(String(err))) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
 }
 
 /**
