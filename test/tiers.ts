@@ -84,6 +84,7 @@ export const SLOW_TESTS: readonly string[] = [
   'test/rehearsal/traffic-steps.test.ts',
   'test/rehearsal/rollback-warm.test.ts',
   'test/rehearsal/lifetime.test.ts',
+  'test/rehearsal/processes.test.ts',
   'test/rehearsal/scale-out.test.ts',
   'test/rehearsal/byo-app.test.ts',
   'test/rehearsal/bake-requirements.test.ts',

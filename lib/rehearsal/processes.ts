@@ -49,6 +49,17 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * SIGKILL to the group a reaped leader led, for the members it left behind. While any member lives the
+ * kernel keeps the group's id allocated, so no new process can take that number; once a process holds
+ * it (/proc/<pid> exists) the group was empty and the number is another run's, maybe a new group's
+ * leader, which must not be killed. PIDs wrap quickly (pid_max is often 32768) on a busy machine.
+ */
+function killLeftGroup(pid: number): void {
+  if (fs.existsSync(`/proc/${pid}`)) return;
+  signalGroup(pid, 'SIGKILL');
+}
+
 /** The last line of a log, for a start that failed inside the setpriv wrapper. */
 function lastLogLine(logPath: string): string {
   try {
@@ -110,8 +121,9 @@ export class ProcessSupervisor {
       this.running.set(child.pid, { proc, child });
       void exited.then(() => {
         this.running.delete(child.pid as number);
-        // Workers a master left behind go with its group before the group is forgotten.
-        signalGroup(child.pid as number, 'SIGKILL');
+        // Workers a master left behind go with its group before the group is forgotten, once: after
+        // this the number may belong to another process, so nothing signals this group again.
+        killLeftGroup(child.pid as number);
         this.guard?.untrack(child.pid as number);
       });
     }
@@ -139,13 +151,13 @@ export class ProcessSupervisor {
    * then SIGKILL to its whole group after `graceMs`.
    */
   async stop(proc: ManagedProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<void> {
-    if (proc.pid <= 0) return;
-    if (proc.exitReason() === undefined) {
-      signalGroup(proc.pid, 'SIGCONT');
-      this.signal(proc, signal);
-      await waitExit(proc, graceMs);
-    }
-    // Workers left behind by a master that died go with the group.
+    // A process that has exited is not signalled again: its group went at its exit (start), and its
+    // PID may since lead another run's group (a live instance's nginx or gunicorn).
+    if (proc.pid <= 0 || proc.exitReason() !== undefined) return;
+    signalGroup(proc.pid, 'SIGCONT');
+    this.signal(proc, signal);
+    if ((await waitExit(proc, graceMs)) !== undefined) return;
+    // Still running after the grace, so the group is still ours: everything in it goes.
     signalGroup(proc.pid, 'SIGKILL');
     await waitExit(proc, 1_000);
   }

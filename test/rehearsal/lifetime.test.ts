@@ -22,11 +22,14 @@ const newDir = (parent = BASE) => {
 };
 const planted: number[] = [];
 afterAll(() => {
-  for (const pgid of planted) {
+  // Only groups that still have a planted member: a group stopped during the tests is empty, and its
+  // number may lead another file's group by now (PIDs wrap), which must not be killed.
+  const left = new Set(processes().filter((p) => p.cmdline.startsWith('sleep 300')).map((p) => p.pgid));
+  for (const pgid of planted.filter((g) => left.has(g))) {
     try {
       process.kill(-pgid, 'SIGKILL');
     } catch {
-      // Gone, as it should be.
+      // Gone meanwhile.
     }
   }
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
