@@ -59,7 +59,10 @@ export async function bringUpBlue(stage: Stage): Promise<BlueServing> {
   }
   // One address more when green scales out during the gate.
   const addresses = Array.from({ length: 2 * stage.n + (o.scenario.greenScalesOutMidGate ? 1 : 0) }, (_, i) => `127.0.1.${i + 1}`);
-  const port = o.port ?? (await instancePort(addresses));
+  // A --port given is the user's to keep free.
+  const held = o.port === undefined ? await instancePort(addresses) : { port: o.port, release: async () => undefined };
+  stage.cleanups.push(held.release);
+  const port = held.port;
   const database = await appDatabase(o.config, stage.dir('postgres-app'), await ephemeralPort(), stage.supervisor, stage.cleanups);
   stage.mark('database', database.said);
   const config = { ...localAppConfig(stage.dir('db'), { ...database.config, ...o.config }), WEB_CONCURRENCY: String(o.workers ?? 2) };

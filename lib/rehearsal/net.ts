@@ -23,16 +23,49 @@ export function ephemeralPort(address = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** The port a run's instances listen on, held against other rehearsals on this machine until `release`. */
+export interface HeldPort {
+  readonly port: number;
+  release(): Promise<void>;
+}
+
+/**
+ * Holds `port` for this process: an abstract unix socket named after it, which only one process can
+ * bind and which the kernel frees when the process dies, so nothing is left behind after a crash.
+ */
+function holdPort(port: number): Promise<net.Server | undefined> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen({ path: `\0greenlight-rehearsal-port-${port}` }, () => {
+      // A hold never keeps the rehearsal running.
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
 /**
  * The port every instance listens on, as all instances of a fleet listen on the same port: `preferred`
  * (80, as in the AMI) when it is free on every address, otherwise a free port shared by all of them.
+ * Rehearsals running at once share the instance addresses, and nginx binds only once first boot gets
+ * there, seconds later: the port is held until `release`, so that two runs never both pick it (the
+ * second run's nginx would fail to bind, and its instances would answer through the first run's).
  */
-export async function instancePort(addresses: readonly string[], preferred = 80): Promise<number> {
+export async function instancePort(addresses: readonly string[], preferred = 80): Promise<HeldPort> {
   const freeOnAll = async (port: number) => (await Promise.all(addresses.map((a) => portFree(a, port)))).every(Boolean);
-  if (await freeOnAll(preferred)) return preferred;
+  const take = async (port: number): Promise<HeldPort | undefined> => {
+    const held = await holdPort(port);
+    if (!held) return undefined;
+    if (await freeOnAll(port)) return { port, release: () => new Promise((resolve) => held.close(() => resolve())) };
+    held.close();
+    return undefined;
+  };
+  const first = await take(preferred);
+  if (first) return first;
   for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await ephemeralPort();
-    if (await freeOnAll(port)) return port;
+    const next = await take(await ephemeralPort());
+    if (next) return next;
   }
   throw new Error(`no port is free on every instance address (${addresses.join(', ')})`);
 }
